@@ -1,0 +1,48 @@
+"""The ``cpstats`` command. Subcommands live in :mod:`cpstats.commands`."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+from cpstats import __version__, commands
+from cpstats.errors import EXIT_BAD_INPUT, InputError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with every subcommand found in :mod:`cpstats.commands`."""
+    parser = argparse.ArgumentParser(
+        prog="cpstats",
+        description="Child protection statistics for English local authorities: "
+        "reports, forecasts, synthetic data and input checks.",
+    )
+    parser.add_argument("--version", action="version", version=f"cpstats {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{commands.__name__}.{info.name}")
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``cpstats``; bad input gives one clear message and exit status 2."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_BAD_INPUT
+    try:
+        return int(args.func(args) or 0)
+    except InputError as error:
+        print(f"cpstats {args.command}: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print(f"cpstats {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

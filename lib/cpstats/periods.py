@@ -1,0 +1,73 @@
+"""Reporting periods: years ending 31 March, financial quarters, months.
+
+``2017``, ``"2017"`` and ``"2016-17"`` all mean the year ending 31 March 2017
+(DfE ``time_period`` 2017). Q1 is April-June, Q4 January-March.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pandas as pd
+
+from cpstats.errors import ParameterError
+
+_YEAR = re.compile(r"^(\d{4})$")
+_FY = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def parse_year(value: int | str) -> int:
+    """The year ending 31 March that ``value`` names, as DfE's integer ``time_period``.
+
+    >>> parse_year("2016-17"), parse_year(2017), parse_year("2017")
+    (2017, 2017, 2017)
+    """
+    text = str(value).strip()
+    if m := _YEAR.match(text):
+        return int(m.group(1))
+    if m := _FY.match(text):
+        start, end = int(m.group(1)), int(m.group(2))
+        if (start + 1) % 100 == end:
+            return start + 1
+    raise ParameterError("--year", value, "a year ending 31 March such as 2017 or 2016-17")
+
+
+def year_label(year: int) -> str:
+    """``2017`` -> ``"2016-17"``."""
+    return f"{year - 1}-{year % 100:02d}"
+
+
+def year_start(year: int) -> date:
+    """First day (1 April) of the year ending 31 March ``year``."""
+    return date(year - 1, 4, 1)
+
+
+def year_end(year: int) -> date:
+    """31 March of ``year``: the snapshot date of DfE's "at 31 March" figures."""
+    return date(year, 3, 31)
+
+
+def quarter_of(day: date | pd.Timestamp) -> tuple[int, int]:
+    """(year ending 31 March, financial quarter 1-4) containing ``day``."""
+    month = day.month
+    year = day.year + 1 if month >= 4 else day.year
+    quarter = ((month - 4) % 12) // 3 + 1
+    return year, quarter
+
+
+def quarter_label(year: int, quarter: int) -> str:
+    """``(2017, 4)`` -> ``"2016-17 Q4"``."""
+    return f"{year_label(year)} Q{quarter}"
+
+
+def quarter_bounds(year: int, quarter: int) -> tuple[date, date]:
+    """First and last day of financial quarter ``quarter`` of the year ending March ``year``."""
+    start = pd.Timestamp(year - 1, 4, 1) + pd.DateOffset(months=3 * (quarter - 1))
+    end = start + pd.DateOffset(months=3) - pd.Timedelta(days=1)
+    return start.date(), end.date()
+
+
+def month_label(day: date | pd.Timestamp) -> str:
+    """``date(2017, 3, 31)`` -> ``"2017-03"``."""
+    return f"{day.year:04d}-{day.month:02d}"
