@@ -1,0 +1,1 @@
+"""Statistics on top of the facts table: disproportionality, correlation, forecasting."""

@@ -1,0 +1,286 @@
+"""Referrals, section 47 enquiries, ICPCs and plans: how the pipeline moves together.
+
+Methods (docs/ethnicity_and_correlation.md):
+
+* :func:`correlation`: Pearson or Spearman with a Fisher-z interval
+  (SE = 1/sqrt(n-3); for Spearman sqrt(1.06/(n-3)), Fieller, Hartley & Pearson 1957).
+* :func:`cross_correlation`: the sample cross-correlation at lags -k..k with
+  the white-noise bound +/- z/sqrt(n). Trending or autocorrelated series give
+  large cross-correlations at every lag; ``difference=True`` compares changes.
+* :func:`distributed_lag`: OLS of an outcome on the driver at lags 0..L (and
+  optional month effects and trend) with Newey-West (HAC) standard errors,
+  R^2, Durbin-Watson and Ljung-Box on the residuals.
+* :func:`month_effects`: each month's count over its year's monthly mean,
+  averaged across years, with an F-test of month dummies given year effects.
+* :func:`pipeline_ratios`: s47 enquiries per referral, ICPCs per s47, plan
+  starts per ICPC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from scipy import stats
+from statsmodels.stats.diagnostic import acorr_ljungbox
+from statsmodels.stats.stattools import durbin_watson
+
+#: Pipeline stages in order, as measure names in the facts table.
+PIPELINE = ("referrals", "s47_enquiries", "icpcs", "cp_plans_started")
+#: Conversion ratios: name -> (numerator, denominator).
+RATIOS: dict[str, tuple[str, str]] = {
+    "s47_per_referral": ("s47_enquiries", "referrals"),
+    "icpc_per_s47": ("icpcs", "s47_enquiries"),
+    "plan_per_icpc": ("cp_plans_started", "icpcs"),
+}
+MONTHS = ("April", "May", "June", "July", "August", "September", "October", "November",
+          "December", "January", "February", "March")
+
+
+def correlation(x: Sequence[float] | pd.Series, y: Sequence[float] | pd.Series,
+                method: str = "pearson", alpha: float = 0.05) -> dict[str, float | str]:
+    """Correlation of paired observations with a Fisher-z confidence interval.
+
+    Parameters
+    ----------
+    x, y
+        Paired values; pairs with a missing value are dropped.
+    method
+        ``"pearson"`` or ``"spearman"``.
+    alpha
+        1 - coverage.
+
+    Returns
+    -------
+    dict
+        ``method, n, r, lower, upper, p_value`` (NaN limits when n < 4).
+    """
+    pair = pd.DataFrame({"x": np.asarray(x, float), "y": np.asarray(y, float)}).dropna()
+    n = len(pair)
+    if method == "pearson":
+        r, p = stats.pearsonr(pair["x"], pair["y"]) if n >= 3 else (np.nan, np.nan)
+        var = 1.0
+    elif method == "spearman":
+        r, p = stats.spearmanr(pair["x"], pair["y"]) if n >= 3 else (np.nan, np.nan)
+        var = 1.06
+    else:
+        raise ValueError(f"method must be 'pearson' or 'spearman', not {method!r}")
+    lower = upper = np.nan
+    if n >= 4 and abs(r) < 1:
+        z, half = np.arctanh(r), stats.norm.ppf(1 - alpha / 2) * np.sqrt(var / (n - 3))
+        lower, upper = np.tanh(z - half), np.tanh(z + half)
+    return {"method": method, "n": float(n), "r": float(r), "lower": float(lower),
+            "upper": float(upper), "p_value": float(p)}
+
+
+def cross_correlation(x: pd.Series, y: pd.Series, max_lag: int = 6, *,
+                      difference: bool = False, alpha: float = 0.05) -> pd.DataFrame:
+    """Sample cross-correlation of ``x`` leading ``y``.
+
+    ``r`` at lag k estimates corr(x_t, y_{t+k}): a positive k means x moves
+    first. Standard estimator (whole-series means, divisor n).
+
+    Parameters
+    ----------
+    x, y
+        Series on the same regular index (months or quarters), no gaps.
+    max_lag
+        Lags -max_lag..max_lag.
+    difference
+        Correlate first differences (removes a shared trend).
+    alpha
+        For the approximate bound z/sqrt(n), valid when the series are
+        independent white noise.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``lag, r, bound, beyond_bound``.
+    """
+    a, b = np.asarray(x, float), np.asarray(y, float)
+    if difference:
+        a, b = np.diff(a), np.diff(b)
+    n = len(a)
+    if n != len(b):
+        raise ValueError("x and y must have the same length")
+    da, db = a - a.mean(), b - b.mean()
+    denom = n * a.std() * b.std()
+    lags = np.arange(-max_lag, max_lag + 1)
+    r = np.array([(da[: n - k] * db[k:]).sum() / denom if k >= 0
+                  else (da[-k:] * db[: n + k]).sum() / denom for k in lags])
+    bound = stats.norm.ppf(1 - alpha / 2) / np.sqrt(n)
+    return pd.DataFrame({"lag": lags, "r": r, "bound": bound, "beyond_bound": np.abs(r) > bound})
+
+
+@dataclass
+class LagModel:
+    """A fitted distributed-lag regression and its diagnostics."""
+
+    outcome: str
+    driver: str
+    lags: tuple[int, ...]
+    coefficients: pd.DataFrame
+    n: int
+    r2: float
+    adj_r2: float
+    durbin_watson: float
+    ljung_box_p: float
+    ljung_box_lags: int
+    hac_maxlags: int
+    result: object
+
+    def strongest_lag(self) -> int:
+        """The lag whose coefficient has the largest |t| (HAC)."""
+        lag_rows = self.coefficients[self.coefficients["lag"].notna()]
+        return int(lag_rows.loc[lag_rows["t"].abs().idxmax(), "lag"])
+
+    def summary_row(self) -> dict[str, float | str]:
+        """One line for a results table."""
+        return {"outcome": self.outcome, "driver": self.driver, "n": self.n, "r2": self.r2,
+                "adj_r2": self.adj_r2, "durbin_watson": self.durbin_watson,
+                "ljung_box_p": self.ljung_box_p, "strongest_lag": self.strongest_lag()}
+
+
+def newey_west_lags(n: int) -> int:
+    """Newey-West rule of thumb for HAC lags: floor(4 (n/100)^(2/9))."""
+    return int(np.floor(4 * (n / 100) ** (2 / 9)))
+
+
+def distributed_lag(frame: pd.DataFrame, outcome: str, driver: str,
+                    lags: Sequence[int] = (0, 1, 2), *, month_effects: bool = False,
+                    trend: bool = False, hac_maxlags: int | None = None,
+                    alpha: float = 0.05) -> LagModel:
+    """OLS of ``outcome`` on ``driver`` at ``lags``, with HAC standard errors.
+
+    Parameters
+    ----------
+    frame
+        One row per period, in time order, regular (no missing periods),
+        with the two columns; a ``month`` column (1-12) if ``month_effects``.
+    outcome, driver
+        Column names, e.g. ``"cp_plans_started"`` and ``"s47_enquiries"``.
+    lags
+        Driver lags in periods (0 = same period).
+    month_effects
+        Add month-of-year dummies (seasonality).
+    trend
+        Add a linear time trend.
+    hac_maxlags
+        Newey-West lags; default :func:`newey_west_lags`.
+    alpha
+        1 - coverage of coefficient intervals.
+
+    Returns
+    -------
+    LagModel
+        Coefficients (``term, lag, coef, se, t, p_value, lower, upper``), R^2,
+        adjusted R^2, Durbin-Watson and Ljung-Box p on the residuals.
+    """
+    design = pd.DataFrame({f"{driver}_lag{k}": frame[driver].shift(k) for k in lags})
+    if trend:
+        design["trend"] = np.arange(len(frame), dtype=float)
+    if month_effects:
+        dummies = pd.get_dummies(frame["month"].astype(int), prefix="month", drop_first=True,
+                                 dtype=float)
+        design = design.join(dummies)
+    data = design.assign(_y=frame[outcome].astype(float)).dropna()
+    n = len(data)
+    maxlags = newey_west_lags(n) if hac_maxlags is None else hac_maxlags
+    X = sm.add_constant(data.drop(columns="_y"), has_constant="add")
+    result = sm.OLS(data["_y"], X).fit(cov_type="HAC", cov_kwds={"maxlags": maxlags})
+    ci = result.conf_int(alpha)
+    terms = list(X.columns)
+    lag_of = {f"{driver}_lag{k}": k for k in lags}
+    coefficients = pd.DataFrame({
+        "term": terms,
+        "lag": [lag_of.get(t, np.nan) for t in terms],
+        "coef": result.params.to_numpy(),
+        "se": result.bse.to_numpy(),
+        "t": result.tvalues.to_numpy(),
+        "p_value": result.pvalues.to_numpy(),
+        "lower": ci.iloc[:, 0].to_numpy(),
+        "upper": ci.iloc[:, 1].to_numpy(),
+    })
+    lb_lags = max(1, min(10, n // 5))
+    lb = acorr_ljungbox(result.resid, lags=[lb_lags])
+    return LagModel(outcome=outcome, driver=driver, lags=tuple(lags), coefficients=coefficients,
+                    n=n, r2=float(result.rsquared), adj_r2=float(result.rsquared_adj),
+                    durbin_watson=float(durbin_watson(result.resid)),
+                    ljung_box_p=float(lb["lb_pvalue"].iloc[0]), ljung_box_lags=lb_lags,
+                    hac_maxlags=maxlags, result=result)
+
+
+def month_effects(frame: pd.DataFrame, value: str = "value", alpha: float = 0.05
+                  ) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Seasonality: each month against its year's monthly mean.
+
+    Parameters
+    ----------
+    frame
+        Columns ``year`` (year ending 31 March), ``month`` (1-12) and ``value``;
+        only complete years (12 months) are used.
+    value
+        The count column.
+    alpha
+        1 - coverage of the month indices' t intervals across years.
+
+    Returns
+    -------
+    (pandas.DataFrame, dict)
+        Per month in financial-year order (April first): ``month, month_name,
+        index`` (mean of count / year's monthly mean), ``lower, upper,
+        years``; and the F-test of month dummies in OLS with year effects
+        (``f, df_num, df_den, p_value, years``).
+    """
+    data = frame[["year", "month", value]].dropna()
+    complete = data.groupby("year")["month"].transform("nunique") == 12
+    data = data[complete]
+    ratio = data[value] / data.groupby("year")[value].transform("mean")
+    data = data.assign(ratio=ratio)
+    grouped = data.groupby("month")["ratio"]
+    years = grouped.size()
+    mean, sd = grouped.mean(), grouped.std(ddof=1)
+    half = stats.t.ppf(1 - alpha / 2, np.maximum(years - 1, 1)) * sd / np.sqrt(years)
+    order = [4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3]
+    table = pd.DataFrame({"month": order, "month_name": MONTHS})
+    table = table.assign(index=mean.reindex(order).to_numpy(),
+                         lower=(mean - half).reindex(order).to_numpy(),
+                         upper=(mean + half).reindex(order).to_numpy(),
+                         years=years.reindex(order).to_numpy())
+    n_years = data["year"].nunique()
+    test = {"f": np.nan, "df_num": np.nan, "df_den": np.nan, "p_value": np.nan,
+            "years": float(n_years)}
+    if n_years >= 2:
+        X = pd.get_dummies(data[["year", "month"]].astype(str), drop_first=True, dtype=float)
+        full = sm.OLS(data[value].astype(float), sm.add_constant(X)).fit()
+        year_only = X[[c for c in X.columns if c.startswith("year_")]]
+        restricted = sm.OLS(data[value].astype(float), sm.add_constant(year_only)).fit()
+        f, p, df_diff = full.compare_f_test(restricted)
+        test = {"f": float(f), "df_num": float(df_diff), "df_den": float(full.df_resid),
+                "p_value": float(p), "years": float(n_years)}
+    return table, test
+
+
+def pipeline_ratios(counts: pd.DataFrame) -> pd.DataFrame:
+    """Conversion through the pipeline from stage counts.
+
+    Parameters
+    ----------
+    counts
+        Any index (e.g. geography and period) and columns among
+        :data:`PIPELINE`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same index with one column per ratio in :data:`RATIOS` whose
+        stages are present (as fractions, not percentages).
+    """
+    out = pd.DataFrame(index=counts.index)
+    for name, (num, den) in RATIOS.items():
+        if num in counts.columns and den in counts.columns:
+            out[name] = counts[num].astype(float) / counts[den].astype(float)
+    return out

@@ -1,0 +1,269 @@
+"""Ethnic disproportionality: rates per 10,000 children, relative rates, share ratios.
+
+Methods (docs/ethnicity_and_correlation.md):
+
+* **Rate** per 10,000 children aged 0-17 in the group, with the PHE/OHID
+  Fingertips interval for a count: exact (chi-square) when the count is under
+  10, Byar's approximation from 10 up.
+* **Relative rate (RR)**: the group's rate over the reference group's rate
+  (White British by default) and over the rate of all *other* children of known
+  ethnicity. Interval: statsmodels ``confint_poisson_2indep(compare="ratio")``
+  with ``method="score"`` (the conditional-binomial score interval, equal to a
+  Wilson interval on count1 / (count1 + count2) transformed to the ratio scale),
+  falling back to ``"mover"`` where a count is zero (the score root-finder
+  degenerates there). The log-RR Wald interval, SE = sqrt(1/a + 1/c), is given
+  beside it for comparison; it is undefined for a zero count.
+* **Share ratio** (disproportionality index): the group's share of children
+  with a known ethnicity over its share of the child population. Bounded above
+  by 1/population share, so RR is the headline measure.
+* **Chi-square goodness of fit** of the counts against population shares, with
+  Cohen's w = sqrt(chi2 / n) as effect size and a Monte Carlo p-value when
+  expected counts are small.
+
+Records with ethnicity refused or not obtained are reported apart and are in no
+share or rate. Groups with counts under ``small`` (10) are flagged, never dropped;
+counts of 1-5 are marked for suppression when the result is published.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from statsmodels.stats.rates import confint_poisson_2indep
+
+from cpstats.ethnicity_map import COMPARISON_GROUPS, UNKNOWN_GROUPS
+
+PER = 10_000
+#: Flag counts below this (PHE: rates on fewer than 10 events are unreliable).
+SMALL_COUNT = 10
+#: Published outputs suppress counts 1-5 derived from child-level data (DfE convention).
+SUPPRESS_MAX = 5
+RR_METHOD = "score"
+RR_METHOD_ZERO = "mover"
+
+
+def rate_interval(count: np.ndarray | float, population: np.ndarray | float,
+                  alpha: float = 0.05, per: float = PER) -> tuple[np.ndarray, np.ndarray]:
+    """Confidence interval of a crude rate per ``per``, PHE/OHID Fingertips method.
+
+    Exact Poisson limits (chi-square) for counts under 10, Byar's approximation
+    for 10 and over.
+
+    Parameters
+    ----------
+    count, population
+        Observed count(s) and population(s) at risk.
+    alpha
+        1 - coverage.
+    per
+        Rate multiplier (10,000 children).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Lower and upper limits of the rate.
+    """
+    o = np.asarray(count, dtype=float)
+    pop = np.asarray(population, dtype=float)
+    z = stats.norm.ppf(1 - alpha / 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        exact_low = np.where(o > 0, stats.chi2.ppf(alpha / 2, 2 * o) / 2, 0.0)
+        exact_up = stats.chi2.ppf(1 - alpha / 2, 2 * o + 2) / 2
+        byar_low = o * (1 - 1 / (9 * o) - z / (3 * np.sqrt(o))) ** 3
+        byar_up = (o + 1) * (1 - 1 / (9 * (o + 1)) + z / (3 * np.sqrt(o + 1))) ** 3
+    low = np.where(o < 10, exact_low, byar_low)
+    up = np.where(o < 10, exact_up, byar_up)
+    return low / pop * per, up / pop * per
+
+
+def rate_ratio_interval(count1: float, exposure1: float, count2: float, exposure2: float,
+                        alpha: float = 0.05) -> tuple[float, float, str]:
+    """Interval for the ratio of two Poisson rates, and the method used.
+
+    ``confint_poisson_2indep(..., compare="ratio", method="score")``; ``"mover"``
+    when either count is zero. NaN limits where the reference count or an
+    exposure is zero (no ratio exists).
+    """
+    if exposure1 <= 0 or exposure2 <= 0 or count2 == 0:
+        return np.nan, np.nan, "none"
+    method = RR_METHOD if count1 > 0 else RR_METHOD_ZERO
+    low, up = confint_poisson_2indep(count1, exposure1, count2, exposure2, method=method,
+                                     compare="ratio", alpha=alpha)
+    return float(low), float(up), method
+
+
+def wald_log_interval(count1: np.ndarray, exposure1: np.ndarray, count2: np.ndarray,
+                      exposure2: np.ndarray, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+    """Log-RR Wald interval: exp(ln RR -/+ z sqrt(1/a + 1/c)); NaN where a count is zero."""
+    a, c = np.asarray(count1, float), np.asarray(count2, float)
+    z = stats.norm.ppf(1 - alpha / 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rr = (a / np.asarray(exposure1, float)) / (c / np.asarray(exposure2, float))
+        se = np.sqrt(1 / a + 1 / c)
+        ok = (a > 0) & (c > 0)
+        return (np.where(ok, rr * np.exp(-z * se), np.nan),
+                np.where(ok, rr * np.exp(z * se), np.nan))
+
+
+def _ratio_columns(count: np.ndarray, pop: np.ndarray, count_ref: np.ndarray,
+                   pop_ref: np.ndarray, alpha: float) -> pd.DataFrame:
+    """RR, its statsmodels interval and method, and the Wald interval, for aligned arrays."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rr = (count / pop) / (count_ref / pop_ref)
+    # statsmodels' score interval is scalar-only: one call per group (about 17 of them).
+    limits = [rate_ratio_interval(a, e1, c, e2, alpha)
+              for a, e1, c, e2 in zip(count, pop, count_ref, pop_ref, strict=True)]
+    wald_low, wald_up = wald_log_interval(count, pop, count_ref, pop_ref, alpha)
+    return pd.DataFrame({
+        "rr": rr,
+        "lower": [lim[0] for lim in limits],
+        "upper": [lim[1] for lim in limits],
+        "method": [lim[2] for lim in limits],
+        "wald_lower": wald_low,
+        "wald_upper": wald_up,
+    })
+
+
+def _aligned(counts: pd.Series, population: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Known-group counts and populations on one index (population's groups, canonical order),
+    plus the unknown-ethnicity counts."""
+    order = [g for g in COMPARISON_GROUPS if g in population.index]
+    order += [g for g in population.index if g not in COMPARISON_GROUPS and g not in UNKNOWN_GROUPS]
+    extra = set(counts.index) - set(order) - set(UNKNOWN_GROUPS)
+    if extra:
+        raise ValueError(f"counts for groups without a population: {sorted(extra)}")
+    known = counts.reindex(order, fill_value=0).astype(float)
+    pop = population.reindex(order).astype(float)
+    unknown = counts.reindex(list(UNKNOWN_GROUPS), fill_value=0).astype(float)
+    return known, pop, unknown
+
+
+def disproportionality(counts: pd.Series, population: pd.Series, *,
+                       population_basis: str, reference: str = "white_british",
+                       alpha: float = 0.05, small: int = SMALL_COUNT,
+                       labels: dict[str, str] | None = None) -> pd.DataFrame:
+    """Rates, relative rates and share ratios by ethnic group.
+
+    Parameters
+    ----------
+    counts
+        Children (or events) by group id; may include ``refused`` and
+        ``not_obtained``, which are reported apart (rows at the end, no rates).
+    population
+        Children aged 0-17 by group id (the denominator); every group with a
+        count must have a population.
+    population_basis
+        Name of the denominator (e.g. "Census 2011 0-17 shares x ONS mid-2016
+        0-17"), copied into every row.
+    reference
+        Group the relative rate compares against (``white_british``; ``White``
+        for broad groups).
+    alpha
+        1 - coverage of every interval.
+    small
+        Counts below this are flagged ``small_count`` (kept, not dropped).
+    labels
+        Display labels; defaults to :data:`COMPARISON_GROUPS` names.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group: ``group, label, count, population, rate_per_10k,
+        rate_lower, rate_upper, share_of_known_pct, population_share_pct,
+        share_ratio, rr_vs_reference, rr_lower, rr_upper, rr_method,
+        rr_wald_lower, rr_wald_upper, rr_vs_rest, rr_rest_lower,
+        rr_rest_upper, small_count, suppress, population_basis, reference``.
+        ``suppress`` marks counts 1-5 for publication.
+    """
+    known, pop, unknown = _aligned(counts, population)
+    if reference not in known.index:
+        raise ValueError(f"reference group {reference!r} is not in the population")
+    labels = {**COMPARISON_GROUPS, **UNKNOWN_GROUPS, **(labels or {})}
+    n, total_pop = known.sum(), pop.sum()
+    c, p = known.to_numpy(), pop.to_numpy()
+    low, up = rate_interval(c, p, alpha)
+    vs_ref = _ratio_columns(c, p, np.full_like(c, known[reference]),
+                            np.full_like(p, pop[reference]), alpha)
+    vs_rest = _ratio_columns(c, p, n - c, total_pop - p, alpha)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = c / n
+        table = pd.DataFrame({
+            "group": known.index,
+            "count": c,
+            "population": p,
+            "rate_per_10k": c / p * PER,
+            "rate_lower": low,
+            "rate_upper": up,
+            "share_of_known_pct": 100 * share,
+            "population_share_pct": 100 * p / total_pop,
+            "share_ratio": share / (p / total_pop),
+        })
+    table = table.assign(
+        rr_vs_reference=vs_ref["rr"].to_numpy(), rr_lower=vs_ref["lower"].to_numpy(),
+        rr_upper=vs_ref["upper"].to_numpy(), rr_method=vs_ref["method"].to_numpy(),
+        rr_wald_lower=vs_ref["wald_lower"].to_numpy(), rr_wald_upper=vs_ref["wald_upper"].to_numpy(),
+        rr_vs_rest=vs_rest["rr"].to_numpy(), rr_rest_lower=vs_rest["lower"].to_numpy(),
+        rr_rest_upper=vs_rest["upper"].to_numpy(),
+    )
+    apart = pd.DataFrame({"group": unknown.index, "count": unknown.to_numpy()})
+    table = pd.concat([table, apart], ignore_index=True)
+    table.loc[table["group"] == reference, ["rr_lower", "rr_upper", "rr_wald_lower",
+                                            "rr_wald_upper"]] = np.nan
+    table.loc[table["group"] == reference, "rr_method"] = "reference"
+    table.insert(1, "label", table["group"].map(labels).fillna(table["group"]))
+    table["small_count"] = table["count"] < small
+    table["suppress"] = table["count"].between(1, SUPPRESS_MAX)
+    table["population_basis"] = population_basis
+    table["reference"] = reference
+    return table
+
+
+def goodness_of_fit(counts: pd.Series, population: pd.Series, *, simulations: int = 20_000,
+                    seed: int = 20170331) -> dict[str, float]:
+    """Chi-square test of known-ethnicity counts against population shares.
+
+    Parameters
+    ----------
+    counts, population
+        As for :func:`disproportionality`; refused / not obtained are left out.
+    simulations
+        Multinomial draws for the Monte Carlo p-value (used when expected
+        counts are small and the chi-square approximation is doubtful).
+    seed
+        Fixed, so the Monte Carlo p-value is reproducible.
+
+    Returns
+    -------
+    dict
+        ``n, groups, chi2, df, p_value, p_monte_carlo, cohens_w, min_expected,
+        share_expected_below_5``. Cohen's w: 0.1 small, 0.3 medium, 0.5 large.
+    """
+    known, pop, _ = _aligned(counts, population)
+    keep = pop > 0
+    observed, shares = known[keep].to_numpy(), (pop[keep] / pop[keep].sum()).to_numpy()
+    n = observed.sum()
+    expected = n * shares
+    chi2, p_value = stats.chisquare(observed, expected)
+    rng = np.random.default_rng(seed)
+    draws = rng.multinomial(int(n), shares, size=simulations)
+    simulated = ((draws - expected) ** 2 / expected).sum(axis=1)
+    return {
+        "n": float(n),
+        "groups": float(len(observed)),
+        "chi2": float(chi2),
+        "df": float(len(observed) - 1),
+        "p_value": float(p_value),
+        "p_monte_carlo": float((1 + (simulated >= chi2 - 1e-9).sum()) / (simulations + 1)),
+        "cohens_w": float(np.sqrt(chi2 / n)),
+        "min_expected": float(expected.min()),
+        "share_expected_below_5": float((expected < 5).mean()),
+    }
+
+
+def aggregate(counts: pd.Series, mapping: dict[str, str]) -> pd.Series:
+    """Sum counts or populations indexed by group into ``mapping``'s targets
+    (e.g. :data:`cpstats.ethnicity_map.BROAD_SCHEMES` ``["dfe"]``); unmapped
+    groups (refused, not obtained) keep their own id."""
+    keys = counts.index.map(lambda g: mapping.get(g, g))
+    return counts.groupby(keys, sort=False).sum()
