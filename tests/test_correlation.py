@@ -1,0 +1,111 @@
+"""Pipeline correlation statistics: hand arithmetic, simulated series, published ratios."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cpstats.stats.correlation import (
+    correlation,
+    cross_correlation,
+    distributed_lag,
+    month_effects,
+    newey_west_lags,
+    pipeline_ratios,
+)
+
+
+def _simulated(lag: int, n: int = 72, seed: int = 7) -> pd.DataFrame:
+    """Monthly s47 counts and plan starts driven by s47s ``lag`` months earlier."""
+    rng = np.random.default_rng(seed)
+    s47 = rng.poisson(200, n + lag).astype(float)
+    plans = 0.3 * s47[: n] + rng.normal(0, 4, n)  # plans[t] depends on s47[t - lag]
+    return pd.DataFrame({"s47_enquiries": s47[lag:], "cp_plans_started": plans,
+                         "month": (np.arange(n) + 3) % 12 + 1})
+
+
+@pytest.mark.parametrize("lag", [1, 2, 3])
+def test_lag_regression_recovers_the_true_lag(lag):
+    model = distributed_lag(_simulated(lag), "cp_plans_started", "s47_enquiries",
+                            lags=(0, 1, 2, 3, 4))
+    assert model.strongest_lag() == lag
+    coef = model.coefficients.set_index("lag")
+    # The true coefficient (0.3) is inside its interval; the other lags' are near 0.
+    assert coef.loc[lag, "lower"] < 0.3 < coef.loc[lag, "upper"]
+    others = coef.drop(index=[lag]).dropna(subset=["coef"])
+    others = others[others.index.notna()]
+    assert (others["coef"].abs() < 0.1).all()
+    assert model.n == 72 - 4  # the first 4 months lack lagged values
+    assert model.hac_maxlags == newey_west_lags(68) == 3
+    assert 1.2 < model.durbin_watson < 2.8  # white-noise errors: DW near 2 (SD about 0.24)
+    assert model.ljung_box_p > 0.01
+
+
+def test_lag_regression_with_month_effects_and_trend_has_more_terms():
+    model = distributed_lag(_simulated(2), "cp_plans_started", "s47_enquiries", lags=(0, 2),
+                            month_effects=True, trend=True)
+    assert len(model.coefficients) == 1 + 2 + 1 + 11
+    assert model.strongest_lag() == 2
+
+
+def test_fisher_z_interval_by_hand():
+    # Build x, y with Pearson r = 0.5 exactly over n = 28 points: y = x + e with e
+    # orthogonal to x and scaled so that corr = 0.5.
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=28)
+    e = rng.normal(size=28)
+    x, e = x - x.mean(), e - e.mean()
+    e = e - (e @ x) / (x @ x) * x
+    e = e / np.linalg.norm(e) * np.linalg.norm(x) * math.sqrt(3)  # tan(60 deg): corr = 0.5
+    out = correlation(x, x + e)
+    assert out["r"] == pytest.approx(0.5)
+    # z = atanh(0.5) = 0.549306; SE = 1/sqrt(25) = 0.2; z -/+ 1.96*0.2 = 0.157313, 0.941298;
+    # tanh(t) = (e^2t - 1)/(e^2t + 1) -> 0.369748/2.369748 = 0.156028, 5.570553/7.570553 = 0.735818.
+    assert out["lower"] == pytest.approx(0.156028, abs=1e-5)
+    assert out["upper"] == pytest.approx(0.735818, abs=1e-5)
+    spearman = correlation(x, x + e, method="spearman")
+    assert spearman["upper"] - spearman["lower"] > out["upper"] - out["lower"] - 0.1
+
+
+def test_cross_correlation_peaks_at_the_lead():
+    data = _simulated(3, n=120)
+    ccf = cross_correlation(data["s47_enquiries"], data["cp_plans_started"], max_lag=5)
+    peak = ccf.loc[ccf["r"].idxmax()]
+    assert peak["lag"] == 3 and peak["beyond_bound"]
+    assert ccf["bound"].iloc[0] == pytest.approx(1.959964 / math.sqrt(120), abs=1e-6)
+    # A perfectly shifted copy has r close to 1 at that lag (the divisor n shrinks it by (n-k)/n).
+    x = pd.Series(np.random.default_rng(1).normal(size=50))
+    r = cross_correlation(x, x.shift(2).bfill(), max_lag=3).set_index("lag")["r"]
+    assert r[2] > 0.9
+
+
+def test_month_effects_recover_a_built_in_pattern():
+    pattern = np.array([0.8, 1, 1, 1, 0.8, 1, 1, 1.2, 0.8, 1.1, 1.1, 1.2])  # April first
+    pattern = pattern / pattern.mean()
+    years = np.repeat([2015, 2016, 2017, 2018], 12)
+    months = np.tile([4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3], 4)
+    level = np.repeat([500.0, 550, 600, 700], 12)
+    frame = pd.DataFrame({"year": years, "month": months, "value": level * np.tile(pattern, 4)})
+    table, test = month_effects(frame)
+    assert table["month_name"].iloc[0] == "April"
+    np.testing.assert_allclose(table["index"], pattern)
+    assert test["years"] == 4 and test["p_value"] < 1e-6
+
+
+def test_month_effects_ignore_incomplete_years():
+    frame = pd.DataFrame({"year": [2017] * 12 + [2018] * 3,
+                          "month": [4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3, 4, 5, 6],
+                          "value": [10.0] * 12 + [1.0, 50.0, 1.0]})
+    table, test = month_effects(frame)
+    assert (table["years"] == 1).all() and (table["index"] == 1).all()
+
+
+def test_pipeline_ratios():
+    counts = pd.DataFrame({"referrals": [1000.0], "s47_enquiries": [250.0], "icpcs": [100.0],
+                           "cp_plans_started": [85.0]})
+    ratios = pipeline_ratios(counts).iloc[0]
+    assert ratios.to_dict() == {"s47_per_referral": 0.25, "icpc_per_s47": 0.4,
+                                "plan_per_icpc": 0.85}

@@ -1,0 +1,197 @@
+"""Disproportionality statistics and the ethnicity mapping, checked by hand arithmetic."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cpstats.codes import ETHNIC_GROUP_OF, ETHNICITY_LABELS
+from cpstats.errors import InputError
+from cpstats.ethnicity_map import (
+    BROAD_SCHEMES,
+    CENSUS2011_TO_GROUP,
+    CIN_TO_GROUP,
+    COMPARISON_GROUPS,
+    SCHOOL_CENSUS_TO_GROUP,
+    UNKNOWN_GROUPS,
+    broad_group,
+    comparison_group,
+    mapping_table,
+)
+from cpstats.stats.disproportionality import (
+    aggregate,
+    disproportionality,
+    goodness_of_fit,
+    rate_interval,
+)
+
+Z = 1.959963984540054
+
+# A small table: 30 of 1,000 Pakistani children and 100 of 10,000 White British
+# children on a plan; 3 of 200 Black African children; 19 not obtained.
+COUNTS = pd.Series({"white_british": 100, "asian_pakistani": 30, "black_african": 3,
+                    "not_obtained": 19})
+POPULATION = pd.Series({"white_british": 10_000, "asian_pakistani": 1_000, "black_african": 200})
+
+
+@pytest.fixture(scope="module")
+def table() -> pd.DataFrame:
+    return disproportionality(COUNTS, POPULATION, population_basis="hand table").set_index("group")
+
+
+def test_relative_rate_and_intervals_by_hand(table):
+    row = table.loc["asian_pakistani"]
+    # Rates: 30/1000*10000 = 300 and 100/10000*10000 = 100 per 10,000, so RR = 3.
+    assert row["rate_per_10k"] == pytest.approx(300.0)
+    assert row["rr_vs_reference"] == pytest.approx(3.0)
+    # Log-RR Wald: SE = sqrt(1/30 + 1/100) = sqrt(0.043333) = 0.208167;
+    # 3 * exp(-/+ 1.96 * 0.208167) = 3 / 1.50381, 3 * 1.50381 = 1.99494, 4.51142.
+    se = math.sqrt(1 / 30 + 1 / 100)
+    assert se == pytest.approx(0.208167, abs=1e-6)
+    assert row["rr_wald_lower"] == pytest.approx(1.99494, abs=1e-4)
+    assert row["rr_wald_upper"] == pytest.approx(4.51142, abs=1e-4)
+    # Score interval = Wilson interval for p = 30/(30+100), mapped to the ratio
+    # scale by RR = p / (1 - p) / d with d = 1000/10000 = 0.1:
+    # centre = (0.230769 + z^2/260) / (1 + z^2/130) = 0.238497
+    # half = z / (1 + z^2/130) * sqrt(0.230769*0.769231/130 + z^2/(4*130^2)) = 0.071797
+    # p in (0.166700, 0.310294)  ->  RR in (2.0005, 4.4989).
+    n, p = 130, 30 / 130
+    centre = (p + Z**2 / (2 * n)) / (1 + Z**2 / n)
+    half = Z / (1 + Z**2 / n) * math.sqrt(p * (1 - p) / n + Z**2 / (4 * n**2))
+    lo_p, hi_p = centre - half, centre + half
+    assert (lo_p, hi_p) == pytest.approx((0.166700, 0.310294), abs=1e-5)
+    assert row["rr_lower"] == pytest.approx(lo_p / (1 - lo_p) / 0.1, rel=1e-4)
+    assert row["rr_upper"] == pytest.approx(hi_p / (1 - hi_p) / 0.1, rel=1e-4)
+    assert row["rr_lower"] == pytest.approx(2.0005, abs=1e-3)
+    assert row["rr_method"] == "score"
+
+
+def test_relative_rate_against_all_other_children(table):
+    # Others of known ethnicity: 100 + 3 = 103 children in 10,200; rate 100.98 per 10k.
+    # RR = 300 / (103/10200*10000) = 300 / 100.980 = 2.97087.
+    assert table.loc["asian_pakistani", "rr_vs_rest"] == pytest.approx(2.97087, abs=1e-4)
+
+
+def test_share_ratio_and_known_shares(table):
+    # Known ethnicity: 133 children. Pakistani share 30/133 = 22.556%; population
+    # share 1000/11200 = 8.929%; share ratio 2.5263.
+    assert table.loc["asian_pakistani", "share_of_known_pct"] == pytest.approx(22.5564, abs=1e-3)
+    assert table.loc["asian_pakistani", "population_share_pct"] == pytest.approx(8.9286, abs=1e-3)
+    assert table.loc["asian_pakistani", "share_ratio"] == pytest.approx(2.5263, abs=1e-3)
+    known = table.loc[list(POPULATION.index)]
+    assert known["share_of_known_pct"].sum() == pytest.approx(100.0)
+    # Not obtained is reported apart, with its count and no share or rate.
+    assert table.loc["not_obtained", "count"] == 19
+    assert pd.isna(table.loc["not_obtained", "share_of_known_pct"])
+    assert pd.isna(table.loc["not_obtained", "rate_per_10k"])
+
+
+def test_small_groups_flagged_not_dropped(table):
+    assert "black_african" in table.index
+    assert bool(table.loc["black_african", "small_count"])
+    assert bool(table.loc["black_african", "suppress"])  # 1-5: suppressed when published
+    assert not bool(table.loc["asian_pakistani", "small_count"])
+    assert not bool(table.loc["not_obtained", "suppress"])  # 19 is publishable
+    # Still computed, just flagged: 3/200 = 150 per 10,000.
+    assert table.loc["black_african", "rate_per_10k"] == pytest.approx(150.0)
+    assert (table["population_basis"] == "hand table").all()
+
+
+def test_zero_count_group_gets_a_one_sided_interval():
+    counts = pd.Series({"white_british": 100, "chinese": 0})
+    population = pd.Series({"white_british": 10_000, "chinese": 500})
+    row = disproportionality(counts, population, population_basis="t").set_index("group")
+    assert row.loc["chinese", "rr_lower"] == 0
+    assert 0 < row.loc["chinese", "rr_upper"] < np.inf
+    assert row.loc["chinese", "rr_method"] == "mover"
+    assert pd.isna(row.loc["chinese", "rr_wald_upper"])
+
+
+def test_rate_interval_matches_exact_poisson_table_and_byar():
+    # Exact 95% limits for 3 events (Garwood tables): 0.619 and 8.767; per 1,000 -> per 10,000.
+    low, up = rate_interval(3, 1000)
+    assert float(low) == pytest.approx(6.19, abs=0.01)
+    assert float(up) == pytest.approx(87.67, abs=0.01)
+    # Byar for 100 events: 100*(1 - 1/900 - 1.96/30)^3 = 81.36; 101*(1 - 1/909 + 1.96/sqrt(101)/3)^3 = 121.63.
+    low, up = rate_interval(100, 10_000)
+    assert float(low) == pytest.approx(81.36, abs=0.01)
+    assert float(up) == pytest.approx(121.63, abs=0.01)
+
+
+def test_chi_square_goodness_of_fit_by_hand():
+    # 30 and 10 children against equal population shares: expected 20 and 20,
+    # chi2 = 100/20 + 100/20 = 10 on 1 df, p = 0.00157; Cohen's w = sqrt(10/40) = 0.5.
+    gof = goodness_of_fit(pd.Series({"white_british": 30, "asian_indian": 10, "refused": 4}),
+                          pd.Series({"white_british": 500, "asian_indian": 500}))
+    assert gof["n"] == 40
+    assert gof["chi2"] == pytest.approx(10.0)
+    assert gof["p_value"] == pytest.approx(0.0015654, abs=1e-6)
+    assert gof["cohens_w"] == pytest.approx(0.5)
+    assert 0.0005 < gof["p_monte_carlo"] < 0.01
+
+
+def test_aggregate_into_broad_groups():
+    broad = aggregate(pd.Series({"white_british": 5, "white_other": 2, "chinese": 1,
+                                 "other": 4, "refused": 3}), BROAD_SCHEMES["dfe"])
+    assert broad.to_dict() == {"White": 7, "Other ethnic group": 5, "refused": 3}
+
+
+# --- the code mapping ----------------------------------------------------------------------
+
+def test_every_cin_code_maps_and_unknowns_stay_apart():
+    assert set(CIN_TO_GROUP) == set(ETHNICITY_LABELS)
+    assert set(CIN_TO_GROUP.values()) == set(COMPARISON_GROUPS) | set(UNKNOWN_GROUPS)
+    assert CIN_TO_GROUP["REFU"] == "refused" and CIN_TO_GROUP["NOBT"] == "not_obtained"
+    assert len(COMPARISON_GROUPS) == 17
+
+
+def test_not_one_to_one_groups():
+    # Gypsy/Roma and Irish Traveller are one census group; Arab is census-only.
+    assert CIN_TO_GROUP["WIRT"] == CIN_TO_GROUP["WROM"] == \
+        CENSUS2011_TO_GROUP["White: Gypsy or Irish Traveller"]
+    assert CENSUS2011_TO_GROUP["Other ethnic group: Arab"] == CIN_TO_GROUP["OOTH"]
+    # Chinese: Other in DfE's tables, Asian in the census.
+    chinese = pd.Series([CIN_TO_GROUP["CHNE"]])
+    assert broad_group(chinese, "dfe").iloc[0] == "Other ethnic group"
+    assert broad_group(chinese, "census").iloc[0] == "Asian or Asian British"
+    assert CENSUS2011_TO_GROUP["Asian/Asian British: Chinese"] == "chinese"
+
+
+def test_dfe_scheme_reproduces_dfe_five_groups():
+    codes = [c for c in ETHNICITY_LABELS if c not in ("REFU", "NOBT")]
+    ours = broad_group(pd.Series(codes).map(CIN_TO_GROUP), "dfe")
+    assert ours.tolist() == [ETHNIC_GROUP_OF[c] for c in codes]
+
+
+def test_comparison_group_cleans_and_rejects():
+    out = comparison_group(pd.Series(["wbri", " APKN ", None, "NOBT"]))
+    assert out.tolist() == ["white_british", "asian_pakistani", "not_obtained", "not_obtained"]
+    with pytest.raises(InputError, match="XXXX"):
+        comparison_group(pd.Series(["WBRI", "XXXX"]), file="kids.csv")
+
+
+def test_mapping_table_covers_every_source_label():
+    table = mapping_table()
+    assert len(table) == len(CIN_TO_GROUP) + len(CENSUS2011_TO_GROUP) + len(SCHOOL_CENSUS_TO_GROUP)
+    assert table["group_label"].notna().all()
+    assert "Roma" in table.loc[table["code_or_label"] == "WROM", "caveat"].iloc[0]
+
+
+@pytest.mark.shared_data
+def test_census_labels_are_the_dc2101ew_headers(shared_data):
+    header = (shared_data / "census" / "census2011_dc2101ew_localAuthorities.csv").read_text(
+        encoding="utf-8-sig").splitlines()[0]
+    for label in CENSUS2011_TO_GROUP:
+        assert f"Age: Age 0 to 4; Ethnic Group: {label}; measures: Value" in header, label
+
+
+@pytest.mark.shared_data
+def test_school_census_labels_are_the_published_ones(shared_data):
+    spc = pd.read_csv(shared_data / "dfe" / "school_census"
+                      / "spc_pupils_ethnicity_and_language_201516_to_202122.csv.gz",
+                      dtype=str, encoding="utf-8-sig", usecols=["ethnicity"])
+    published = set(spc["ethnicity"].unique()) - {"Total"}
+    assert published == set(SCHOOL_CENSUS_TO_GROUP)
