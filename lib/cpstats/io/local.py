@@ -1,0 +1,176 @@
+"""Facts shipped with the project: the figures transcribed from the seed report.
+
+``data/seed/report_figures.csv`` is a facts table written out as CSV (the
+:data:`cpstats.facts.FACT_COLUMNS` plus ``note``). :func:`read_facts_csv` reads
+any such file strictly: every problem is reported with its row and column.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pandas as pd
+
+from cpstats import facts as F
+from cpstats import geography
+from cpstats.errors import InputError, Problem, display_path
+from cpstats.paths import SEED_DIR
+
+REPORT_FIGURES = SEED_DIR / "report_figures.csv"
+#: Columns of a facts CSV, in order (``note`` optional on read, always written).
+FACTS_CSV_COLUMNS = (*F.FACT_COLUMNS, F.NOTE_COLUMN)
+#: A row is one figure: these columns identify it.
+FACT_KEY = ("geography_code", "period", "measure", "breakdown", "source")
+
+
+def read_facts_csv(path: str | Path) -> pd.DataFrame:
+    """Read a facts table stored as CSV, checking every row against the schema.
+
+    Parameters
+    ----------
+    path
+        A CSV with the columns :data:`FACTS_CSV_COLUMNS` (``note`` may be absent).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A validated facts table in file order.
+
+    Raises
+    ------
+    InputError
+        Listing every problem: missing file, empty or truncated file, unknown or missing
+        columns, non-numeric values, bad codes, duplicate figures.
+    """
+    name = display_path(path)
+    raw = _read_raw(Path(path), name)
+    found = _column_problems(raw, name)
+    if found:
+        raise InputError(found)
+    found = _value_problems(raw, name) + _duplicate_problems(raw, name) + _la_problems(raw, name)
+    if found:
+        raise InputError(found)
+    facts = F.conform(raw.assign(value=pd.to_numeric(raw["value"])))
+    found = F.problems(facts, name)
+    if found:
+        raise InputError(found)
+    return facts
+
+
+def read_report_figures(path: str | Path | None = None) -> pd.DataFrame:
+    """The figures transcribed from the seed report (Buckinghamshire 2016-17), as facts.
+
+    Parameters
+    ----------
+    path
+        The CSV to read; ``None`` means the shipped ``data/seed/report_figures.csv``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Facts with ``source`` "report" (plus "derived" for the one computed gap row) and a
+        ``note`` citing the report section each figure comes from.
+
+    Examples
+    --------
+    >>> from cpstats.facts import value_of
+    >>> value_of(read_report_figures(), geography_code="825", period="2016-17",
+    ...          measure="cp_plans_at_31_march")
+    564.0
+    """
+    return read_facts_csv(REPORT_FIGURES if path is None else path)
+
+
+def looks_like_facts_csv(path: str | Path) -> bool:
+    """True when ``path`` is a CSV whose header is a facts table's (for ``cpstats check``)."""
+    path = Path(path)
+    if path.suffix.lower() != ".csv" or not path.is_file():
+        return False
+    try:
+        header = pd.read_csv(path, dtype=str, encoding="utf-8-sig", nrows=0).columns
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError):
+        return False
+    return set(F.FACT_COLUMNS) <= set(header)
+
+
+def check_facts_csv(path: str | Path) -> list[Problem]:
+    """Every problem in a facts CSV (empty when clean), for ``cpstats check``."""
+    try:
+        read_facts_csv(path)
+    except InputError as error:
+        return error.problems
+    return []
+
+
+def _read_raw(path: Path, name: str) -> pd.DataFrame:
+    if not path.is_file():
+        raise InputError(Problem(file=name, expected="an existing facts CSV file"))
+    try:
+        raw = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False,
+                          na_values=[""], on_bad_lines="error")
+    except pd.errors.EmptyDataError:
+        raise InputError(Problem(file=name, expected="a header row and figures; the file is empty")) from None
+    except pd.errors.ParserError as error:
+        raise InputError(Problem(file=name, value=str(error).strip(),
+                                 expected=f"{len(FACTS_CSV_COLUMNS)} comma-separated fields on every row "
+                                 "(is the file truncated or a quote unbalanced?)")) from None
+    except UnicodeDecodeError:
+        raise InputError(Problem(file=name, expected="a UTF-8 text file")) from None
+    if raw.empty:
+        raise InputError(Problem(file=name, expected="at least one figure below the header"))
+    short = _short_rows(path, name, len(raw.columns))
+    if short:
+        raise InputError(short)
+    return raw
+
+
+def _short_rows(path: Path, name: str, width: int) -> list[Problem]:
+    # pandas pads a short row with blanks, which would hide a truncated file.
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        lengths = [len(fields) for fields in csv.reader(handle)]
+    return [
+        Problem(file=name, row=number, value=f"{n} fields",
+                expected=f"{width} fields as in the header (is the file truncated?)")
+        for number, n in enumerate(lengths, start=1) if 0 < n < width
+    ]
+
+
+def _column_problems(raw: pd.DataFrame, name: str) -> list[Problem]:
+    columns = list(raw.columns)
+    missing = [c for c in F.FACT_COLUMNS if c not in columns]
+    unknown = [c for c in columns if c not in FACTS_CSV_COLUMNS]
+    found = [Problem(file=name, row=1, column=c, expected="this column in the header (facts schema)")
+             for c in missing]
+    found += [Problem(file=name, row=1, column=c, value=c,
+                      expected=f"only the facts columns {list(FACTS_CSV_COLUMNS)}") for c in unknown]
+    return found
+
+
+def _value_problems(raw: pd.DataFrame, name: str) -> list[Problem]:
+    text = raw["value"]
+    bad = text.notna() & pd.to_numeric(text, errors="coerce").isna()
+    return [
+        Problem(file=name, row=int(i) + 2, column="value", value=str(text.iloc[i]),
+                expected="a number, or empty with a marker " + "/".join(F.MARKERS))
+        for i in bad.to_numpy().nonzero()[0]
+    ]
+
+
+def _duplicate_problems(raw: pd.DataFrame, name: str) -> list[Problem]:
+    dup = raw.duplicated(list(FACT_KEY), keep="first")
+    return [
+        Problem(file=name, row=int(i) + 2, column="measure", value=str(raw["measure"].iloc[i]),
+                expected=f"one row per {', '.join(FACT_KEY)} (this figure repeats an earlier row)")
+        for i in dup.to_numpy().nonzero()[0]
+    ]
+
+
+def _la_problems(raw: pd.DataFrame, name: str) -> list[Problem]:
+    known = set(geography.all_las()["old_la_code"])
+    bad = (raw["geography_level"] == "local_authority") & ~raw["geography_code"].isin(known)
+    return [
+        Problem(file=name, row=int(i) + 2, column="geography_code", value=str(raw["geography_code"].iloc[i]),
+                expected="a DfE three-digit LA number (e.g. 825) for a local_authority row")
+        for i in bad.to_numpy().nonzero()[0]
+    ]
