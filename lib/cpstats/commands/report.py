@@ -1,0 +1,60 @@
+"""``cpstats report``: the annual child protection report for one or more LAs and years."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from cpstats import report
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``cpstats report``."""
+    parser = subparsers.add_parser(
+        "report",
+        help="write the child protection report (default: Buckinghamshire 2016-17)",
+        description="Execute the theme notebooks for an LA and year into "
+        "<out>/<la>/<year>/: executed notebooks, HTML with and without code, figures, tables "
+        "(CSV and one tables.xlsx), results.csv and index.html. With no options: Buckinghamshire "
+        "(825), 2016-17, from the data shipped in data/. Every parameter is checked before any "
+        "notebook starts; a failed run leaves any earlier report untouched.",
+    )
+    parser.add_argument("--la", action="append", metavar="CODE_OR_NAME",
+                        help="LA number (825) or name; repeat for several, or 'all' for every LA "
+                        "with data for the year(s)")
+    parser.add_argument("--year", action="append", metavar="YEAR",
+                        help="year ending 31 March: 2017 or 2016-17; repeat for several")
+    parser.add_argument("--dfe-dir", type=Path, metavar="DIR",
+                        help="folder of a DfE 'Characteristics of children in need' release "
+                        "(default: the reference extract in data/reference/)")
+    parser.add_argument("--cin-census", type=Path, nargs="+", metavar="FILE_OR_DIR",
+                        help="the LA's own CIN Census return(s), XML; enables child-level analyses "
+                        "(default for Buckinghamshire: the synthetic county in data/synthetic/)")
+    parser.add_argument("--population-dir", type=Path, metavar="DIR",
+                        help="folder with ONS mid-year population estimates (default: data shipped)")
+    parser.add_argument("--out", type=Path, metavar="DIR",
+                        help="root folder of the reports (default: reports/); each report goes to "
+                        "<out>/<la>/<year>/")
+    parser.add_argument("--jobs", type=int, metavar="N", default=None,
+                        help=f"notebooks run in parallel (default: usable cores, here "
+                        f"{report.usable_cores()})")
+    parser.add_argument("--force", action="store_true",
+                        help="replace an existing report folder (never done without it)")
+    parser.add_argument("--notebooks-dir", type=Path, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Plan (checking everything), execute, print a summary; non-zero if any run failed."""
+    from cpstats.errors import ParameterError
+
+    if args.jobs is not None and args.jobs < 1:
+        raise ParameterError("--jobs", args.jobs, "a whole number of 1 or more")
+    notebooks = report.find_notebooks(args.notebooks_dir)
+    runs = report.plan(args.la, args.year, dfe_dir=args.dfe_dir, cin_census=args.cin_census,
+                       population_dir=args.population_dir, out=args.out, force=args.force)
+    outcomes = report.execute(runs, notebooks, jobs=args.jobs, progress=not args.no_progress)
+    print(report.summary(outcomes), file=sys.stderr if any(not o.ok for o in outcomes) else sys.stdout)
+    return 0 if all(o.ok for o in outcomes) else 1

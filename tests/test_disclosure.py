@@ -1,0 +1,63 @@
+"""Small-number suppression: counts 1-5 from child-level data never reach a reader, directly or
+by subtraction from a total."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from cpstats.disclosure import suppress_counts, suppress_facts, suppress_table
+from cpstats.facts import make_facts
+
+
+def test_a_three_is_published_as_c_and_the_total_cannot_reveal_it():
+    counts = pd.Series({"neglect": 40, "emotional_abuse": 30, "physical_abuse": 3,
+                        "sexual_abuse": 12, "multiple": 0}, name="children")
+    shown = suppress_counts(counts)
+    assert shown["physical_abuse"] == "c"
+    # The total (85) is public: with only one hidden cell, 85 - visible would give the 3 back.
+    assert (shown == "c").sum() >= 2
+    # The second cell is the smallest non-zero other cell, and the zero stays visible.
+    assert shown["sexual_abuse"] == "c" and shown["multiple"] == 0
+    assert shown["neglect"] == 40
+
+
+def test_counts_from_1_to_5_are_hidden_but_0_and_6_are_not():
+    shown = suppress_table(pd.DataFrame({"n": [0, 1, 5, 6, 100]}))
+    assert shown["n"].tolist()[:4] == [0, "c", "c", 6]
+
+
+def test_two_way_table_with_margins_hides_a_rectangle_not_a_cascade():
+    table = pd.DataFrame({"male": [3, 40, 20], "female": [10, 12, 30]}, index=["a", "b", "c"])
+    table.loc["Total"] = table.sum()
+    table["Total"] = table.sum(axis=1)
+    shown = suppress_table(table, total_row="Total", total_column="Total")
+    hidden = shown == "c"
+    assert hidden.loc["a", "male"]
+    # No row or column (margins included) holds exactly one hidden cell.
+    assert not (hidden.sum(axis=1) == 1).any()
+    assert not (hidden.sum(axis=0) == 1).any()
+    # Margins stay visible and the hiding stays small (one rectangle of four cells).
+    assert hidden.to_numpy().sum() == 4
+    assert not hidden["Total"].any() and not hidden.loc["Total"].any()
+
+
+def test_facts_from_child_level_data_are_suppressed_and_published_ones_are_not():
+    rows = [
+        {"measure": "cp_by_category", "breakdown": f"category={c}", "value": v, "source": s}
+        for s in ("synthetic", "dfe")
+        for c, v in (("neglect", 50), ("emotional_abuse", 30), ("physical_abuse", 3),
+                     ("sexual_abuse", 8))
+    ]
+    facts = make_facts(rows, geography_level="local_authority", geography_code="825",
+                       geography_name="Buckinghamshire", period="2016-17", unit="count")
+    out = suppress_facts(facts)
+    synthetic = out[out["source"] == "synthetic"].set_index("breakdown")
+    assert np.isnan(synthetic.loc["category=physical_abuse", "value"])
+    assert synthetic.loc["category=physical_abuse", "marker"] == "c"
+    # Secondary: the next smallest (8) is hidden too, so the total cannot give the 3 away.
+    assert synthetic.loc["category=sexual_abuse", "marker"] == "c"
+    assert synthetic.loc["category=neglect", "value"] == 50
+    published = out[out["source"] == "dfe"].set_index("breakdown")
+    assert published.loc["category=physical_abuse", "value"] == 3
+    assert published["marker"].isna().all()
