@@ -1,0 +1,519 @@
+"""Measures derived from child-level records (a :class:`~cpstats.childlevel.CinData`), as facts.
+
+Every function takes a ``CinData`` and a period or date and returns a facts
+table (``geography_level="local_authority"``, ``geography_code`` = the LA,
+``source`` = ``CinData.source``). The conventions are fixed in
+``docs/definitions.md``; the ones that decide counts:
+
+* a plan is **open on D** when it started on or before D and has no end date
+  or ended after D (a plan ending on 31 March is not open at 31 March);
+* **"n months after"** a date is the same day n months later, clamped to the
+  month's end (30 Nov + 3 months = 28/29 Feb);
+* **age** at D is whole years from the month of birth; a child is **unborn** at
+  D when only an expected birth date is recorded or the birth month is after D;
+* an **ICPC belongs to the latest s47** in the same CIN episode that started on
+  or before it; ICPC timeliness counts working days with
+  :func:`cpstats.workdays.working_days_between`.
+
+Periods: a year ending 31 March (``"2016-17"``, ``2017``), a financial quarter
+(``"2016-17 Q4"``), a month (``"2017-03"``) or a date (``"2017-03-31"``). Flows
+(starts, ends, referrals...) count events on the period's days; snapshots
+(children on a plan, breakdowns, durations, review timeliness) are taken at the
+period's last day. A snapshot at the end of a year is labelled with the year
+(``cp_plans_at_31_march``, period ``"2016-17"``); any other snapshot is labelled
+with its date (``cp_plans_at_date``, period ``"2016-12-31"``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from cpstats import codes, facts, periods
+from cpstats.childlevel import CinData
+from cpstats.errors import ParameterError
+from cpstats.workdays import ICPC_WORKING_DAYS, working_days_between
+
+#: The report's finer duration bands (key, label), in order.
+REPORT_DURATION_BANDS: tuple[tuple[str, str], ...] = (
+    ("under_4_weeks", "Less than 4 weeks"),
+    ("4_to_8_weeks", "4 weeks, under 8 weeks"),
+    ("8_weeks_to_3_months", "8 weeks, under 3 months"),
+    ("3_to_6_months", "3 months, under 6 months"),
+    ("6_to_12_months", "6 months, under 12 months"),
+    ("1_to_2_years", "1 year, under 2 years"),
+    ("2_to_3_years", "2 years, under 3 years"),
+    ("3_years_plus", "3 years or more"),
+)
+
+# ---------------------------------------------------------------------------------------------
+# Periods
+
+
+@dataclass(frozen=True)
+class Period:
+    """A reporting period: ``label`` as in facts, ``kind``, first and last day (inclusive)."""
+
+    label: str
+    kind: str  # "year", "quarter", "month" or "date"
+    start: pd.Timestamp
+    end: pd.Timestamp
+
+    @property
+    def snapshot_label(self) -> str:
+        """Period label of a snapshot at :attr:`end`: the year for a year, else the date."""
+        return self.label if self.kind == "year" else self.end.strftime("%Y-%m-%d")
+
+
+_QUARTER = re.compile(r"^(\d{4}-\d{2}) Q([1-4])$")
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def parse_period(value: object) -> Period:
+    """A :class:`Period` from ``"2016-17"``, ``2017``, ``"2016-17 Q4"``, ``"2017-03"``, a date.
+
+    Examples
+    --------
+    >>> parse_period("2016-17 Q4").start.date(), parse_period("2016-17 Q4").end.date()
+    (datetime.date(2017, 1, 1), datetime.date(2017, 3, 31))
+    """
+    if isinstance(value, Period):
+        return value
+    if isinstance(value, (date, pd.Timestamp)):
+        day = pd.Timestamp(value).normalize()
+        return Period(day.strftime("%Y-%m-%d"), "date", day, day)
+    text = str(value).strip()
+    if m := _QUARTER.match(text):
+        year, quarter = periods.parse_year(m.group(1)), int(m.group(2))
+        first, last = periods.quarter_bounds(year, quarter)
+        return Period(periods.quarter_label(year, quarter), "quarter",
+                      pd.Timestamp(first), pd.Timestamp(last))
+    if m := _MONTH.match(text):
+        start = pd.Timestamp(int(m.group(1)), int(m.group(2)), 1)
+        return Period(text, "month", start, start + pd.offsets.MonthEnd(0))
+    if _DATE.match(text):
+        try:
+            day = pd.Timestamp(text)
+        except ValueError as error:
+            raise ParameterError("period", value, "a real date such as 2017-03-31") from error
+        return Period(text, "date", day, day)
+    try:
+        year = periods.parse_year(text)
+    except ParameterError as error:
+        raise ParameterError(
+            "period", value, "a year (2016-17 or 2017), quarter (2016-17 Q4), month (2017-03) "
+            "or date (2017-03-31)") from error
+    return Period(periods.year_label(year), "year", pd.Timestamp(periods.year_start(year)),
+                  pd.Timestamp(periods.year_end(year)))
+
+
+def months_in(value: object) -> list[Period]:
+    """The months of a period, in order."""
+    p = parse_period(value)
+    return [parse_period(m.strftime("%Y-%m"))
+            for m in pd.period_range(p.start, p.end, freq="M").to_timestamp()]
+
+
+def quarters_in(value: object) -> list[Period]:
+    """The financial quarters overlapping a period, in order."""
+    p = parse_period(value)
+    keys = sorted({periods.quarter_of(m.start) for m in months_in(p)})
+    return [parse_period(periods.quarter_label(y, q)) for y, q in keys]
+
+
+# ---------------------------------------------------------------------------------------------
+# Date conventions
+
+
+def add_months(dates: pd.Series, months: int) -> pd.Series:
+    """Same day ``months`` later, clamped to the month's end (30 Nov + 3 = 28/29 Feb)."""
+    return dates + pd.DateOffset(months=months)
+
+
+def open_at(plans: pd.DataFrame, day: pd.Timestamp) -> pd.Series:
+    """Mask of plans open on ``day``: started on or before it, not ended on or before it."""
+    return (plans["start_date"] <= day) & (plans["end_date"].isna() | (plans["end_date"] > day))
+
+
+def in_period(dates: pd.Series, period: Period) -> pd.Series:
+    """Mask of dates on one of the period's days (missing dates are outside)."""
+    return ((dates >= period.start) & (dates <= period.end)).fillna(False)
+
+
+def age_band_at(children: pd.DataFrame, day: pd.Timestamp) -> pd.Series:
+    """DfE age band (``codes.AGE_BANDS`` key) of each child at ``day``; ``unknown`` if no dates.
+
+    Age is whole years from the month of birth (the birthday taken as the 1st of
+    the month, which is exact at any month end). Unborn: only an expected birth
+    date, or a birth month after ``day``.
+    """
+    birth = children["birth_month"]
+    unborn = (birth.isna() & children["expected_birth_month"].notna()) | (birth > day).fillna(False)
+    age = day.year - birth.dt.year - (day.month < birth.dt.month).astype("Int64")
+    bands = pd.Series("unknown", index=children.index, dtype="string")
+    for key, lower in codes.AGE_BANDS:
+        if lower is not None:
+            bands = bands.mask((age >= lower).fillna(False), key)
+    return bands.mask(unborn, "unborn")
+
+
+def duration_band(start: pd.Series, until: pd.Series) -> pd.Series:
+    """DfE's band (``codes.DURATION_BANDS`` key) for a plan running from ``start`` to ``until``."""
+    keys = [key for key, _ in codes.DURATION_BANDS]
+    choices = [until <= add_months(start, 3), until <= add_months(start, 6),
+               until < add_months(start, 12), until < add_months(start, 24)]
+    return _choose(choices, keys, start.index)
+
+
+def report_duration_band(start: pd.Series, until: pd.Series) -> pd.Series:
+    """The report's finer band (:data:`REPORT_DURATION_BANDS` key) from ``start`` to ``until``."""
+    keys = [key for key, _ in REPORT_DURATION_BANDS]
+    days = (until - start).dt.days
+    choices = [days < 28, days < 56, until < add_months(start, 3), until < add_months(start, 6),
+               until < add_months(start, 12), until < add_months(start, 24),
+               until < add_months(start, 36)]
+    return _choose(choices, keys, start.index)
+
+
+def _choose(conditions: list[pd.Series], keys: list[str], index: pd.Index) -> pd.Series:
+    arrays = [c.fillna(False).to_numpy(dtype=bool) for c in conditions]
+    return pd.Series(np.select(arrays, keys[:-1], default=keys[-1]), index=index, dtype="string")
+
+
+# ---------------------------------------------------------------------------------------------
+# Facts assembly
+
+
+class _Rows:
+    """Collects fact rows for one CinData, then builds one validated table."""
+
+    def __init__(self, data: CinData, la_name: str | None):
+        self.data, self.la_name, self.rows = data, la_name, []
+
+    def add(self, measure: str, period: str, value: float | None, unit: str = "count",
+            breakdown: str = facts.TOTAL) -> None:
+        missing = value is None or pd.isna(value)
+        self.rows.append({"period": period, "measure": measure, "breakdown": breakdown,
+                          "value": np.nan if missing else float(value),
+                          "marker": "z" if missing else pd.NA, "unit": unit})
+
+    def pct(self, measure: str, period: str, numerator: float, denominator: float) -> None:
+        self.add(measure, period, 100 * numerator / denominator if denominator else None, "percent")
+
+    def counts(self, measure: str, period: str, key: str, values: pd.Series,
+               order: Iterable[str] = ()) -> None:
+        """One count per value of ``values`` (listed ``order`` first, zeros kept)."""
+        tally = values.fillna("unknown").value_counts()
+        for name in [*order, *sorted(set(tally.index) - set(order))]:
+            self.add(measure, period, int(tally.get(name, 0)), breakdown=codes.breakdown(**{key: name}))
+
+    def table(self) -> pd.DataFrame:
+        if not self.rows:
+            return facts.empty_facts()
+        return facts.make_facts(
+            self.rows, geography_level="local_authority", geography_code=self.data.la_code,
+            geography_name=self.la_name if self.la_name else pd.NA, source=self.data.source)
+
+
+# ---------------------------------------------------------------------------------------------
+# Snapshots
+
+
+def plans_open_at(data: CinData, day: object) -> pd.DataFrame:
+    """One row per child on a plan at ``day`` (its latest-starting open plan) with child columns."""
+    when = parse_period(day).end
+    plans = data.cp_plans[open_at(data.cp_plans, when)]
+    plans = plans.sort_values(["child_id", "start_date", "plan_id"]).drop_duplicates(
+        "child_id", keep="last")
+    return plans.merge(data.children, on="child_id", how="left", validate="one_to_one")
+
+
+def snapshot_facts(data: CinData, at: object, la_name: str | None = None) -> pd.DataFrame:
+    """Children on a plan at the end of ``at``, with every breakdown, durations and reviews.
+
+    Parameters
+    ----------
+    data
+        One LA's child-level records.
+    at
+        A period (the snapshot is its last day) or a date.
+    la_name
+        ``geography_name`` for the facts (optional).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Facts: ``cp_plans_at_31_march`` (year) or ``cp_plans_at_date`` (other dates);
+        ``cp_by_category`` (initial category, DfE), ``cp_by_latest_category``,
+        ``cp_by_gender``, ``cp_by_age_band``, ``cp_by_ethnicity`` (codes),
+        ``cp_by_ethnic_group`` (DfE's 5 groups), ``cp_by_disability``,
+        ``cp_by_duration`` (DfE bands), ``cp_by_duration_report`` (the report's bands),
+        ``cp_2_years_or_more_pct`` and ``cp_reviews_in_timescale_pct``.
+    """
+    period = parse_period(at)
+    rows = _Rows(data, la_name)
+    _snapshot(rows, data, period)
+    return rows.table()
+
+
+def _snapshot(rows: _Rows, data: CinData, period: Period) -> None:
+    day, label = period.end, period.snapshot_label
+    on = plans_open_at(data, day)
+    total = "cp_plans_at_31_march" if period.kind == "year" else "cp_plans_at_date"
+    rows.add(total, label, len(on))
+    _breakdowns(rows, on, day, label)
+    until = pd.Series(day, index=on.index).astype("datetime64[s]")
+    rows.counts("cp_by_duration", label, "duration", duration_band(on["start_date"], until),
+                [k for k, _ in codes.DURATION_BANDS])
+    rows.counts("cp_by_duration_report", label, "duration",
+                report_duration_band(on["start_date"], until), [k for k, _ in REPORT_DURATION_BANDS])
+    rows.pct("cp_2_years_or_more_pct", label,
+             int((until >= add_months(on["start_date"], 24)).sum()), len(on))
+    in_time, eligible = reviews_in_timescale(data, day)
+    rows.add("cp_reviews_eligible", label, eligible)
+    rows.pct("cp_reviews_in_timescale_pct", label, in_time, eligible)
+
+
+def _breakdowns(rows: _Rows, on: pd.DataFrame, day: pd.Timestamp, label: str) -> None:
+    category = on["initial_category"].map(codes.CATEGORY_OF)
+    rows.counts("cp_by_category", label, "category", category, codes.CATEGORIES)
+    rows.counts("cp_by_latest_category", label, "category",
+                on["latest_category"].map(codes.CATEGORY_OF), codes.CATEGORIES)
+    band = age_band_at(on, day)
+    gender = on["gender"].fillna("unknown").mask(band == "unborn", "unborn")
+    rows.counts("cp_by_gender", label, "gender", gender, codes.GENDERS[:3])
+    rows.counts("cp_by_age_band", label, "age_band", band, [k for k, _ in codes.AGE_BANDS])
+    ethnic_codes = [c for c in codes.ETHNICITY_LABELS if c not in codes.ETHNICITY_UNKNOWN]
+    rows.counts("cp_by_ethnicity", label, "ethnicity", on["ethnicity"], ethnic_codes)
+    rows.counts("cp_by_ethnic_group", label, "ethnic_group",
+                on["ethnicity"].map(codes.ETHNIC_GROUP_OF), codes.ETHNIC_GROUPS)
+    disabled = on["disabled"].map({True: "disabled", False: "not_disabled"})
+    rows.counts("cp_by_disability", label, "disability", disabled, ["disabled", "not_disabled"])
+
+
+def _review_chain(data: CinData) -> pd.DataFrame:
+    """Reviews in date order per plan with their due date and the plan's start.
+
+    The first review is due 3 months after the plan starts, each later one 6
+    months after the review before it.
+    """
+    plans = data.cp_plans[["child_id", "plan_id", "start_date", "end_date"]]
+    reviews = data.reviews.merge(plans, on=["child_id", "plan_id"], how="inner")
+    reviews = reviews[reviews["review_date"] >= reviews["start_date"]]
+    reviews = reviews.drop_duplicates(["child_id", "plan_id", "review_date"]).sort_values(
+        ["child_id", "plan_id", "review_date"], kind="stable")
+    previous = reviews.groupby(["child_id", "plan_id"], sort=False)["review_date"].shift(1)
+    first = previous.isna()
+    due = add_months(reviews["start_date"], 3).where(first, add_months(previous, 6))
+    return reviews.assign(due=due, on_time=reviews["review_date"] <= due)
+
+
+def reviews_in_timescale(data: CinData, day: object) -> tuple[int, int]:
+    """DfE's review timeliness at ``day``: (children whose reviews were all on time, eligible).
+
+    Eligible: children on a plan at ``day`` that started at least 3 months before
+    (start + 3 months <= day). On time: every review up to ``day`` was held by its
+    due date, and the next review was not yet overdue (its due date is after ``day``).
+    """
+    when = parse_period(day).end
+    on = plans_open_at(data, when)
+    on = on[add_months(on["start_date"], 3) <= when]
+    chain = _review_chain(data)
+    chain = chain[chain["review_date"] <= when].merge(on[["child_id", "plan_id"]],
+                                                       on=["child_id", "plan_id"])
+    keys = ["child_id", "plan_id"]
+    late = chain.groupby(keys)["on_time"].all().rename("all_on_time")
+    last = chain.groupby(keys)["review_date"].max().rename("last_review")
+    plans = on[keys + ["start_date"]].join(late, on=keys).join(last, on=keys)
+    next_due = add_months(plans["start_date"], 3).where(
+        plans["last_review"].isna(), add_months(plans["last_review"], 6))
+    ok = plans["all_on_time"].fillna(True).astype(bool) & (next_due > when)
+    return int(ok.sum()), len(plans)
+
+
+# ---------------------------------------------------------------------------------------------
+# Flows
+
+
+def flow_facts(data: CinData, period: object, la_name: str | None = None) -> pd.DataFrame:
+    """Events in ``period``: plans started/ended, repeats, referrals, s47s, ICPCs, reviews.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Facts labelled with the period: ``cp_plans_started``, ``cp_plans_ended``,
+        ``cp_second_or_subsequent`` and ``_pct``, ``cp_ended_by_duration`` (DfE bands),
+        ``cp_ended_by_duration_report``, ``cp_ended_2_years_or_more_pct``, ``referrals``,
+        ``s47_enquiries``, ``icpcs``, ``icpc_within_15_working_days`` and ``_pct``,
+        ``referral_to_s47_pct``, ``s47_to_icpc_pct``, ``icpc_to_cp_plan_pct``,
+        ``review_conferences``, ``review_conferences_in_timescale`` and ``_pct``.
+    """
+    rows = _Rows(data, la_name)
+    _flows(rows, data, parse_period(period))
+    return rows.table()
+
+
+def _flows(rows: _Rows, data: CinData, period: Period) -> None:
+    label = period.label
+    plans = data.cp_plans
+    started = plans[in_period(plans["start_date"], period)]
+    ended = plans[in_period(plans["end_date"], period)]
+    rows.add("cp_plans_started", label, len(started))
+    rows.add("cp_plans_ended", label, len(ended))
+    repeat = int(second_or_subsequent(plans).loc[started.index].sum())
+    rows.add("cp_second_or_subsequent", label, repeat)
+    rows.pct("cp_second_or_subsequent_pct", label, repeat, len(started))
+    rows.counts("cp_ended_by_duration", label, "duration",
+                duration_band(ended["start_date"], ended["end_date"]),
+                [k for k, _ in codes.DURATION_BANDS])
+    rows.counts("cp_ended_by_duration_report", label, "duration",
+                report_duration_band(ended["start_date"], ended["end_date"]),
+                [k for k, _ in REPORT_DURATION_BANDS])
+    rows.pct("cp_ended_2_years_or_more_pct", label,
+             int((ended["end_date"] >= add_months(ended["start_date"], 24)).sum()), len(ended))
+
+    referrals = int(in_period(data.referrals["referral_date"], period).sum())
+    s47s = int(in_period(data.s47s["s47_start_date"], period).sum())
+    icpcs = icpc_table(data)
+    icpcs = icpcs[in_period(icpcs["icpc_date"], period)]
+    timed = icpcs[icpcs["working_days"].notna()]
+    within = int((timed["working_days"] <= ICPC_WORKING_DAYS).sum())
+    rows.add("referrals", label, referrals)
+    rows.add("s47_enquiries", label, s47s)
+    rows.add("icpcs", label, len(icpcs))
+    rows.add("icpc_within_15_working_days", label, within)
+    rows.pct("icpc_within_15_working_days_pct", label, within, len(timed))
+    rows.pct("referral_to_s47_pct", label, s47s, referrals)
+    rows.pct("s47_to_icpc_pct", label, len(icpcs), s47s)
+    rows.pct("icpc_to_cp_plan_pct", label, len(started), len(icpcs))
+
+    chain = _review_chain(data)
+    chain = chain[in_period(chain["review_date"], period)]
+    rows.add("review_conferences", label, len(chain))
+    rows.add("review_conferences_in_timescale", label, int(chain["on_time"].sum()))
+    rows.pct("review_conferences_in_timescale_pct", label, int(chain["on_time"].sum()), len(chain))
+
+
+def second_or_subsequent(plans: pd.DataFrame) -> pd.Series:
+    """Mask of plans that were a child's second or later: previous plans recorded, or an
+    earlier-starting plan for the same child in the data (however long ago)."""
+    order = plans.sort_values(["child_id", "start_date", "plan_id"], kind="stable")
+    earlier = order.groupby("child_id", sort=False).cumcount() > 0
+    recorded = (plans["previous_plans"].fillna(0) > 0).astype(bool)
+    return recorded | earlier.reindex(plans.index)
+
+
+def icpc_table(data: CinData) -> pd.DataFrame:
+    """One row per ICPC (distinct child, CIN episode and date) with the s47 it belongs to.
+
+    The ICPC belongs to the latest s47 in the same CIN episode that started on or
+    before it; ``working_days`` from that s47's start is ``NA`` when there is none
+    (an ICPC dated before every s47 of its episode: DfE leaves these out of timeliness).
+    """
+    s47 = data.s47s
+    held = s47.loc[s47["icpc_date"].notna(), ["child_id", "cin_id", "icpc_date"]]
+    held = held.drop_duplicates().sort_values("icpc_date", kind="stable")
+    starts = s47.loc[s47["s47_start_date"].notna(), ["child_id", "cin_id", "s47_start_date"]]
+    starts = starts.drop_duplicates().sort_values("s47_start_date", kind="stable")
+    matched = pd.merge_asof(
+        held.astype({"icpc_date": "datetime64[ns]"}),
+        starts.astype({"s47_start_date": "datetime64[ns]"}),
+        left_on="icpc_date", right_on="s47_start_date", by=["child_id", "cin_id"],
+        direction="backward")
+    matched = matched.astype({"icpc_date": "datetime64[s]", "s47_start_date": "datetime64[s]"})
+    days = working_days_between(matched["s47_start_date"], matched["icpc_date"])
+    return matched.assign(working_days=days).reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Whole periods and series
+
+
+def period_facts(data: CinData, period: object, la_name: str | None = None) -> pd.DataFrame:
+    """Flows in ``period`` and the snapshot at its end (see :func:`flow_facts`,
+    :func:`snapshot_facts`)."""
+    p = parse_period(period)
+    rows = _Rows(data, la_name)
+    if p.kind != "date":
+        _flows(rows, data, p)
+    _snapshot(rows, data, p)
+    return rows.table()
+
+
+def series_facts(data: CinData, period: object, freq: str = "month",
+                 la_name: str | None = None) -> pd.DataFrame:
+    """Flows per month (or quarter) of ``period`` and children on a plan at each one's end.
+
+    Parameters
+    ----------
+    freq
+        ``"month"`` or ``"quarter"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`flow_facts` for each month/quarter plus ``cp_plans_at_date`` at its end.
+    """
+    parts = {"month": months_in, "quarter": quarters_in}
+    if freq not in parts:
+        raise ParameterError("freq", freq, "'month' or 'quarter'")
+    rows = _Rows(data, la_name)
+    for part in parts[freq](period):
+        _flows(rows, data, part)
+        on = open_at(data.cp_plans, part.end)
+        rows.add("cp_plans_at_date", part.snapshot_label,
+                 data.cp_plans.loc[on, "child_id"].nunique())
+    return rows.table()
+
+
+def series_frame(series: pd.DataFrame) -> pd.DataFrame:
+    """Wide table of a :func:`series_facts` result's totals: one row per month/quarter.
+
+    The stock at each end (``cp_plans_at_date``) becomes column ``cp_plans_at_end``.
+    """
+    totals = series[series["breakdown"] == facts.TOTAL]
+    is_stock = totals["measure"] == "cp_plans_at_date"
+    wide = totals[~is_stock].pivot(index="period", columns="measure", values="value")
+    label_of_end = {parse_period(p).end.strftime("%Y-%m-%d"): p for p in wide.index}
+    stock = totals[is_stock].assign(period=lambda f: f["period"].map(label_of_end))
+    wide["cp_plans_at_end"] = stock.dropna(subset=["period"]).set_index("period")["value"]
+    return wide.rename_axis(columns=None)
+
+
+def years_covered(data: CinData) -> list[int]:
+    """Years ending 31 March from the earliest referral or plan to the reference date."""
+    dates = pd.concat([data.referrals["referral_date"], data.cp_plans["start_date"]]).dropna()
+    last = periods.quarter_of(pd.Timestamp(data.reference_date))[0]
+    first = periods.quarter_of(dates.min())[0] if len(dates) else last
+    return list(range(first, last + 1))
+
+
+def all_measures(data: CinData, years: Iterable[int | str] | None = None,
+                 la_name: str | None = None) -> pd.DataFrame:
+    """Every measure for each year: year flows and snapshot, plus quarterly and monthly series.
+
+    Parameters
+    ----------
+    years
+        Years ending 31 March (default: :func:`years_covered`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Sorted facts, one row per (measure, period, breakdown).
+    """
+    chosen = [periods.parse_year(y) for y in years] if years is not None else years_covered(data)
+    parts = []
+    for year in chosen:
+        label = periods.year_label(year)
+        parts += [period_facts(data, label, la_name), series_facts(data, label, "quarter", la_name),
+                  series_facts(data, label, "month", la_name)]
+    combined = pd.concat(parts, ignore_index=True)
+    combined = combined.drop_duplicates(["measure", "period", "breakdown"])
+    return facts.sort(combined)
