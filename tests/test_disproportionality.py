@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+from datetime import date
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from cpstats.childlevel import CinData, conform_table
 from cpstats.codes import ETHNIC_GROUP_OF, ETHNICITY_LABELS
 from cpstats.errors import InputError
 from cpstats.ethnicity_map import (
@@ -23,6 +25,8 @@ from cpstats.ethnicity_map import (
 )
 from cpstats.stats.disproportionality import (
     aggregate,
+    by_decision_point,
+    decision_point_counts,
     disproportionality,
     goodness_of_fit,
     rate_interval,
@@ -195,3 +199,51 @@ def test_school_census_labels_are_the_published_ones(shared_data):
                       dtype=str, encoding="utf-8-sig", usecols=["ethnicity"])
     published = set(spc["ethnicity"].unique()) - {"Total"}
     assert published == set(SCHOOL_CENSUS_TO_GROUP)
+
+
+# --- decision points from child-level records ---------------------------------------------
+
+def _cin() -> CinData:
+    children = conform_table("children", pd.DataFrame({
+        "child_id": ["a", "b", "c", "d"], "ethnicity": ["WBRI", "APKN", "NOBT", "WBRI"]}))
+    referrals = conform_table("referrals", pd.DataFrame({
+        "child_id": ["a", "b", "c", "c", "d"], "cin_id": ["1", "1", "1", "2", "1"],
+        "referral_date": pd.to_datetime(["2016-05-01", "2016-04-01", "2016-06-01", "2017-01-01",
+                                         "2016-03-31"])}))
+    s47s = conform_table("s47s", pd.DataFrame({
+        "child_id": ["a", "b"], "cin_id": ["1", "1"],
+        "s47_start_date": pd.to_datetime(["2016-05-03", "2016-03-30"]),
+        "icpc_date": pd.to_datetime(["2016-05-20", "2016-04-15"])}))
+    plans = conform_table("cp_plans", pd.DataFrame({
+        "child_id": ["a", "b", "d"], "cin_id": ["1", "1", "1"], "plan_id": ["1", "1", "1"],
+        "start_date": pd.to_datetime(["2016-05-20", "2016-04-15", "2015-01-01"]),
+        "end_date": pd.to_datetime([None, "2016-12-01", "2017-03-31"])}))
+    return CinData(la_code="999", reference_date=date(2017, 3, 31), source="synthetic",
+                   children=children, referrals=referrals, s47s=s47s, cp_plans=plans)
+
+
+def test_decision_point_counts_count_children_once_in_the_year():
+    counts = decision_point_counts(_cin(), 2017).set_index(["decision_point", "group"])["count"]
+    # Referred in 2016-17: a, b, c (c twice, counted once); d's referral was 31 March 2016.
+    assert counts["referral"][["white_british", "asian_pakistani", "not_obtained"]].tolist() == [1, 1, 1]
+    assert counts["referral"].sum() == 3
+    # b's s47 started in 2015-16, its ICPC in 2016-17.
+    assert counts["s47"].sum() == 1 and counts["icpc"].sum() == 2
+    assert counts["plan_start"].sum() == 2
+    # On a plan at 31 March 2017: only a (b ended in December, d ended on 31 March).
+    assert counts["plan_at_31_march"].sum() == 1
+    assert counts["plan_at_31_march"]["white_british"] == 1
+
+
+def test_by_decision_point_adds_progression():
+    counts = pd.DataFrame({
+        "decision_point": ["referral"] * 2 + ["s47"] * 2,
+        "group": ["white_british", "asian_pakistani"] * 2,
+        "count": [400, 100, 100, 50]})
+    table = by_decision_point(counts, POPULATION, population_basis="t").set_index(
+        ["decision_point", "group"])
+    # s47 per referred child: 100/400 = 0.25 and 50/100 = 0.5: a progression ratio of 2.
+    assert table.loc[("s47", "asian_pakistani"), "progression"] == pytest.approx(0.5)
+    assert table.loc[("s47", "asian_pakistani"), "progression_rr"] == pytest.approx(2.0)
+    assert table.loc[("s47", "asian_pakistani"), "progression_lower"] > 1
+    assert pd.isna(table.loc[("referral", "asian_pakistani")].get("progression"))

@@ -32,7 +32,9 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.rates import confint_poisson_2indep
 
-from cpstats.ethnicity_map import COMPARISON_GROUPS, UNKNOWN_GROUPS
+from cpstats.childlevel import CinData
+from cpstats.ethnicity_map import COMPARISON_GROUPS, UNKNOWN_GROUPS, comparison_group
+from cpstats.periods import year_end, year_start
 
 PER = 10_000
 #: Flag counts below this (PHE: rates on fewer than 10 events are unreliable).
@@ -267,3 +269,106 @@ def aggregate(counts: pd.Series, mapping: dict[str, str]) -> pd.Series:
     groups (refused, not obtained) keep their own id."""
     keys = counts.index.map(lambda g: mapping.get(g, g))
     return counts.groupby(keys, sort=False).sum()
+
+
+#: Decision points in pipeline order, with their display labels.
+DECISION_POINTS: dict[str, str] = {
+    "referral": "Referred",
+    "s47": "Section 47 enquiry",
+    "icpc": "Initial conference (ICPC)",
+    "plan_start": "Plan started",
+    "plan_at_31_march": "On a plan at 31 March",
+}
+
+
+def decision_point_counts(cin: CinData, year: int) -> pd.DataFrame:
+    """Children at each decision point in the year ending 31 March ``year``, by group.
+
+    A child counts once per decision point however many events they had:
+    referred (referral date in the year), section 47 enquiry started, ICPC
+    held, plan started, and on a plan at 31 March (started by then, not ended
+    by then).
+
+    Parameters
+    ----------
+    cin
+        Child-level records (real or synthetic).
+    year
+        Year ending 31 March.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``decision_point, group, count``: every decision point times every
+        comparison and unknown group (zeros included), in pipeline order.
+    """
+    start, end = pd.Timestamp(year_start(year)), pd.Timestamp(year_end(year))
+
+    def within(dates: pd.Series) -> pd.Series:
+        return dates.between(start, end).fillna(False).astype(bool)
+
+    plans = cin.cp_plans
+    on_plan = (plans["start_date"] <= end).fillna(False) & ~(plans["end_date"] <= end).fillna(False)
+    children = {
+        "referral": cin.referrals.loc[within(cin.referrals["referral_date"]), "child_id"],
+        "s47": cin.s47s.loc[within(cin.s47s["s47_start_date"]), "child_id"],
+        "icpc": cin.s47s.loc[within(cin.s47s["icpc_date"]), "child_id"],
+        "plan_start": plans.loc[within(plans["start_date"]), "child_id"],
+        "plan_at_31_march": plans.loc[on_plan.astype(bool), "child_id"],
+    }
+    group_of = pd.Series(comparison_group(cin.children["ethnicity"]).to_numpy(),
+                         index=cin.children["child_id"].to_numpy())
+    groups = list(COMPARISON_GROUPS) + list(UNKNOWN_GROUPS)
+    frames = [
+        pd.DataFrame({"decision_point": point,
+                      "group": groups,
+                      "count": group_of.reindex(ids.drop_duplicates().to_numpy())
+                      .value_counts().reindex(groups, fill_value=0).to_numpy()})
+        for point, ids in children.items()
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def by_decision_point(counts: pd.DataFrame, population: pd.Series, *, population_basis: str,
+                      reference: str = "white_british", alpha: float = 0.05) -> pd.DataFrame:
+    """:func:`disproportionality` at each decision point, plus progression from the last one.
+
+    Parameters
+    ----------
+    counts
+        ``decision_point, group, count`` as from :func:`decision_point_counts`.
+    population, population_basis, reference, alpha
+        As for :func:`disproportionality`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The :func:`disproportionality` columns with ``decision_point`` first,
+        and, from the second point on, ``progression`` (children at this point
+        per child at the previous one) and ``progression_rr`` (that over the
+        reference group's) with its Poisson score interval
+        (``progression_lower``, ``progression_upper``): where in the pipeline a
+        difference opens. Children at a point need not have passed the previous
+        one in the same year, so ``progression`` is a ratio of counts, not a
+        proportion.
+    """
+    tables, previous = [], None
+    for point in [p for p in DECISION_POINTS if p in set(counts["decision_point"])]:
+        here = counts[counts["decision_point"] == point].set_index("group")["count"]
+        table = disproportionality(here, population, population_basis=population_basis,
+                                   reference=reference, alpha=alpha)
+        if previous is not None:
+            before = previous.reindex(table["group"]).fillna(0).to_numpy(dtype=float)
+            now = table["count"].to_numpy(dtype=float)
+            ref = table["group"].to_numpy() == reference
+            with np.errstate(divide="ignore", invalid="ignore"):
+                table["progression"] = now / before
+            ratio = _ratio_columns(now, before, np.full_like(now, now[ref][0]),
+                                   np.full_like(before, before[ref][0]), alpha)
+            table["progression_rr"] = ratio["rr"].to_numpy()
+            table["progression_lower"] = ratio["lower"].to_numpy()
+            table["progression_upper"] = ratio["upper"].to_numpy()
+        tables.append(table.assign(decision_point=point))
+        previous = here
+    out = pd.concat(tables, ignore_index=True)
+    return out[["decision_point"] + [c for c in out.columns if c != "decision_point"]]
