@@ -284,3 +284,90 @@ def pipeline_ratios(counts: pd.DataFrame) -> pd.DataFrame:
         if num in counts.columns and den in counts.columns:
             out[name] = counts[num].astype(float) / counts[den].astype(float)
     return out
+
+
+def _is_year(period: pd.Series) -> pd.Series:
+    """True for a year label ``2016-17`` (consecutive years), False for a month ``2017-03``."""
+    parts = period.astype("string").str.extract(r"^(\d{4})-(\d{2})$").astype("Float64")
+    return ((parts[0] + 1) % 100 == parts[1]).fillna(False).astype(bool)
+
+
+def _is_month(period: pd.Series) -> pd.Series:
+    text = period.astype("string")
+    return text.str.fullmatch(r"\d{4}-(0[1-9]|1[0-2])").fillna(False).astype(bool) & ~_is_year(text)
+
+
+def _prefer_source(frame: pd.DataFrame, sources: Sequence[str]) -> pd.DataFrame:
+    """Keep one row per geography, period and measure: the first of ``sources`` that has it."""
+    rank = {s: i for i, s in enumerate(sources)}
+    frame = frame[frame["source"].isin(list(sources))]
+    frame = frame.assign(_rank=frame["source"].map(rank)).sort_values("_rank", kind="stable")
+    return frame.drop_duplicates(["geography_code", "period", "measure"]).drop(columns="_rank")
+
+
+def pipeline_table(facts: pd.DataFrame, geography_codes: Sequence[str] | None = None,
+                   sources: Sequence[str] = ("dfe", "derived")) -> pd.DataFrame:
+    """Annual pipeline counts and conversion ratios per geography, from a facts table.
+
+    Parameters
+    ----------
+    facts
+        Facts holding the annual totals ``referrals``, ``s47_enquiries``,
+        ``icpcs`` and ``cp_plans_started`` (e.g. :func:`cpstats.io.dfe.read_release`).
+    geography_codes
+        Geographies to keep (``E92000001``, ``"825"``...); all when ``None``.
+    sources
+        Sources to use, in order of preference (one figure per measure).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per geography and year (``geography_code, geography_name,
+        period``), the stage counts and :func:`pipeline_ratios` (fractions),
+        sorted.
+    """
+    rows = facts[facts["measure"].isin(list(PIPELINE)) & (facts["breakdown"] == "total")
+                 & _is_year(facts["period"])]
+    if geography_codes is not None:
+        rows = rows[rows["geography_code"].isin(list(geography_codes))]
+    rows = _prefer_source(rows, sources)
+    wide = rows.pivot_table(index=["geography_code", "geography_name", "period"],
+                            columns="measure", values="value", aggfunc="first", observed=True)
+    wide = wide.reindex(columns=[m for m in PIPELINE if m in wide.columns])
+    out = wide.join(pipeline_ratios(wide)).rename_axis(columns=None).reset_index()
+    return out.sort_values(["geography_code", "period"], kind="stable").reset_index(drop=True)
+
+
+def monthly_frame(facts: pd.DataFrame, geography_code: str, measure: str = "referrals",
+                  sources: Sequence[str] = ("dfe", "cin_census", "synthetic")) -> pd.DataFrame:
+    """A monthly series from facts (periods ``"2016-04"``...) as ``period, year, month, value``.
+
+    ``year`` is the year ending 31 March the month falls in (April 2016 -> 2017).
+    """
+    rows = facts[(facts["geography_code"] == geography_code) & (facts["measure"] == measure)
+                 & (facts["breakdown"] == "total")
+                 & _is_month(facts["period"])]
+    rows = _prefer_source(rows, sources)
+    month = rows["period"].str[5:7].astype(int)
+    frame = pd.DataFrame({"period": rows["period"].astype(str), "month": month,
+                          "year": rows["period"].str[:4].astype(int) + (month >= 4).astype(int),
+                          "value": rows["value"].astype(float)})
+    return frame.sort_values("period").reset_index(drop=True)
+
+
+def cross_section(facts: pd.DataFrame, period: str, x: str, y: str,
+                  sources: Sequence[str] = ("dfe", "derived")) -> pd.DataFrame:
+    """Two measures side by side for every LA in one year (e.g. s47 rate and CP rate).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``geography_code, geography_name, x, y`` for LAs with both values, sorted by code.
+    """
+    rows = facts[(facts["geography_level"] == "local_authority") & (facts["period"] == period)
+                 & facts["measure"].isin([x, y]) & (facts["breakdown"] == "total")]
+    rows = _prefer_source(rows, sources)
+    wide = rows.pivot_table(index=["geography_code", "geography_name"], columns="measure",
+                            values="value", aggfunc="first", observed=True)
+    wide = wide.reindex(columns=[x, y]).dropna().rename_axis(columns=None).reset_index()
+    return wide.sort_values("geography_code", kind="stable").reset_index(drop=True)
