@@ -29,8 +29,9 @@ from pathlib import Path
 import pandas as pd
 
 from cpstats import disclosure, plots
+from cpstats.childlevel import CinData
 from cpstats.errors import ParameterError
-from cpstats.facts import TOTAL
+from cpstats.facts import TOTAL, select
 from cpstats.paths import PROJECT_ROOT, SYNTHETIC_DIR
 from cpstats.periods import parse_year, year_label
 from cpstats.results import Results, write_csv_atomic
@@ -172,6 +173,20 @@ def published_facts(inputs: Inputs) -> pd.DataFrame:
     return as_at(_published(inputs.dfe_dir, inputs.population_dir), inputs.year)
 
 
+def load_child_level(inputs: Inputs) -> CinData | None:
+    """The run's child-level records: the given CIN Census return(s), else the synthetic county
+    for the default LA, else ``None``."""
+    if inputs.cin_census:
+        from cpstats.io.cin_census import read_cin_census
+
+        return read_cin_census(inputs.cin_census)
+    if inputs.uses_synthetic:
+        from cpstats.synth import load_default
+
+        return load_default()
+    return None
+
+
 class Context:
     """One notebook's run: its inputs, results and outputs.
 
@@ -235,6 +250,90 @@ class Context:
     def facts(self) -> pd.DataFrame:
         """Published facts (DfE, report) up to the run's year."""
         return published_facts(self.inputs)
+
+    @functools.cached_property
+    def child_level(self) -> CinData | None:
+        """The CIN Census return (or the synthetic county by default), or ``None`` without one."""
+        return load_child_level(self.inputs)
+
+    @functools.cached_property
+    def child_facts(self) -> pd.DataFrame:
+        """Measures from the child-level records up to the run's year (empty without records).
+
+        Counts are exact here: publish them through :meth:`publish_table` or
+        :func:`cpstats.disclosure.suppress_facts`.
+        """
+        from cpstats import measures
+        from cpstats.facts import empty_facts
+
+        data = self.child_level
+        if data is None:
+            return empty_facts()
+        years = [y for y in measures.years_covered(data) if y <= self.year][-3:]
+        return as_at(measures.all_measures(data, years, la_name=self.la_name), self.year)
+
+    @property
+    def child_source(self) -> str | None:
+        """``"cin_census"``, ``"synthetic"`` or ``None``."""
+        return None if self.child_level is None else self.child_level.source
+
+    @property
+    def comparators(self) -> dict[str, str]:
+        """Geography code -> label of the LA, its region and England, in chart order."""
+        region_code, region_name = self.region
+        return {self.la_code: self.la_name, region_code: region_name, ENGLAND_CODE: "England"}
+
+    def fact(self, measure: str, source: str | Sequence[str], geography_code: str | None = None,
+             period: str | None = None, breakdown: str = TOTAL) -> pd.DataFrame:
+        """The fact(s) matching (default: this LA and year); empty when there are none."""
+        table = self.child_facts if source in ("cin_census", "synthetic") else self.facts
+        criteria = {"measure": measure, "geography_code": geography_code or self.la_code,
+                    "period": period or self.period, "breakdown": breakdown,
+                    "source": list(source) if not isinstance(source, str) else source}
+        return select(table, **criteria)
+
+    def value(self, measure: str, source: str | Sequence[str], geography_code: str | None = None,
+              period: str | None = None, breakdown: str = TOTAL) -> float:
+        """The single value matching, or NaN when absent (or suppressed at source)."""
+        rows = self.fact(measure, source, geography_code, period, breakdown)
+        return float(rows["value"].iloc[0]) if len(rows) == 1 else float("nan")
+
+    def series(self, measure: str, source: str = "dfe", breakdown: str = TOTAL,
+               neighbours: bool = True) -> pd.DataFrame:
+        """Yearly values of ``measure`` for the LA, its region, England and (optionally) the mean
+        of its statistical neighbours: one row per year (``period``), one column per area.
+
+        The neighbours' mean is over those with a value that year (unweighted, as DfE's
+        benchmarking tools show it).
+        """
+        table = select(self.facts, measure=measure, source=source, breakdown=breakdown)
+        table = table[table["period"].str.fullmatch(r"\d{4}-\d{2}")
+                      & (period_year(table["period"]) <= self.year).fillna(False)]
+        labels = self.comparators
+        wide = (table[table["geography_code"].isin(list(labels))]
+                .pivot_table(index="period", columns="geography_code", values="value",
+                             aggfunc="first")
+                .reindex(columns=[c for c in labels if c in set(table["geography_code"])])
+                .rename(columns=labels))
+        if neighbours and self.neighbours:
+            sn = table[table["geography_code"].isin(self.neighbours)]
+            wide["Statistical neighbours (mean)"] = sn.groupby("period")["value"].mean()
+        return wide.rename_axis(index="year", columns=None).sort_index()
+
+    def intro(self) -> str:
+        """One paragraph: who, when, and which inputs this run used (no local paths)."""
+        published = ("DfE release in " + project_relative(self.inputs.dfe_dir)
+                     if self.inputs.dfe_dir else "the reference extract shipped in data/reference/")
+        if self.child_source == "synthetic":
+            child = ("the **synthetic county** (generated records standing in for a CIN Census "
+                     "return: no real child; its figures illustrate the method only)")
+        elif self.child_source == "cin_census":
+            child = "the council's own CIN Census return (counts from 1 to 5 shown as c)"
+        else:
+            child = "none (child-level analyses are left out; see the end of this notebook)"
+        return (f"**{self.la_name}** (LA {self.la_code}), year ending 31 March {self.year} "
+                f"({self.period}). Published figures: {published}. Child-level records: {child}. "
+                f"Nothing after 31 March {self.year} is shown.")
 
     def geography(self, code: str) -> tuple[str, str]:
         """(level, name) of a geography code, as the facts name it."""
