@@ -40,6 +40,7 @@ SCHEMA: dict[str, dict[str, str]] = {
         "nfa": "boolean",
         "closure_date": DATE,
         "closure_reason": STR,
+        "icpc_date": DATE,  # DateOfInitialCPC in CINdetails (the episode's ICPC, if any)
     },
     "assessments": {
         "child_id": STR,
