@@ -29,6 +29,7 @@ from cpstats.stats.disproportionality import (
     decision_point_counts,
     disproportionality,
     goodness_of_fit,
+    partial_comparison,
     rate_interval,
 )
 
@@ -247,3 +248,28 @@ def test_by_decision_point_adds_progression():
     assert table.loc[("s47", "asian_pakistani"), "progression_rr"] == pytest.approx(2.0)
     assert table.loc[("s47", "asian_pakistani"), "progression_lower"] > 1
     assert pd.isna(table.loc[("referral", "asian_pakistani")].get("progression"))
+
+
+def test_partial_comparison_of_a_list_that_does_not_add_up():
+    # Printed: WBRI 100, WIRT 2, MWBC 30, NOBT 5 = 137 of 150; missing 13 belong to the
+    # codes not printed (WROM, APKN, ... REFU).
+    printed = pd.Series({"WBRI": 100, "WIRT": 2, "MWBC": 30, "NOBT": 5})
+    population = pd.Series({"white_british": 10_000, "gypsy_roma_irish_traveller": 100,
+                            "mixed_white_black_caribbean": 1_000, "asian_pakistani": 2_000,
+                            "chinese": 600})
+    table, summary = partial_comparison(printed, 150, population, population_basis="t")
+    table = table.set_index("group")
+    assert table.loc["white_british", "status"] == "exact"
+    # WIRT printed, WROM not: Gypsy/Roma/Irish Traveller has at least 2.
+    assert table.loc["gypsy_roma_irish_traveller", "status"] == "lower bound"
+    assert pd.isna(table.loc["gypsy_roma_irish_traveller", "rr_vs_reference"])
+    assert table.loc["asian_pakistani", "status"] == "not printed"
+    assert pd.isna(table.loc["asian_pakistani", "count"])
+    # MWBC: 30/1000 against 100/10000: RR = 3.
+    assert table.loc["mixed_white_black_caribbean", "rr_vs_reference"] == pytest.approx(3.0)
+    assert summary["missing"] == 13 and summary["known_printed"] == 132
+    assert summary["known_max"] == 145
+    # At most 13 children in 2,600 not-printed children: 50 per 10,000, RR at most 0.5.
+    assert summary["not_printed_population"] == 2600
+    assert summary["not_printed_rate_max"] == pytest.approx(50.0)
+    assert summary["not_printed_rr_max"] == pytest.approx(0.5)

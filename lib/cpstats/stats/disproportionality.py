@@ -33,7 +33,8 @@ from scipy import stats
 from statsmodels.stats.rates import confint_poisson_2indep
 
 from cpstats.childlevel import CinData
-from cpstats.ethnicity_map import COMPARISON_GROUPS, UNKNOWN_GROUPS, comparison_group
+from cpstats.codes import ETHNICITY_UNKNOWN
+from cpstats.ethnicity_map import CIN_TO_GROUP, COMPARISON_GROUPS, UNKNOWN_GROUPS, comparison_group
 from cpstats.periods import year_end, year_start
 
 PER = 10_000
@@ -372,3 +373,80 @@ def by_decision_point(counts: pd.DataFrame, population: pd.Series, *, population
         previous = here
     out = pd.concat(tables, ignore_index=True)
     return out[["decision_point"] + [c for c in out.columns if c != "decision_point"]]
+
+
+def partial_comparison(printed: pd.Series, total: float, population: pd.Series, *,
+                       population_basis: str, reference: str = "white_british",
+                       alpha: float = 0.05) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Compare a published list of counts by ethnicity that does not add up to its total.
+
+    A report may print some ethnic codes and leave the rest out (the 2016-17
+    report printed 489 of 564 children). Each printed code's count is exact;
+    the ``total - sum(printed)`` missing children belong to the codes *not*
+    printed, split unknown. So:
+
+    * a group whose codes were all printed has an exact count (status ``exact``);
+    * a group with some codes printed has at least the printed count
+      (``lower bound``);
+    * groups with no code printed share the missing children (``not printed``):
+      together they have between 0 and the missing number.
+
+    Parameters
+    ----------
+    printed
+        Counts by CIN code as printed (``WBRI``..., ``NOBT``).
+    total
+        The total the list should add up to (children on plans at 31 March).
+    population, population_basis, reference, alpha
+        As for :func:`disproportionality`.
+
+    Returns
+    -------
+    (pandas.DataFrame, dict)
+        Per comparison group in the population: ``group, label, status,
+        count, population, rate_per_10k`` (a lower bound unless exact),
+        ``rate_lower, rate_upper, rr_vs_reference, rr_lower, rr_upper,
+        rr_method`` (exact groups only), ``small_count``; and a summary:
+        ``printed, total, missing, known_printed, known_max`` (if no missing
+        child was refused), ``not_printed_population``,
+        ``not_printed_rate_max`` (all missing children in the unprinted
+        groups) and ``not_printed_rr_max`` (against the reference).
+    """
+    codes_printed = set(printed.index)
+    group_of_code = pd.Series(CIN_TO_GROUP)
+    printed_groups = group_of_code[group_of_code.index.isin(list(codes_printed))]
+    unprinted_groups = group_of_code[~group_of_code.index.isin(list(codes_printed))]
+    counts = printed.groupby(printed.index.map(CIN_TO_GROUP)).sum()
+    exact = disproportionality(counts, population, population_basis=population_basis,
+                               reference=reference, alpha=alpha)
+    exact = exact[exact["group"].isin(list(population.index))].copy()
+    status = np.where(~exact["group"].isin(list(printed_groups)), "not printed",
+                      np.where(exact["group"].isin(list(unprinted_groups)), "lower bound", "exact"))
+    exact.insert(2, "status", status)
+    not_exact = exact["status"] != "exact"
+    exact.loc[not_exact, ["rr_vs_reference", "rr_lower", "rr_upper", "rr_wald_lower",
+                          "rr_wald_upper", "rr_vs_rest", "rr_rest_lower", "rr_rest_upper",
+                          "share_of_known_pct", "share_ratio"]] = np.nan
+    exact.loc[not_exact, "rr_method"] = "not comparable"
+    exact.loc[exact["status"] == "not printed", ["count", "rate_per_10k", "rate_lower",
+                                                 "rate_upper"]] = np.nan
+    exact["small_count"] = exact["count"].lt(SMALL_COUNT).fillna(False).astype(bool)
+    known_printed = float(printed.drop(labels=list(ETHNICITY_UNKNOWN), errors="ignore").sum())
+    missing = float(total - printed.sum())
+    hidden = exact.loc[exact["status"] == "not printed", "population"].sum()
+    ref = exact.set_index("group").loc[reference]
+    summary = {
+        "printed": float(printed.sum()),
+        "total": float(total),
+        "missing": missing,
+        "known_printed": known_printed,
+        "known_max": known_printed + missing,
+        "not_printed_population": float(hidden),
+        "not_printed_rate_max": float(missing / hidden * PER) if hidden else np.nan,
+        "not_printed_rr_max": float(missing / hidden / (ref["count"] / ref["population"]))
+        if hidden and ref["count"] else np.nan,
+    }
+    columns = ["group", "label", "status", "count", "population", "rate_per_10k", "rate_lower",
+               "rate_upper", "rr_vs_reference", "rr_lower", "rr_upper", "rr_method",
+               "small_count", "population_basis"]
+    return exact[columns].reset_index(drop=True), summary
