@@ -32,10 +32,11 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.rates import confint_poisson_2indep
 
+from cpstats import measures
 from cpstats.childlevel import CinData
 from cpstats.codes import ETHNICITY_UNKNOWN
 from cpstats.ethnicity_map import CIN_TO_GROUP, COMPARISON_GROUPS, UNKNOWN_GROUPS, comparison_group
-from cpstats.periods import year_end, year_start
+from cpstats.periods import year_label
 
 PER = 10_000
 #: Flag counts below this (PHE: rates on fewer than 10 events are unreliable).
@@ -303,19 +304,18 @@ def decision_point_counts(cin: CinData, year: int) -> pd.DataFrame:
         ``decision_point, group, count``: every decision point times every
         comparison and unknown group (zeros included), in pipeline order.
     """
-    start, end = pd.Timestamp(year_start(year)), pd.Timestamp(year_end(year))
-
-    def within(dates: pd.Series) -> pd.Series:
-        return dates.between(start, end).fillna(False).astype(bool)
-
+    # The measures module owns the definitions (in a period, open at a date, one ICPC).
+    period = measures.parse_period(year_label(year))
     plans = cin.cp_plans
-    on_plan = (plans["start_date"] <= end).fillna(False) & ~(plans["end_date"] <= end).fillna(False)
+    icpcs = measures.icpc_table(cin)
     children = {
-        "referral": cin.referrals.loc[within(cin.referrals["referral_date"]), "child_id"],
-        "s47": cin.s47s.loc[within(cin.s47s["s47_start_date"]), "child_id"],
-        "icpc": cin.s47s.loc[within(cin.s47s["icpc_date"]), "child_id"],
-        "plan_start": plans.loc[within(plans["start_date"]), "child_id"],
-        "plan_at_31_march": plans.loc[on_plan.astype(bool), "child_id"],
+        "referral": cin.referrals.loc[measures.in_period(cin.referrals["referral_date"], period),
+                                      "child_id"],
+        "s47": cin.s47s.loc[measures.in_period(cin.s47s["s47_start_date"], period), "child_id"],
+        "icpc": icpcs.loc[measures.in_period(icpcs["icpc_date"], period), "child_id"],
+        "plan_start": plans.loc[measures.in_period(plans["start_date"], period), "child_id"],
+        "plan_at_31_march": plans.loc[measures.open_at(plans, period.end).fillna(False)
+                                      .astype(bool), "child_id"],
     }
     group_of = pd.Series(comparison_group(cin.children["ethnicity"]).to_numpy(),
                          index=cin.children["child_id"].to_numpy())
