@@ -121,7 +121,7 @@ def la_code(code_or_name: str | int) -> str:
 
 def la_name(code: str | int) -> str:
     """The LA's name as DfE publishes it (e.g. ``"Buckinghamshire"``); any form :func:`la_code` takes."""
-    return str(_rows(code)["la_name"].iloc[-1])
+    return _facts_of(la_code(code))[0]
 
 
 def la_slug(code: str | int) -> str:
@@ -143,13 +143,12 @@ def region_of(code: str | int) -> tuple[str, str]:
 
     London boroughs give London (E12000007); their inner/outer sub-region is in :func:`all_las`.
     """
-    row = _rows(code).iloc[-1]
-    return str(row["region_code"]), str(row["region_name"])
+    return _facts_of(la_code(code))[2]
 
 
 def gss_codes(code: str | int) -> list[str]:
     """Every GSS code the LA has had, oldest first (``["E10000002", "E06000060"]`` for 825)."""
-    return [str(c) for c in _rows(code)["gss_code"]]
+    return list(_facts_of(la_code(code))[1])
 
 
 def gss_code(code: str | int, year: int | None = None) -> str:
@@ -222,6 +221,15 @@ def _is_current(table: pd.DataFrame, number: str) -> bool:
 def _rows(code: str | int) -> pd.DataFrame:
     table = _table()
     return table[table["old_la_code"] == la_code(code)]
+
+
+@functools.cache
+def _facts_of(number: str) -> tuple[str, tuple[str, ...], tuple[str, str]]:
+    """(name, GSS codes oldest first, region) of a DfE LA number; cached, readers call it often."""
+    rows = _table()[_table()["old_la_code"] == number]
+    last = rows.iloc[-1]
+    return (str(last["la_name"]), tuple(str(c) for c in rows["gss_code"]),
+            (str(last["region_code"]), str(last["region_name"])))
 
 
 def _normalise(name: str) -> str:
@@ -406,5 +414,6 @@ def write_resources(shared_data: str | Path, out_dir: str | Path | None = None) 
         written.append(target)
     _table.cache_clear()
     _index.cache_clear()
+    _facts_of.cache_clear()
     _neighbours.cache_clear()
     return written
