@@ -8,6 +8,7 @@ any such file strictly: every problem is reported with its row and column.
 from __future__ import annotations
 
 import csv
+import gzip
 from pathlib import Path
 
 import pandas as pd
@@ -119,15 +120,17 @@ def _read_raw(path: Path, name: str) -> pd.DataFrame:
         raise InputError(Problem(file=name, expected="a UTF-8 text file")) from None
     if raw.empty:
         raise InputError(Problem(file=name, expected="at least one figure below the header"))
-    short = _short_rows(path, name, len(raw.columns))
+    short = short_row_problems(path, name, len(raw.columns))
     if short:
         raise InputError(short)
     return raw
 
 
-def _short_rows(path: Path, name: str, width: int) -> list[Problem]:
-    # pandas pads a short row with blanks, which would hide a truncated file.
-    with path.open(encoding="utf-8-sig", newline="") as handle:
+def short_row_problems(path: Path, name: str, width: int) -> list[Problem]:
+    """Rows with fewer fields than the header: pandas pads them with blanks, which would
+    hide a truncated file. Reads ``.gz`` files too."""
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
         lengths = [len(fields) for fields in csv.reader(handle)]
     return [
         Problem(file=name, row=number, value=f"{n} fields",
