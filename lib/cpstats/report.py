@@ -35,7 +35,7 @@ THREAD_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THRE
 MEASURE_ORDER = ("cp_plans_at_31_march", "cp_rate_per_10k", "cp_change_pct")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Run:
     """One report to produce: an LA, a year, its folder and the notebooks' parameters."""
 
