@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from cpstats import geography
+from cpstats.checks import register_checker
 from cpstats.errors import InputError, Problem, display_path
 from cpstats.facts import FACT_COLUMNS, MARKERS, NOTE_COLUMN, TOTAL, make_facts, sort
 from cpstats.periods import year_label
@@ -848,3 +849,49 @@ def _name_measures(long: pd.DataFrame, table: Table) -> pd.DataFrame:
 
 def _sort(facts: pd.DataFrame) -> pd.DataFrame:
     return sort(facts)
+
+
+# ---------------------------------------------------------------------------------------------
+# ``cpstats check`` formats
+
+
+def _check(path: Path) -> list[Problem]:
+    return parse_table(path)[2]
+
+
+def _describe(path: Path) -> str:
+    rows = _read_rows(path)
+    table = recognise(path)
+    what = f"DfE CIN table {table.name} ({table.title})" if table else "DfE CIN-like table"
+    return f"{what}, {len(rows) - 1:,} rows"
+
+
+def _looks_like_neighbours(path: Path) -> bool:
+    if path.suffix.lower() != ".csv":
+        return False
+    with path.open(encoding="utf-8-sig") as handle:
+        return handle.readline().startswith("LA num,LA Name,")
+
+
+def _check_neighbours(path: Path) -> list[Problem]:
+    try:
+        model = geography.build_statistical_neighbours(path)
+    except InputError as error:
+        return error.problems
+    known = set(geography.all_las()["old_la_code"])
+    codes = pd.concat([model["old_la_code"], model["neighbour_code"]]).drop_duplicates()
+    return [Problem(file=display_path(path), value=c, expected="a DfE LA number known to "
+                    "cpstats.geography") for c in sorted(set(codes) - known)]
+
+
+def _describe_neighbours(path: Path) -> str:
+    model = geography.build_statistical_neighbours(path)
+    return f"DfE statistical neighbours, {model['old_la_code'].nunique()} LAs"
+
+
+register_checker("dfe_cin", looks_like_dfe_cin, _check,
+                 "DfE 'Characteristics of children in need' underlying data table (CSV, "
+                 "tables a1-a7, b1-b7, c1-c6, d1-d8)", _describe)
+register_checker("dfe_statistical_neighbours", _looks_like_neighbours, _check_neighbours,
+                 "DfE statistical-neighbour model (CSV: LA num, LA Name, SN1..SN10)",
+                 _describe_neighbours)

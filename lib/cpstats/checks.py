@@ -1,0 +1,204 @@
+"""Input checks behind ``cpstats check``: a registry of file formats.
+
+Each reader module registers the formats it knows at import time::
+
+    from cpstats.checks import register_checker
+    register_checker("ons_population", recognises=looks_like_ons, check=problems_in,
+                     description="ONS mid-year population estimates, children 0-17 (CSV)")
+
+:func:`check_paths` imports every ``cpstats.io.*`` module first (so a new reader
+registers itself without editing this file), then gives each file to the first
+checker that recognises it and collects every problem.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cpstats.errors import InputError, Problem, display_path
+
+#: Files a folder walk skips: documentation, not data.
+SKIPPED_SUFFIXES = (".md", ".txt", ".rst", ".html", ".pdf", ".xsd")
+
+
+@dataclass(frozen=True)
+class Checker:
+    """One supported input format."""
+
+    name: str
+    recognises: Callable[[Path], bool]
+    check: Callable[[Path], list[Problem]]
+    description: str
+    #: Optional one-line summary of a recognised file ("table d1 ..., 1,638 rows").
+    describe: Callable[[Path], str] | None = None
+
+
+@dataclass
+class FileReport:
+    """What ``cpstats check`` found in one file."""
+
+    path: Path
+    checker: Checker | None
+    problems: list[Problem] = field(default_factory=list)
+    summary: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.checker is not None and not self.problems
+
+
+_REGISTRY: dict[str, Checker] = {}
+_IMPORT_FAILURES: dict[str, str] = {}
+_discovered = False
+
+
+def register_checker(name: str, recognises: Callable[[Path], bool],
+                     check: Callable[[Path], list[Problem]], description: str,
+                     describe: Callable[[Path], str] | None = None) -> Checker:
+    """Add (or replace, by ``name``) a supported input format.
+
+    Parameters
+    ----------
+    name
+        Short unique name, e.g. ``"dfe_cin"``.
+    recognises
+        True when a path is in this format (cheap: look at the suffix and header only).
+    check
+        Every problem in the file (empty list when clean); must not raise for bad content.
+    description
+        One line for users, e.g. "DfE Characteristics of children in need table (CSV)".
+    describe
+        Optional one-line summary of a recognised file for the per-file report.
+    """
+    checker = Checker(name, recognises, check, description, describe)
+    _REGISTRY[name] = checker
+    return checker
+
+
+def checkers() -> list[Checker]:
+    """Every registered format, after importing all reader modules."""
+    _discover()
+    return list(_REGISTRY.values())
+
+
+def supported_formats() -> str:
+    """The formats ``cpstats check`` knows, one per line."""
+    return "\n".join(f"  {c.name}: {c.description}" for c in checkers())
+
+
+def check_file(path: str | Path) -> FileReport:
+    """Check one file with the first checker that recognises it."""
+    path = Path(path)
+    if path.stat().st_size == 0:
+        return FileReport(path, None, [Problem(file=display_path(path), expected=(
+            "a file with data in a supported format; the file is empty"))], "empty file")
+    for checker in checkers():
+        if _safely(checker.recognises, path, default=False):
+            return _run(checker, path)
+    names = ", ".join(c.name for c in checkers())
+    expected = f"a file in a supported format ({names}; see 'cpstats check --help')"
+    if _IMPORT_FAILURES:
+        expected += f"; readers that failed to load: {', '.join(sorted(_IMPORT_FAILURES))}"
+    return FileReport(path, None, [Problem(file=display_path(path), expected=expected)],
+                      "not recognised")
+
+
+def check_paths(paths: Iterable[str | Path]) -> list[FileReport]:
+    """Check files and folders (recursively, skipping hidden files and documentation).
+
+    Raises
+    ------
+    InputError
+        When a path does not exist.
+    """
+    reports = []
+    for given in paths:
+        path = Path(given)
+        if not path.exists():
+            raise InputError(Problem(file=display_path(path), expected="an existing file or folder"))
+        files = [path] if path.is_file() else _data_files(path)
+        reports += [check_file(f) for f in files]
+    return reports
+
+
+def _data_files(folder: Path) -> list[Path]:
+    return sorted(
+        p for p in folder.rglob("*")
+        if p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+        and p.suffix.lower() not in SKIPPED_SUFFIXES
+    )
+
+
+def _run(checker: Checker, path: Path) -> FileReport:
+    try:
+        problems = list(checker.check(path))
+    except InputError as error:
+        problems = error.problems
+    except Exception as error:  # a checker bug must not hide the other files' results
+        problems = [Problem(file=display_path(path),
+                            expected=f"a file the {checker.name} checker can read "
+                                     f"({type(error).__name__}: {error})")]
+    summary = _safely(checker.describe, path, default="") if checker.describe else ""
+    return FileReport(path, checker, problems, summary or checker.description)
+
+
+def _safely(function: Callable[[Path], object], path: Path, default: object) -> object:
+    try:
+        return function(path)
+    except Exception:  # recognisers and summaries are best effort
+        return default
+
+
+def _discover() -> None:
+    """Import every ``cpstats.io`` module once so each registers its formats."""
+    global _discovered
+    if _discovered:
+        return
+    _discovered = True
+    import cpstats.io
+
+    for info in sorted(pkgutil.iter_modules(cpstats.io.__path__), key=lambda m: m.name):
+        module = f"cpstats.io.{info.name}"
+        try:
+            importlib.import_module(module)
+        except Exception as error:  # one broken reader must not disable the others
+            _IMPORT_FAILURES[module] = f"{type(error).__name__}: {error}"
+
+
+def _facts_problems(path: Path) -> list[Problem]:
+    import pandas as pd
+
+    from cpstats.facts import FACT_COLUMNS, problems
+
+    frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False,
+                        na_values=[""])
+    missing = [c for c in FACT_COLUMNS if c not in frame.columns]
+    if missing:
+        return [Problem(file=display_path(path), row=1, column=", ".join(missing),
+                        expected="every facts column")]
+    numeric = pd.to_numeric(frame["value"], errors="coerce")
+    bad = numeric.isna() & frame["value"].notna()
+    found = [Problem(file=display_path(path), row=int(i) + 2, column="value", value=str(v),
+                     expected="a number or blank") for i, v in frame.loc[bad, "value"].items()]
+    return found + problems(frame.assign(value=numeric), display_path(path))
+
+
+def _looks_like_facts(path: Path) -> bool:
+    if path.suffix.lower() != ".csv":
+        return False
+    from cpstats.facts import FACT_COLUMNS
+
+    with path.open(encoding="utf-8-sig") as handle:
+        header = handle.readline().strip().split(",")
+    return set(FACT_COLUMNS) <= set(header)
+
+
+register_checker(
+    "facts", _looks_like_facts, _facts_problems,
+    "a cpstats facts table (CSV with the facts columns: data/seed, data/reference, results)",
+)

@@ -1,0 +1,115 @@
+"""``cpstats check``: every problem listed, exit 0 when clean and 2 when not."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+
+from cpstats import checks
+from cpstats.commands import check as check_command
+from cpstats.errors import InputError, Problem
+
+D1 = "d1_child_protection_plans_2013_to_2022.csv"
+
+
+def run_check(*paths: Path) -> int:
+    """Run the check subcommand through its own parser (as ``cpstats check`` does)."""
+    parser = argparse.ArgumentParser(prog="cpstats")
+    check_command.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["check", *map(str, paths)])
+    return args.func(args)
+
+
+def test_release_is_clean_and_fully_recognised(cin_2022, capsys):
+    assert run_check(cin_2022) == 0
+    out = capsys.readouterr().out
+    assert "28 file(s), 28 recognised, 0 problem(s)" in out
+    assert "DfE CIN table d1 (Child protection plans), 1,638 rows -- ok" in out
+
+
+def test_statistical_neighbours_file_is_clean(shared_data, capsys):
+    assert run_check(shared_data / "dfe" / "statistical_neighbours_2021.csv") == 0
+    assert "156 LAs" in capsys.readouterr().out
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _d1_with(cin_2022: Path, tmp_path: Path, name: str, old: str, new: str) -> Path:
+    text = (cin_2022 / D1).read_text(encoding="utf-8-sig")
+    assert old in text
+    return _write(tmp_path / name, text.replace(old, new, 1))
+
+
+@pytest.mark.parametrize("case, old, new, expected", [
+    ("renamed", ",CPP_At31,", ",CPP_on_31_Mar,", "missing ['CPP_At31']"),
+    ("bad_value", "Child Protection Plans,64390,", "Child Protection Plans,lots,",
+     "row 2, column 'CPP_start': found 'lots'"),
+    ("unknown_la", ",825,E06000060,", ",999,E06000060,", "column 'old_la_code': found '999'"),
+])
+def test_bad_dfe_files_exit_2(cin_2022, tmp_path, capsys, case, old, new, expected):
+    path = _d1_with(cin_2022, tmp_path, f"{case}.csv", old, new)
+    assert run_check(path) == 2
+    out = capsys.readouterr().out
+    assert f"{case}.csv" in out and expected in out
+
+
+def test_empty_and_truncated_exit_2(cin_2022, tmp_path, capsys):
+    # an empty .csv is unrecognisable, a truncated DfE table is recognised and rejected
+    empty = _write(tmp_path / "empty.csv", "")
+    data = (cin_2022 / D1).read_bytes()
+    truncated = tmp_path / "truncated.csv"
+    truncated.write_bytes(data[: len(data) - 40])
+    assert run_check(empty) == 2
+    assert run_check(truncated) == 2
+    out = capsys.readouterr().out
+    assert "empty.csv" in out and "the file is empty" in out
+    assert "truncated.csv, row 1639" in out and "fields like the header" in out
+
+
+def test_every_problem_is_listed(cin_2022, tmp_path, capsys):
+    text = (cin_2022 / D1).read_text(encoding="utf-8-sig")
+    text = text.replace(",553,45.2", ",553,??", 1).replace(",64390,", ",six,", 1)
+    path = _write(tmp_path / "two_problems.csv", text)
+    assert run_check(path) == 2
+    out = capsys.readouterr().out
+    assert "2 problem(s)" in out and "'??'" in out and "'six'" in out
+
+
+def test_unrecognised_file_names_supported_formats(tmp_path, capsys):
+    path = _write(tmp_path / "notes.csv", "x,y\n1,2\n")
+    assert run_check(path) == 2
+    captured = capsys.readouterr()
+    assert "notes.csv" in captured.out and "dfe_cin" in captured.out
+    assert "DfE 'Characteristics of children in need'" in captured.err
+
+
+def test_missing_path_is_an_input_error(tmp_path):
+    with pytest.raises(InputError, match="an existing file or folder"):
+        run_check(tmp_path / "nope")
+
+
+def test_registry_takes_new_formats(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(checks, "_REGISTRY", dict(checks._REGISTRY))
+    checks.register_checker(
+        "demo", lambda p: p.suffix == ".demo",
+        lambda p: [Problem(file=p.name, row=3, column="age", value="-1", expected="0 or more")],
+        "a demo format")
+    path = _write(tmp_path / "sample.demo", "anything")
+    assert run_check(path) == 2
+    assert "sample.demo, row 3, column 'age': found '-1'; expected 0 or more" in capsys.readouterr().out
+    assert "demo" in checks.supported_formats()
+
+
+def test_folder_walk_skips_docs_and_hidden(cin_2022, tmp_path, capsys):
+    folder = tmp_path / "data"
+    (folder / ".cache").mkdir(parents=True)
+    (folder / "README.md").write_text("# notes")
+    (folder / ".cache" / "junk.bin").write_text("x")
+    (folder / "d1.csv").write_bytes((cin_2022 / D1).read_bytes())
+    assert run_check(folder) == 0
+    assert "1 file(s), 1 recognised" in capsys.readouterr().out
