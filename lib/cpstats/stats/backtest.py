@@ -24,7 +24,13 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 import pandas as pd
 
-from cpstats.stats.forecast import fit_many
+from cpstats.stats.forecast import (
+    PANEL_COMBO,
+    combine,
+    fit_many,
+    hazard_forecast,
+    pooled_forecast,
+)
 
 #: Columns of a backtest frame (plus ``series`` for a panel).
 BACKTEST_COLUMNS = (
@@ -101,6 +107,26 @@ def _one(args: tuple) -> pd.DataFrame:
     return rolling_origin(y, models, origins, h, exog, season, scale_lag).assign(series=key)
 
 
+def _pooled_backtest(panel: Mapping[Hashable, tuple[pd.Series, pd.DataFrame | None]],
+                     origins: Sequence[object], h: int, scale_lag: int) -> pd.DataFrame:
+    """Backtest rows of the pooled model: one pooled fit per origin, on data up to it."""
+    frames = []
+    for origin in origins:
+        forecasts = pooled_forecast(dict(panel), origin, h)
+        if forecasts.empty:
+            continue
+        cut = forecasts["period"].iloc[0] - 1
+        actual = np.array([panel[k][0].get(p, np.nan) for k, p in
+                           zip(forecasts["series"], forecasts["period"], strict=True)], dtype=float)
+        scales = {k: naive_scale(panel[k][0].loc[:cut], scale_lag) for k in forecasts["series"].unique()}
+        frames.append(forecasts.drop(columns="note").assign(
+            origin=cut, actual=actual, error=forecasts["point"] - actual,
+            scale=forecasts["series"].map(scales)))
+    if not frames:
+        return pd.DataFrame(columns=["series", *BACKTEST_COLUMNS])
+    return pd.concat(frames, ignore_index=True)[["series", *BACKTEST_COLUMNS]]
+
+
 def backtest_panel(panel: Mapping[Hashable, tuple[pd.Series, pd.DataFrame | None]],
                    models: Sequence[str], origins: Sequence[object], h: int,
                    season: int | None = None, scale_lag: int = 1,
@@ -111,7 +137,11 @@ def backtest_panel(panel: Mapping[Hashable, tuple[pd.Series, pd.DataFrame | None
     core this process may run on. Returns the stacked backtest with a ``series`` column,
     sorted by series, origin, model and step.
     """
-    tasks = [(key, y, exog, tuple(models), tuple(origins), h, season, scale_lag)
+    wanted = set(models)
+    needed = wanted | (set(PANEL_COMBO) if "combo_pooled" in wanted else set())
+    single = tuple(m for m in models if m not in ("pooled", "combo_pooled"))
+    single += tuple(sorted(m for m in needed - set(single) if m not in ("pooled", "combo_pooled")))
+    tasks = [(key, y, exog, single, tuple(origins), h, season, scale_lag)
              for key, (y, exog) in sorted(panel.items(), key=lambda kv: str(kv[0]))]
     workers = len(os.sched_getaffinity(0)) if jobs is None else max(int(jobs), 1)
     if workers == 1:
@@ -127,10 +157,17 @@ def backtest_panel(panel: Mapping[Hashable, tuple[pd.Series, pd.DataFrame | None
                 from tqdm import tqdm
                 results = tqdm(results, total=len(tasks), desc="backtest", unit="series")
             frames = list(results)
+    if "pooled" in needed:
+        frames.append(_pooled_backtest(panel, origins, h, scale_lag))
     frames = [f for f in frames if not f.empty]
     if not frames:
         return pd.DataFrame(columns=["series", *BACKTEST_COLUMNS])
     out = pd.concat(frames, ignore_index=True)
+    if "combo_pooled" in wanted:
+        combo = combine(out, PANEL_COMBO, "combo_pooled", keys=("series", "origin", "step"))
+        out = pd.concat([out, combo.assign(error=combo["point"] - combo["actual"])],
+                        ignore_index=True)
+    out = out[out["model"].isin(wanted)]
     return out.sort_values(["series", "origin", "model", "step"], kind="stable",
                            ignore_index=True)
 
@@ -191,3 +228,34 @@ def with_default(backtest: pd.DataFrame, model: str) -> pd.DataFrame:
     """``backtest`` plus a copy of ``model``'s rows named ``default``."""
     chosen = backtest[backtest["model"] == model].assign(model="default")
     return pd.concat([backtest, chosen], ignore_index=True)
+
+
+def hazard_backtest(plans: pd.DataFrame, y: pd.Series, origins: Iterable[object], h: int,
+                    n_sims: int = 2000) -> pd.DataFrame:
+    """Rolling-origin backtest of the child-level stock-flow model.
+
+    Parameters
+    ----------
+    plans
+        The ``cp_plans`` table; each forecast sees only what was known at its origin.
+    y
+        The quarterly stock (``Q-MAR`` index) the forecasts are scored against.
+    origins, h, n_sims
+        As for :func:`rolling_origin`, and the simulated paths per origin.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`BACKTEST_COLUMNS` for model ``stock_flow_hazard``.
+    """
+    frames = []
+    for origin in origins:
+        cut = _as_period(origin, y.index)
+        forecasts = hazard_forecast(plans, cut, h, n_sims=n_sims)
+        actual = y.reindex(pd.PeriodIndex(forecasts["period"])).to_numpy(dtype=float)
+        frames.append(forecasts.drop(columns="note").assign(
+            origin=cut, actual=actual, error=forecasts["point"] - actual,
+            scale=naive_scale(y.loc[:cut])))
+    if not frames:
+        return pd.DataFrame(columns=list(BACKTEST_COLUMNS))
+    return pd.concat(frames, ignore_index=True)[list(BACKTEST_COLUMNS)]

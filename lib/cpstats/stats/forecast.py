@@ -33,6 +33,7 @@ combo        the mean of the naive, mean_k, ets and arima forecasts (and stock_f
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -376,3 +377,475 @@ def fit_many(models: tuple[str, ...] | list[str], y: pd.Series, h: int,
     if not frames:
         return pd.DataFrame(columns=list(FORECAST_COLUMNS))
     return pd.concat(frames, ignore_index=True)
+
+
+# --- A pooled model across many series (every LA) ------------------------------------------
+
+#: Features the pooled model can use, each at the origin: last year's growth, the recent
+#: mean over the current stock (pull back towards it), the balance of starts over ends,
+#: ICPCs per plan started (the pipeline ahead of starts).
+POOLED_CANDIDATES = ("growth", "reversion", "flow_balance", "icpc_pressure")
+#: The features used, with no intercept: chosen on the annual backtest at origins
+#: 2017-2019 only (an intercept carried the national trend of the training years forward,
+#: biasing later forecasts upwards; growth and the ICPC pipeline added nothing there).
+POOLED_FEATURES = ("reversion", "flow_balance")
+#: Fewer training rows than this and the pooled model falls back to ``naive`` for every series.
+POOLED_MIN_ROWS = 30
+
+
+def _log_ratio(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = a.to_numpy(dtype=float) / b.to_numpy(dtype=float)
+        out = np.log(np.where(ratio > 0, ratio, np.nan))
+    return pd.DataFrame(out, index=a.index, columns=a.columns)
+
+
+def _wide(panel: dict, origin: pd.Period) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """Stock and exogenous measures as period x series frames, cut at ``origin``."""
+    keys = sorted(panel, key=str)
+    stock = pd.concat({k: panel[k][0].loc[:origin] for k in keys}, axis=1).astype(float)
+    exog: dict[str, pd.DataFrame] = {}
+    for column in (*FLOW_COLUMNS, "icpcs"):
+        parts = {k: (panel[k][1][column].loc[:origin] if panel[k][1] is not None
+                     and column in panel[k][1].columns else pd.Series(np.nan, index=stock.index))
+                 for k in keys}
+        exog[column] = pd.concat(parts, axis=1).reindex(stock.index).astype(float)
+    return stock, exog
+
+
+def _features(stock: pd.DataFrame, exog: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    recent = stock.rolling(K_RECENT).mean()
+    return {
+        "growth": _log_ratio(stock, stock.shift(1)),
+        "reversion": _log_ratio(recent, stock),
+        "flow_balance": _log_ratio(exog["cp_plans_started"], exog["cp_plans_ended"]),
+        "icpc_pressure": _log_ratio(exog["icpcs"], exog["cp_plans_started"]),
+    }
+
+
+def _stack(frame: pd.DataFrame) -> np.ndarray:
+    return frame.to_numpy(dtype=float).ravel()
+
+
+def pooled_forecast(panel: dict, origin: object, h: int,
+                    features: tuple[str, ...] = POOLED_FEATURES,
+                    intercept: bool = False) -> pd.DataFrame:
+    """Forecast every series in ``panel`` with one regression pooled across them.
+
+    For each step ``k`` the log change ``log(y[t+k] / y[t])`` is regressed on
+    :data:`POOLED_FEATURES` at ``t`` over every series and every ``t`` with
+    ``t + k <= origin`` (so nothing after the origin is seen). The forecast is
+    ``y[origin] * exp(prediction)``; its intervals are the empirical quantiles of
+    the pooled residuals, so they are asymmetric and never negative. A series with
+    no usable features at the origin (or a stock of 0) falls back to ``naive``.
+
+    Parameters
+    ----------
+    panel
+        Maps a series key (LA code) to ``(y, exog)`` as for :func:`fit_forecast`;
+        ``exog`` needs ``cp_plans_started``, ``cp_plans_ended`` and ``icpcs``.
+    origin
+        The forecast origin (a Period or a label such as ``2019``).
+    h
+        Steps ahead.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``series`` plus :data:`FORECAST_COLUMNS`, with ``model`` = ``pooled``.
+    """
+    if h < 1:
+        raise ValueError(f"horizon must be at least 1, got {h}")
+    some = next(iter(panel.values()))[0]
+    cut = origin if isinstance(origin, pd.Period) else pd.Period(str(origin), freq=some.index.freq)
+    stock, exog = _wide(panel, cut)
+    table = _features(stock, exog)
+    const = 1.0 if intercept else 0.0
+    x_all = np.column_stack([np.full(stock.size, const)] + [_stack(table[f]) for f in features])
+    at_origin = np.column_stack([np.full(stock.shape[1], const)]
+                                + [table[f].iloc[-1].to_numpy(dtype=float) for f in features])
+    last = stock.iloc[-1].to_numpy(dtype=float)
+    usable = np.isfinite(at_origin).all(axis=1) & (last > 0)
+    rows = {name: np.full((stock.shape[1], h), np.nan) for name in
+            ("point", "lower_80", "upper_80", "lower_95", "upper_95")}
+    trained = True
+    for k in range(1, h + 1):
+        target = _stack(_log_ratio(stock.shift(-k), stock))
+        ok = np.isfinite(target) & np.isfinite(x_all).all(axis=1)
+        if ok.sum() < POOLED_MIN_ROWS:
+            trained = False
+            break
+        beta, *_ = np.linalg.lstsq(x_all[ok], target[ok], rcond=None)
+        residuals = target[ok] - x_all[ok] @ beta
+        q = np.quantile(residuals, [0.025, 0.10, 0.90, 0.975])
+        centre = at_origin @ beta
+        rows["point"][:, k - 1] = last * np.exp(centre)
+        for name, quantile in zip(("lower_95", "lower_80", "upper_80", "upper_95"), q, strict=True):
+            rows[name][:, k - 1] = last * np.exp(centre + quantile)
+    frames = []
+    for j, key in enumerate(stock.columns):
+        y, x = panel[key]
+        if trained and usable[j]:
+            frame = pd.DataFrame({"step": np.arange(1, h + 1),
+                                  "period": [cut + s for s in range(1, h + 1)],
+                                  **{name: values[j] for name, values in rows.items()}})
+            frame = frame.assign(model="pooled", fitted="pooled", note="")
+        else:
+            why = ("too few rows to train the pooled regression" if not trained
+                   else "no usable features at the origin")
+            try:
+                frame = fit_forecast("naive", y.loc[:cut], h).assign(model="pooled")
+            except TooShort:
+                continue
+            frame = frame.assign(note=f"pooled: {why}; " + frame["note"])
+        frames.append(frame.assign(series=key))
+    if not frames:
+        return pd.DataFrame(columns=["series", *FORECAST_COLUMNS])
+    return pd.concat(frames, ignore_index=True)[["series", *FORECAST_COLUMNS]]
+
+
+# --- Combining forecasts across a panel -----------------------------------------------------
+
+#: Members of ``combo_pooled`` (mean of their points and bounds), chosen on the annual
+#: backtest at origins 2017-2019 only: the pooled regression with the two simplest benchmarks.
+PANEL_COMBO = ("naive", "mean_k", "pooled")
+_BOUNDS = ["point", "lower_80", "upper_80", "lower_95", "upper_95"]
+#: Models ``cpstats forecast annual`` writes (besides ``default``).
+ANNUAL_MODELS = ("naive", "drift", "mean_k", "ets", "arima", "sarimax", "stock_flow", "combo",
+                 "pooled", "combo_pooled")
+#: The annual ``default``: the model with the lowest mean MASE over horizons 1-3 across all
+#: LAs at origins 2017-2019 (``benchmarks/bench_forecast_annual.py`` recomputes the choice and
+#: says if it no longer matches), scored out of sample at origins 2020-2021.
+ANNUAL_DEFAULT = "combo_pooled"
+
+
+def combine(forecasts: pd.DataFrame, members: tuple[str, ...], name: str,
+            keys: tuple[str, ...] = ("series", "step")) -> pd.DataFrame:
+    """The mean of ``members``' forecasts (points and interval bounds alike) per ``keys``.
+
+    Averaging bounds (quantile averaging) keeps each bound a plausible quantile of
+    the combined forecast. A key where only some members are present averages those
+    present, and ``fitted`` lists them.
+
+    Parameters
+    ----------
+    forecasts
+        Stacked forecasts with ``model`` and the columns in ``keys``.
+    members
+        Model names to combine.
+    name
+        The combination's model name.
+    keys
+        Columns that identify one forecast (e.g. series, origin and step).
+    """
+    part = forecasts[forecasts["model"].isin(members)]
+    if part.empty:
+        return forecasts.iloc[:0]
+    grouped = part.groupby(list(keys), sort=True)
+    out = grouped[_BOUNDS].mean()
+    firsts = [c for c in forecasts.columns if c not in (*keys, *_BOUNDS, "model", "fitted", "note")]
+    out = out.join(grouped[firsts].first()) if firsts else out
+    used = grouped["model"].agg(lambda m: "mean(" + ",".join(sorted(m)) + ")")
+    out = out.assign(model=name, fitted=used).reset_index()
+    if "note" in forecasts.columns:
+        out = out.assign(note="")
+    return out[[c for c in forecasts.columns if c in out.columns]]
+
+
+def forecast_panel(panel: dict, models: tuple[str, ...] | list[str], origin: object,
+                   h: int, progress: bool = False) -> pd.DataFrame:
+    """Forecasts of every series in ``panel`` from ``origin`` by every model in ``models``.
+
+    ``models`` may include the panel models ``pooled`` and ``combo_pooled`` besides
+    any of :data:`MODELS`. Each series is cut at the origin before fitting; a
+    series with no value at the origin is left out. ``progress`` shows a progress
+    bar on stderr (for the command line, not for notebooks).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``series`` plus :data:`FORECAST_COLUMNS`, sorted by series, model and step.
+    """
+    wanted = set(models)
+    needed = wanted | (set(PANEL_COMBO) if "combo_pooled" in wanted else set())
+    single = [m for m in MODELS if m in needed]
+    some = next(iter(panel.values()))[0]
+    cut = origin if isinstance(origin, pd.Period) else pd.Period(str(origin), freq=some.index.freq)
+    frames = []
+    keys = sorted(panel, key=str)
+    if progress:
+        from tqdm import tqdm
+        keys = tqdm(keys, desc="forecast", unit="LA", file=sys.stderr)
+    for key in keys:
+        y, x = panel[key]
+        train = y.loc[:cut]
+        if train.empty or pd.isna(train.iloc[-1]):
+            continue
+        fitted = fit_many(single, train, h, None if x is None else x.loc[:cut])
+        frames.append(fitted.assign(series=key))
+    if "pooled" in needed:
+        frames.append(pooled_forecast(panel, cut, h))
+    frames = [f for f in frames if not f.empty]
+    if not frames:
+        return pd.DataFrame(columns=["series", *FORECAST_COLUMNS])
+    out = pd.concat(frames, ignore_index=True)
+    if "combo_pooled" in wanted:
+        out = pd.concat([out, combine(out, PANEL_COMBO, "combo_pooled")], ignore_index=True)
+    out = out[out["model"].isin(wanted)]
+    return out.sort_values(["series", "model", "step"], kind="stable", ignore_index=True)[
+        ["series", *FORECAST_COLUMNS]]
+
+
+# --- Series from the facts table ------------------------------------------------------------
+
+#: The stock forecast by ``cpstats forecast annual`` and the measures fed to its models.
+ANNUAL_MEASURES = ("cp_plans_at_31_march", *FLOW_COLUMNS, *LEADING_INDICATORS)
+_YEAR_PERIOD = r"^\d{4}-\d{2}$"
+_MONTH_PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
+def _published(facts: pd.DataFrame, measures: tuple[str, ...], pattern: str) -> pd.DataFrame:
+    """Local-authority totals of ``measures`` as published by DfE, periods matching ``pattern``."""
+    keep = (
+        (facts["geography_level"] == "local_authority")
+        & (facts["breakdown"] == "total")
+        & (facts["source"] == "dfe")
+        & facts["measure"].isin(list(measures))
+        & facts["period"].str.match(pattern)
+    )
+    return facts.loc[keep.fillna(False), ["geography_code", "geography_name", "period", "measure",
+                                          "value"]]
+
+
+def la_names(facts: pd.DataFrame) -> dict[str, str]:
+    """LA code -> name (the name on its latest period) from a facts table."""
+    las = facts[facts["geography_level"] == "local_authority"].sort_values("period", kind="stable")
+    return dict(zip(las["geography_code"], las["geography_name"], strict=True))
+
+
+def annual_panel(facts: pd.DataFrame) -> dict[str, tuple[pd.Series, pd.DataFrame]]:
+    """Each LA's children on plans at 31 March, with its flows and leading indicators.
+
+    Parameters
+    ----------
+    facts
+        A facts table holding DfE's published LA figures (e.g. from
+        :func:`cpstats.io.dfe.read_release`).
+
+    Returns
+    -------
+    dict
+        LA code -> ``(y, exog)``: ``y`` is ``cp_plans_at_31_march`` on a ``Y-MAR``
+        PeriodIndex (2013 = year ending 31 March 2013) covering every year in the
+        release, missing where not published; ``exog`` holds ``cp_plans_started``,
+        ``cp_plans_ended``, ``icpcs``, ``s47_enquiries`` and ``referrals`` on the same
+        index. Ready for :func:`forecast_panel` and the backtests.
+    """
+    rows = _published(facts, ANNUAL_MEASURES, _YEAR_PERIOD)
+    year = rows["period"].str.slice(0, 4).astype(int) + 1
+    wide = rows.assign(year=year).pivot_table(index=["geography_code", "year"], columns="measure",
+                                               values="value", aggfunc="first")
+    wide = wide.reindex(columns=list(ANNUAL_MEASURES))
+    years = pd.period_range(str(year.min()), str(year.max()), freq="Y-MAR")
+    panel = {}
+    for code, table in wide.groupby(level="geography_code", sort=True):
+        table = table.droplevel("geography_code")
+        table.index = pd.PeriodIndex([pd.Period(str(y), freq="Y-MAR") for y in table.index])
+        table = table.reindex(years)
+        panel[str(code)] = (table[ANNUAL_MEASURES[0]].rename(None), table[list(ANNUAL_MEASURES[1:])])
+    return panel
+
+
+def monthly_series(facts: pd.DataFrame, la_code: str, measure: str = "referrals") -> pd.Series:
+    """One LA's published monthly series (DfE's referrals by month) on a monthly PeriodIndex.
+
+    Months the release lacks are missing (NaN), so a gap breaks the series for the models.
+    """
+    rows = _published(facts, (measure,), _MONTH_PERIOD)
+    rows = rows[rows["geography_code"] == str(la_code)]
+    if rows.empty:
+        return pd.Series(dtype=float, index=pd.PeriodIndex([], freq="M"))
+    series = pd.Series(rows["value"].to_numpy(dtype=float),
+                       index=pd.PeriodIndex(rows["period"].tolist(), freq="M")).sort_index()
+    series = series[~series.index.duplicated(keep="first")]
+    return series.reindex(pd.period_range(series.index.min(), series.index.max(), freq="M"))
+
+
+# --- Next quarter from child-level records: a stock-flow model with a duration hazard --------
+
+#: Width of a duration band in months; plans at 24 months or more share the last band.
+BAND_MONTHS = 3
+N_BANDS = 9
+#: Quarters of history the hazards and the expected starts are estimated from.
+HAZARD_WINDOW = 8
+STARTS_WINDOW = 4
+
+
+def _quarter_end(period: pd.Period) -> pd.Timestamp:
+    return period.end_time.normalize()
+
+
+def _bands(start: pd.Series, day: pd.Timestamp) -> np.ndarray:
+    """Duration band (0..N_BANDS-1) of each plan on ``day``: months on plan // BAND_MONTHS."""
+    months = (day.year - start.dt.year) * 12 + (day.month - start.dt.month)
+    return np.minimum(months.to_numpy(dtype=int) // BAND_MONTHS, N_BANDS - 1)
+
+
+def _as_known_at(plans: pd.DataFrame, day: pd.Timestamp) -> pd.DataFrame:
+    """Plans as a return made on ``day`` would show them: no later starts, no later ends."""
+    known = plans[plans["start_date"] <= day]
+    return known.assign(end_date=known["end_date"].where(known["end_date"] <= day))
+
+
+def _open_on(plans: pd.DataFrame, day: pd.Timestamp) -> pd.Series:
+    from cpstats.measures import open_at
+
+    return open_at(plans, day)
+
+
+def duration_hazards(plans: pd.DataFrame, origin: pd.Period,
+                     window: int = HAZARD_WINDOW) -> pd.DataFrame:
+    """Quarterly end hazard by time on plan, from the ``window`` quarters before ``origin``.
+
+    For each quarter end ``t`` with ``t + 1 quarter <= origin``, the plans open at ``t``
+    in each duration band and how many of them ended by the next quarter end.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per band: ``band`` (0 = under 3 months on plan), ``at_risk``, ``ended``,
+        ``hazard`` (ended / at_risk; the pooled hazard of all bands where a band has no
+        plans at risk).
+    """
+    known = _as_known_at(plans, _quarter_end(origin))
+    at_risk = np.zeros(N_BANDS)
+    ended = np.zeros(N_BANDS)
+    for back in range(1, window + 1):  # a loop over quarters, not over records
+        t = origin - back
+        day, next_day = _quarter_end(t), _quarter_end(t + 1)
+        open_now = known[_open_on(known, day)]
+        band = _bands(open_now["start_date"], day)
+        gone = (open_now["end_date"] <= next_day).to_numpy(dtype=bool)
+        at_risk += np.bincount(band, minlength=N_BANDS)
+        ended += np.bincount(band, weights=gone, minlength=N_BANDS)
+    pooled = ended.sum() / at_risk.sum() if at_risk.sum() else 0.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        hazard = np.where(at_risk > 0, ended / at_risk, pooled)
+    return pd.DataFrame({"band": np.arange(N_BANDS), "at_risk": at_risk.astype(int),
+                         "ended": ended.astype(int), "hazard": hazard})
+
+
+def _starts_by_quarter(plans: pd.DataFrame, origin: pd.Period, window: int) -> tuple[np.ndarray, float]:
+    """Plans started in each of the last ``window`` quarters, and the share of them that
+    ended within the quarter they started in."""
+    counts, same = [], []
+    for back in range(window):
+        q = origin - back
+        first, last = q.start_time.normalize(), _quarter_end(q)
+        started = plans[(plans["start_date"] >= first) & (plans["start_date"] <= last)]
+        counts.append(len(started))
+        same.append(int((started["end_date"] <= last).sum()))
+    total = sum(counts)
+    return np.array(counts[::-1], dtype=float), (sum(same) / total if total else 0.0)
+
+
+def hazard_forecast(plans: pd.DataFrame, origin: object, h: int = 1, n_sims: int = 4000,
+                    seed: int = 20170331) -> pd.DataFrame:
+    """Children on plans at the next ``h`` quarter ends, simulated from the plans open now.
+
+    Each plan open at the origin ends in a quarter with the hazard of its duration band
+    (:func:`duration_hazards`) and otherwise moves one band on. New plans start at the
+    mean rate of the last 4 quarters, with negative-binomial spread when starts vary more
+    than Poisson; a share of them ends in the quarter they start (as in the last 8
+    quarters). The point is the mean of the simulated stocks, the bounds their quantiles.
+    Only plans started by the origin, and ends on or before it, are used.
+
+    Parameters
+    ----------
+    plans
+        The ``cp_plans`` table of a :class:`cpstats.childlevel.CinData`.
+    origin
+        The last quarter the model may see (``Q-MAR`` Period, or a label like ``2017Q4``
+        meaning January-March 2017).
+    h
+        Quarters ahead.
+    n_sims, seed
+        Simulated paths and the random seed (results are reproducible).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`FORECAST_COLUMNS` with ``model`` = ``stock_flow_hazard``.
+    """
+    if h < 1:
+        raise ValueError(f"horizon must be at least 1, got {h}")
+    cut = origin if isinstance(origin, pd.Period) else pd.Period(str(origin), freq="Q-MAR")
+    day = _quarter_end(cut)
+    known = _as_known_at(plans, day)
+    hazards = duration_hazards(plans, cut)["hazard"].to_numpy()
+    starts, ended_same_quarter = _starts_by_quarter(known, cut, STARTS_WINDOW)
+    open_now = known[_open_on(known, day)]
+    counts = np.bincount(_bands(open_now["start_date"], day), minlength=N_BANDS)
+    rng = np.random.default_rng(seed)
+    mean, var = starts.mean(), starts.var(ddof=1) if starts.size > 1 else starts.mean()
+    state = np.tile(counts, (n_sims, 1))
+    stocks = np.empty((n_sims, h))
+    for step in range(h):  # a loop over quarters ahead; every plan and path is vectorised
+        survivors = rng.binomial(state, 1 - hazards)
+        aged = np.zeros_like(survivors)
+        aged[:, 1:] = survivors[:, :-1]
+        aged[:, -1] += survivors[:, -1]
+        if var > mean > 0:  # overdispersed starts: negative binomial with the same mean/var
+            p = mean / var
+            new = rng.negative_binomial(mean * p / (1 - p), p, size=n_sims)
+        else:
+            new = rng.poisson(mean, size=n_sims)
+        aged[:, 0] = rng.binomial(new, 1 - ended_same_quarter)
+        state = aged
+        stocks[:, step] = state.sum(axis=1)
+    q = np.quantile(stocks, [0.025, 0.10, 0.90, 0.975], axis=0)
+    frame = pd.DataFrame({
+        "step": np.arange(1, h + 1), "period": [cut + s for s in range(1, h + 1)],
+        "point": stocks.mean(axis=0), "lower_80": q[1], "upper_80": q[2],
+        "lower_95": q[0], "upper_95": q[3],
+    })
+    return frame.assign(model="stock_flow_hazard", fitted="stock_flow_hazard", note="")[
+        list(FORECAST_COLUMNS)]
+
+
+#: The report's conferencing service: 5.8 FTE chairs, a target of 85 children per chair.
+CHAIR_FTE = 5.8
+CHAIR_TARGET = 85
+
+
+def chair_capacity(forecast: pd.DataFrame, fte: float = CHAIR_FTE,
+                   target: float = CHAIR_TARGET) -> pd.DataFrame:
+    """What a forecast of children on plans means for conference chairs.
+
+    Parameters
+    ----------
+    forecast
+        Rows with ``point`` and interval bounds (children on plans).
+    fte
+        Full-time-equivalent chairs in post.
+    target
+        Children per full-time chair the service aims for.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``forecast`` plus ``per_fte`` (children per FTE chair at the point forecast),
+        ``per_fte_lower_80``/``per_fte_upper_80``, ``fte_needed`` (FTE to meet the target at
+        the point), ``fte_needed_upper_80`` (to meet it at the upper 80% bound) and
+        ``fte_gap`` (``fte_needed`` minus ``fte``; positive = more chairs needed).
+    """
+    if fte <= 0 or target <= 0:
+        raise ValueError("fte and target must be positive")
+    return forecast.assign(
+        per_fte=forecast["point"] / fte,
+        per_fte_lower_80=forecast["lower_80"] / fte,
+        per_fte_upper_80=forecast["upper_80"] / fte,
+        fte_needed=forecast["point"] / target,
+        fte_needed_upper_80=forecast["upper_80"] / target,
+        fte_gap=forecast["point"] / target - fte,
+    )

@@ -1,0 +1,124 @@
+"""Rolling-origin backtests: scores that mean what they say, and no model ever sees the future."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cpstats.stats import backtest as bt
+from cpstats.stats import forecast as fc
+
+YEARS = pd.period_range("2013", periods=10, freq="Y-MAR")
+BOUNDS = ["point", "lower_80", "upper_80", "lower_95", "upper_95"]
+ANNUAL = ["naive", "drift", "mean_k", "ets", "arima", "sarimax", "stock_flow", "combo"]
+
+
+def _series(seed: int) -> tuple[pd.Series, pd.DataFrame]:
+    rng = np.random.default_rng(seed)
+    y = pd.Series(500 + np.cumsum(rng.normal(5, 40, 10)), index=YEARS)
+    exog = pd.DataFrame({
+        "cp_plans_started": 600 + rng.normal(0, 30, 10),
+        "cp_plans_ended": 590 + rng.normal(0, 30, 10),
+        "icpcs": 650 + rng.normal(0, 40, 10),
+    }, index=YEARS)
+    return y, exog
+
+
+def _spoil(frame: pd.Series | pd.DataFrame, origin: str, how: str):
+    """Everything after ``origin`` replaced by missing or absurd values."""
+    after = frame.index > pd.Period(origin, freq="Y-MAR")
+    spoiled = frame.copy()
+    spoiled.loc[after] = np.nan if how == "missing" else 1e9
+    return spoiled
+
+
+def _fit_all(y, exog, origin):
+    cut = pd.Period(origin, freq="Y-MAR")
+    return fc.fit_many(ANNUAL, y.loc[:cut], 3, exog.loc[:cut])
+
+
+@pytest.mark.parametrize("how", ["missing", "absurd"])
+@pytest.mark.parametrize("origin", ["2017", "2019"])
+def test_no_model_sees_data_after_its_origin(origin, how):
+    y, exog = _series(1)
+    clean = bt.rolling_origin(y, ANNUAL, [origin], 3, exog)
+    spoiled = bt.rolling_origin(_spoil(y, origin, how), ANNUAL, [origin], 3, _spoil(exog, origin, how))
+    assert len(clean) == len(ANNUAL) * 3
+    pd.testing.assert_frame_equal(clean[["model", "fitted", "step", *BOUNDS]],
+                                  spoiled[["model", "fitted", "step", *BOUNDS]])
+    # ...and the backtest did score against the real outcomes.
+    assert clean["actual"].notna().all()
+    assert not spoiled["actual"].between(0, 1e6).any()
+
+
+@pytest.mark.parametrize("how", ["missing", "absurd"])
+def test_the_pooled_models_see_no_series_after_the_origin(how):
+    panel = {f"{i:03d}": _series(i) for i in range(40)}
+    spoiled = {k: (_spoil(y, "2018", how), _spoil(x, "2018", how)) for k, (y, x) in panel.items()}
+    models = ["pooled", "combo_pooled"]
+    clean = fc.forecast_panel(panel, models, 2018, 3)
+    dirty = fc.forecast_panel(spoiled, models, 2018, 3)
+    assert set(clean["model"]) == set(models) and clean["fitted"].eq("pooled").any()
+    pd.testing.assert_frame_equal(clean, dirty)
+
+
+def test_the_child_level_model_sees_no_plan_started_or_ended_after_the_origin():
+    rng = np.random.default_rng(2)
+    starts = pd.Timestamp("2014-04-01") + pd.to_timedelta(rng.integers(0, 1090, 600), unit="D")
+    ends = starts + pd.to_timedelta(rng.integers(20, 700, 600), unit="D")
+    plans = pd.DataFrame({"child_id": [f"c{i}" for i in range(600)],
+                          "start_date": starts.astype("datetime64[s]"),
+                          "end_date": ends.astype("datetime64[s]")})
+    origin = pd.Period("2016Q2", freq="Q-MAR")  # July-September 2015
+    day = pd.Timestamp("2015-09-30")
+    late_ends = plans.assign(end_date=plans["end_date"].where(plans["end_date"] <= day,
+                                                              pd.Timestamp("2015-10-01")))
+    absurd = pd.concat([late_ends, pd.DataFrame({
+        "child_id": ["x"] * 500, "start_date": pd.Timestamp("2015-10-02"),
+        "end_date": pd.NaT}).astype({"start_date": "datetime64[s]", "end_date": "datetime64[s]"})])
+    clean = fc.hazard_forecast(plans, origin, 2, n_sims=500)
+    pd.testing.assert_frame_equal(clean, fc.hazard_forecast(absurd, origin, 2, n_sims=500))
+
+
+def test_mase_scale_and_scores_by_hand():
+    y = pd.Series([100.0, 110, 100, 120, 130, 125], index=YEARS[:6])
+    assert bt.naive_scale(y) == pytest.approx((10 + 10 + 20 + 10 + 5) / 5)
+    frame = pd.DataFrame({
+        "model": "m", "step": 1, "actual": [100.0, 200.0], "point": [110.0, 180.0],
+        "lower_80": [90.0, 190.0], "upper_80": [120.0, 210.0],
+        "lower_95": [80.0, 150.0], "upper_95": [130.0, 250.0], "scale": [10.0, 20.0],
+    }).assign(error=lambda f: f["point"] - f["actual"])
+    row = bt.score(frame).iloc[0]
+    assert row["mae"] == pytest.approx(15.0)
+    assert row["mase"] == pytest.approx((10 / 10 + 20 / 20) / 2)
+    assert row["bias"] == pytest.approx((10 - 20) / 2)
+    assert row["coverage_80"] == pytest.approx(1.0) and row["coverage_95"] == pytest.approx(1.0)
+
+
+def _scored(models_mase: dict[str, list[float]]) -> pd.DataFrame:
+    rows = []
+    for model, values in models_mase.items():
+        for origin, value in zip(["2017", "2018", "2019", "2020"], values, strict=True):
+            rows.append({"origin": origin, "model": model, "step": 1, "actual": 100.0,
+                         "point": 100.0 + value, "error": value, "scale": 1.0,
+                         **{b: np.nan for b in BOUNDS[1:]}})
+    return pd.DataFrame(rows)
+
+
+def test_default_is_chosen_on_early_origins_only_and_falls_back_when_nothing_beats_naive():
+    # "late" is best overall but only thanks to 2020, which the choice must not look at.
+    frame = _scored({"naive": [5, 5, 5, 5], "early": [4, 4, 4, 9], "late": [6, 6, 6, 0]})
+    chosen, note = bt.choose_default(frame, [2017, 2018, 2019])
+    assert chosen == "early" and "2017-2019" in note
+    worse = _scored({"naive": [5, 5, 5, 5], "other": [6, 6, 6, 1]})
+    chosen, note = bt.choose_default(worse, [2017, 2018, 2019], fallback="mean_k")
+    assert chosen == "mean_k" and "no model beat naive" in note
+
+
+def test_backtest_across_a_panel_in_two_processes_matches_one():
+    panel = {f"{i:03d}": _series(i) for i in range(6)}
+    one = bt.backtest_panel(panel, ["naive", "mean_k"], [2017, 2018], 2, jobs=1)
+    two = bt.backtest_panel(panel, ["naive", "mean_k"], [2017, 2018], 2, jobs=2)
+    pd.testing.assert_frame_equal(one, two)
+    assert len(one) == 6 * 2 * 2 * 2
