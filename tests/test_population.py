@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from cpstats import geography
+from cpstats.checks import check_file
 from cpstats.errors import InputError, ParameterError
 from cpstats.facts import select
 from cpstats.io import population as P
@@ -142,7 +143,8 @@ def test_school_census_shares_for_buckinghamshire_2016_17(school_file):
     assert shares["share_pct"].sum() == pytest.approx(100)
     assert shares["share_known_pct"].sum() == pytest.approx(100)
     # the file's own published percentage for White British, January 2017
-    raw = pd.read_csv(school_file, dtype=str, encoding="utf-8-sig")
+    raw = pd.read_csv(school_file, dtype=str, encoding="utf-8-sig", usecols=[
+        "old_la_code", "time_period", "phase_type_grouping", "language", "ethnicity", "percent_of_pupils"])
     published = raw[(raw["old_la_code"] == "825") & (raw["time_period"] == "201617")
                     & (raw["phase_type_grouping"] == "Total") & (raw["language"] == "Total")
                     & (raw["ethnicity"] == "White - White British")]["percent_of_pupils"].astype(float)
@@ -225,8 +227,14 @@ def test_dc2101ew_non_integer_count(tmp_path, census_dir):
 
 
 def test_checker_recognises_and_passes_the_published_files(ons_file, census_dir, school_file, tmp_path):
-    for path in (ons_file, census_dir / "census2011_dc2101ew_localAuthorities.csv", school_file):
-        assert P.check_population_file(path) == []
+    expected = {ons_file: "ons_population", school_file: "school_census_ethnicity",
+                census_dir / "census2011_dc2101ew_localAuthorities.csv": "census2011_dc2101ew",
+                census_dir / P.LAD_COUNTY_LOOKUP: "lad18_county_lookup",
+                school_file.parent / "spc_pupils_ethnicity_and_language_meta.csv": "dfe_metadata"}
+    for path, name in expected.items():
+        report = check_file(path)
+        assert (report.checker.name, report.problems) == (name, [])
+        assert P.check_population_file(path) == [] or name in ("lad18_county_lookup", "dfe_metadata")
     other = _write(tmp_path, ["a,b", "1,2"], "other.csv")
     assert "ONS population" in P.check_population_file(other)[0].expected
     gz = tmp_path / "small.csv.gz"

@@ -30,6 +30,7 @@ import pandas as pd
 
 from cpstats import facts as F
 from cpstats import geography
+from cpstats.checks import register_checker
 from cpstats.errors import InputError, ParameterError, Problem, display_path
 from cpstats.ethnicity_map import CENSUS2011_TO_GROUP, SCHOOL_CENSUS_TO_GROUP
 from cpstats.io.local import short_row_problems
@@ -667,15 +668,68 @@ def _find_file(path: str | Path | None, default: Path, recognise, what: str) -> 
 def check_population_file(path: str | Path) -> list[Problem]:
     """Every problem in an ONS, DC2101EW or school census file (empty when clean)."""
     path = Path(path)
-    readers = ((is_ons_population_file, read_ons_population),
-               (is_school_census_ethnicity_file, read_school_census_ethnicity),
-               (is_dc2101ew_file, read_dc2101ew_children))
-    for recognise, read in readers:
+    for _, recognise, read, _ in _FORMATS:
         if recognise(path):
-            try:
-                read(path)
-            except InputError as error:
-                return error.problems
-            return []
+            return _problems_reading(read)(path)
     return [Problem(file=display_path(path), expected="an ONS population, Census 2011 DC2101EW or "
                     "school census ethnicity file")]
+
+
+def is_county_lookup_file(path: str | Path) -> bool:
+    """True when ``path`` is the ONS LAD18 -> county lookup CSV."""
+    return _has_columns(Path(path), ("LAD18CD", "CTY18CD"))
+
+
+def _read_county_lookup_file(path: Path) -> pd.DataFrame:
+    name = display_path(path)
+    frame = _read_csv(path, name)
+    _require_columns(frame, ("LAD18CD", "CTY18CD"), name, "the LAD18 -> county lookup")
+    found = _problems_where(frame, ~frame["LAD18CD"].str.fullmatch(r"E0[6-9]\d{6}").fillna(False),
+                            "LAD18CD", name, "an English district GSS code (E06-E09...)")
+    found += _problems_where(frame, ~frame["CTY18CD"].str.fullmatch(r"E1[013]\d{6}").fillna(False),
+                             "CTY18CD", name, "a county GSS code (E10/E11/E13...)")
+    if found:
+        raise InputError(found)
+    return frame
+
+
+def is_school_census_meta_file(path: str | Path) -> bool:
+    """True when ``path`` is a DfE metadata CSV (``col_name, col_type, label ...``)."""
+    return _has_columns(Path(path), ("col_name", "col_type", "label"))
+
+
+def _read_school_census_meta(path: Path) -> pd.DataFrame:
+    name = display_path(path)
+    frame = _read_csv(path, name)
+    _require_columns(frame, ("col_name", "col_type", "label"), name, "a DfE metadata file")
+    found = _problems_where(frame, ~frame["col_type"].isin(["Filter", "Indicator"]), "col_type", name,
+                            "Filter or Indicator")
+    if found:
+        raise InputError(found)
+    return frame
+
+
+def _problems_reading(read):
+    def problems(path: Path) -> list[Problem]:
+        try:
+            read(path)
+        except InputError as error:
+            return error.problems
+        return []
+    return problems
+
+
+_FORMATS = (
+    ("ons_population", is_ons_population_file, read_ons_population,
+     "ONS mid-year population estimates of children aged 0-17 (DfE's CSV)"),
+    ("school_census_ethnicity", is_school_census_ethnicity_file, read_school_census_ethnicity,
+     "DfE school census pupils by ethnicity and language (CSV or CSV.GZ)"),
+    ("census2011_dc2101ew", is_dc2101ew_file, read_dc2101ew_children,
+     "Census 2011 DC2101EW ethnic group by sex by age, nomis bulk CSV"),
+    ("dfe_metadata", is_school_census_meta_file, _read_school_census_meta,
+     "DfE data-file metadata (col_name, col_type, label), e.g. the school census _meta.csv"),
+    ("lad18_county_lookup", is_county_lookup_file, _read_county_lookup_file,
+     "ONS local authority district to county lookup (LAD18CD, CTY18CD)"),
+)
+for _name, _recognise, _read, _description in _FORMATS:
+    register_checker(_name, _recognise, _problems_reading(_read), _description)
