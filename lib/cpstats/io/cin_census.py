@@ -1,0 +1,1085 @@
+"""Read CIN Census returns (the DfE child-level XML, or the same tables as CSV)
+into :class:`cpstats.childlevel.CinData`, and check them.
+
+XML is stream-parsed (``lxml.etree.iterparse`` on ``<Child>``, each child cleared
+after use), so memory does not grow with the file beyond the output tables. The
+parse loop only collects raw text into lists of tuples; dates, codes and every
+validation rule then run vectorised on the finished tables, the same code for
+XML and CSV.
+
+Schema variants, named by the reference date of the returns that use them:
+
+- up to 2023-24 (the 2024 XSD): ``<GenderCurrent>`` with 1 male, 2 female,
+  0 not recorded/unborn, 9 indeterminate;
+- from 2024-25: ``<Sex>``; the samples hold both 1/2 and M/F (and U), so both
+  elements accept every one of these codes;
+- 2025-26 onwards: ``<PreProceedingsandFGDM>`` inside ``<CINdetails>``, recognised
+  and not kept (no measure uses it).
+
+Every problem names the file, the line (XML) or row (CSV), the child by its
+hashed ID, the element and the value. Problems that make a child's records
+unusable for counting are errors and reject the child (from every return read
+together); the rest are warnings and the child is kept. See
+``docs/cin_census_reader.md`` for the list.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from lxml import etree
+
+from cpstats import childlevel, codes
+from cpstats.childlevel import DATE, CinData
+from cpstats.errors import InputError, Problem, display_path
+from cpstats.identifiers import SYNTHETIC_SECRET, ChildHasher, is_hashed, load_secret
+
+ERROR = "error"
+WARNING = "warning"
+
+# --------------------------------------------------------------------------- code lists
+# From the DfE CIN Census schema (liia-tools CIN_schema_2024.xsd); ethnicity and
+# category of abuse live in cpstats.codes.
+REFERRAL_SOURCES = frozenset(
+    "1A 1B 1C 1D 2A 2B 3A 3B 3C 3D 3E 3F 4 5A 5B 5C 5D 6 7 8 9 10".split())
+DISABILITIES = frozenset("NONE MOB HAND PC INC COMM LD HEAR VIS BEH CON AUT DDA".split())
+PRIMARY_NEEDS = frozenset(f"N{i}" for i in range(10))
+CLOSURE_REASONS = frozenset(f"RC{i}" for i in range(1, 10))
+ASSESSMENT_FACTORS = frozenset(
+    "1A 1B 1C 2A 2B 2C 3A 3B 3C 4A 4B 4C 5A 5B 5C 6A 6B 6C 7A 8B 8C 8D 8E 8F 9A 10A 11A "
+    "12A 13A 14A 15A 16A 17A 18B 18C 19B 19C 20 21 22A 23A 24A".split())
+#: GenderCurrent (to 2023-24) and Sex (from 2024-25) codes -> the gender column.
+GENDER_OF = {"1": "male", "M": "male", "2": "female", "F": "female",
+             "0": "unknown", "9": "unknown", "U": "unknown"}
+#: The gender column's own values, accepted in CSV tables.
+GENDER_OF_CSV = {**GENDER_OF, "MALE": "male", "FEMALE": "female", "UNKNOWN": "unknown"}
+#: The schema's yes/no type (compared lower-cased).
+YES_NO = {"true": True, "1": True, "false": False, "0": False}
+
+#: Dates further back than this before the reference date are "decades off".
+OLDEST_YEARS = 25
+#: Expected births and ICPC targets may lie after the reference date, but not this far.
+FUTURE_LIMIT = pd.DateOffset(years=1)
+
+# --------------------------------------------------------------------------- XML layout
+#: (table, column) -> XML element, for naming elements in problems.
+ELEMENT = {
+    "children": {"child_id": "LAchildID", "birth_month": "PersonBirthDate",
+                 "expected_birth_month": "ExpectedPersonBirthDate", "gender": "GenderCurrent",
+                 "ethnicity": "Ethnicity", "disabilities": "Disability",
+                 "death_date": "PersonDeathDate"},
+    "referrals": {"referral_date": "CINreferralDate", "referral_source": "ReferralSource",
+                  "primary_need": "PrimaryNeedCode", "nfa": "ReferralNFA",
+                  "closure_date": "CINclosureDate", "closure_reason": "ReasonForClosure",
+                  "icpc_date": "DateOfInitialCPC", "cin_id": "CINdetails"},
+    "assessments": {"start_date": "AssessmentActualStartDate",
+                    "authorised_date": "AssessmentAuthorisationDate",
+                    "factors": "AssessmentFactors"},
+    "s47s": {"s47_start_date": "S47ActualStartDate", "icpc_target_date": "InitialCPCtarget",
+             "icpc_date": "DateOfInitialCPC", "icpc_not_required": "ICPCnotRequired"},
+    "cp_plans": {"start_date": "CPPstartDate", "end_date": "CPPendDate",
+                 "initial_category": "InitialCategoryOfAbuse",
+                 "latest_category": "LatestCategoryOfAbuse",
+                 "previous_plans": "NumberOfPreviousCPP"},
+    "reviews": {"review_date": "CPPreviewDate"},
+    "cin_plans": {"start_date": "CINPlanStartDate", "end_date": "CINPlanEndDate"},
+}
+#: The raw (string) columns of each table before typing, the same for XML and
+#: CSV: ``line`` is the XML line of the record's block (CSV: the row number);
+#: ``cin_id``/``plan_id`` are link keys until :func:`_stable_ids` replaces them.
+RAW_COLUMNS = {
+    "children": ["child_id", "line", "birth_month", "expected_birth_month", "gender",
+                 "gender_element", "death_date", "ethnicity", "disabilities"],
+    "referrals": ["child_id", "line", "cin_id", "referral_date", "referral_source",
+                  "primary_need", "nfa", "closure_date", "closure_reason", "icpc_date"],
+    "assessments": ["child_id", "line", "cin_id", "start_date", "authorised_date", "factors"],
+    "s47s": ["child_id", "line", "cin_id", "s47_start_date", "icpc_target_date", "icpc_date",
+             "icpc_not_required"],
+    "cp_plans": ["child_id", "line", "cin_id", "plan_id", "start_date", "end_date",
+                 "initial_category", "latest_category", "previous_plans"],
+    "reviews": ["child_id", "line", "plan_id", "review_date"],
+    "cin_plans": ["child_id", "line", "cin_id", "start_date", "end_date"],
+}
+
+# --------------------------------------------------------------------------- rules
+#: rule -> (severity, what was expected). Errors reject the child.
+RULES: dict[str, tuple[str, str]] = {
+    "xml-syntax": (ERROR, "well-formed XML (the file is malformed or truncated here)"),
+    "wrong-root": (ERROR, "a CIN Census return with root element <Message>"),
+    "no-children": (ERROR, "at least one <Child> in <Children>"),
+    "no-reference-date": (ERROR, "<Header><CollectionDetails><ReferenceDate> as YYYY-MM-DD"),
+    "reference-date-from-year": (WARNING, "<ReferenceDate>; 31 March of <Year> is used"),
+    "reference-date-not-31-march": (WARNING, "a reference date of 31 March"),
+    "year-mismatch": (WARNING, "<Year> equal to the year of <ReferenceDate>"),
+    "missing-file": (ERROR, "an existing CIN Census XML file or CSV folder"),
+    "missing-column": (ERROR, "the column named in cpstats.childlevel.SCHEMA"),
+    "unexpected-column": (WARNING, "only the columns of cpstats.childlevel.SCHEMA "
+                          "(this one is not read)"),
+    "different-la": (ERROR, "returns of one LA (the same <LEA>)"),
+    "missing-id": (ERROR, "a non-empty LAchildID: the child cannot be identified and is rejected"),
+    "missing-date": (ERROR, "a date: every episode needs its start date"),
+    "bad-date": (ERROR, "a date written YYYY-MM-DD"),
+    "ends-before-start": (ERROR, "a date on or after {other}"),
+    "after-reference-date": (ERROR, "a date on or before the return's reference date {ref}"),
+    "implausible-date": (ERROR, "a date after {oldest}, 25 years before the reference date "
+                         "(decades off?)"),
+    "implausible-future-date": (ERROR, "a date between {oldest} and {latest}, a year after "
+                                "the reference date"),
+    "missing-element": (WARNING, "this element (mandatory in the CIN Census)"),
+    "unknown-code": (WARNING, "one of the CIN Census codes: {allowed}"),
+    "stray-text": (WARNING, "no text between elements"),
+    "unexpected-element": (WARNING, "only CIN Census elements (this one is not read)"),
+    "before-referral": (WARNING, "a date on or after the episode's CINreferralDate {other}"),
+    "icpc-before-s47": (WARNING, "an ICPC on or after its S47ActualStartDate {other}"),
+    "after-death": (WARNING, "a date on or before the child's PersonDeathDate {other}"),
+    "duplicate-child": (WARNING, "each child once in a return (its records are combined)"),
+    "conflict": (WARNING, "the same value in every return; the latest return's value is kept"),
+}
+
+
+@dataclass(frozen=True)
+class CinProblem(Problem):
+    """A :class:`~cpstats.errors.Problem` with its rule, severity and XML line."""
+
+    rule: str = ""
+    severity: str = ERROR
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = [self.file]
+        if self.line is not None:
+            where.append(f"line {self.line}")
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.child is not None:
+            where.append(f"child {self.child}")
+        if self.element is not None:
+            where.append(f"element <{self.element}>")
+        if self.column is not None:
+            where.append(f"column '{self.column}'")
+        found = f": found {self.value!r}" if self.value is not None else ""
+        return f"{self.severity}: {', '.join(where)}{found}; expected {self.expected}"
+
+
+def _problem(file: str, rule: str, *, expected: str | None = None, **where) -> CinProblem:
+    severity, text = RULES[rule]
+    return CinProblem(file=file, expected=expected or text, rule=rule, severity=severity, **where)
+
+
+@dataclass
+class ReadSummary:
+    """What a read found: children read, kept and rejected, rows per table, problems."""
+
+    files: list[str] = field(default_factory=list)
+    variants: dict[str, list[str]] = field(default_factory=dict)
+    children_read: int = 0
+    children_kept: int = 0
+    children_rejected: int = 0
+    rows_read: dict[str, int] = field(default_factory=dict)
+    rows_kept: dict[str, int] = field(default_factory=dict)
+    problems: list[CinProblem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[CinProblem]:
+        """Problems that rejected a child (or a file)."""
+        return [p for p in self.problems if p.severity == ERROR]
+
+    @property
+    def warnings(self) -> list[CinProblem]:
+        """Problems reported with the child kept."""
+        return [p for p in self.problems if p.severity == WARNING]
+
+    def as_dict(self) -> dict[str, object]:
+        """Counts only (no identifiers), e.g. for a log or a notebook table."""
+        return {"files": list(self.files), "children_read": self.children_read,
+                "children_kept": self.children_kept,
+                "children_rejected": self.children_rejected, "errors": len(self.errors),
+                "warnings": len(self.warnings), "rows_read": dict(self.rows_read),
+                "rows_kept": dict(self.rows_kept)}
+
+    def __str__(self) -> str:
+        return (f"{self.children_read} children read, {self.children_kept} kept, "
+                f"{self.children_rejected} rejected; {len(self.errors)} errors, "
+                f"{len(self.warnings)} warnings")
+
+
+@dataclass
+class CinCensusData(CinData):
+    """:class:`~cpstats.childlevel.CinData` with the :class:`ReadSummary` of its read."""
+
+    summary: ReadSummary = field(default_factory=ReadSummary)
+
+
+# =========================================================================== XML parsing
+# The parser walks each <Child> subtree once, in document order. A block element
+# (CINdetails, Section47...) opens a new row; a leaf writes its text into the row
+# of the block that is its parent (checked by identity, so a misplaced element is
+# reported, never written into the wrong record).
+_ITEM = -1  # a repeated item (Disability, AssessmentFactors, CPPreviewDate)
+_IGNORE = None  # known, not kept (UPNs are never kept)
+_LEAVES: dict[str, dict[str, int | None]] = {
+    "LAchildID": {"ids": 2}, "PersonBirthDate": {"ids": 3},
+    "ExpectedPersonBirthDate": {"ids": 4}, "GenderCurrent": {"ids": 5}, "Sex": {"ids": 6},
+    "PersonDeathDate": {"ids": 7}, "UPN": {"ids": _IGNORE}, "FormerUPN": {"ids": _IGNORE},
+    "UPNunknown": {"ids": _IGNORE}, "Ethnicity": {"chars": 8}, "Disability": {"dis": _ITEM},
+    "CINreferralDate": {"cin": 3}, "ReferralSource": {"cin": 4}, "PrimaryNeedCode": {"cin": 5},
+    "ReferralNFA": {"cin": 6}, "CINclosureDate": {"cin": 7}, "ReasonForClosure": {"cin": 8},
+    "DateOfInitialCPC": {"cin": 9, "s47": 5},
+    "AssessmentActualStartDate": {"ass": 3}, "AssessmentAuthorisationDate": {"ass": 4},
+    "AssessmentInternalReviewDate": {"ass": _IGNORE}, "AssessmentFactors": {"fac": _ITEM},
+    "CINPlanStartDate": {"cpl": 3}, "CINPlanEndDate": {"cpl": 4},
+    "S47ActualStartDate": {"s47": 3}, "InitialCPCtarget": {"s47": 4},
+    "ICPCnotRequired": {"s47": 6},
+    "CPPstartDate": {"cpp": 4}, "CPPendDate": {"cpp": 5}, "InitialCategoryOfAbuse": {"cpp": 6},
+    "LatestCategoryOfAbuse": {"cpp": 7}, "NumberOfPreviousCPP": {"cpp": 8},
+    "CPPreviewDate": {"rev": _ITEM},
+}
+#: Block element -> (its kind, the kind of block it must sit in).
+_BLOCKS = {"ChildIdentifiers": ("ids", "child"), "ChildCharacteristics": ("chars", "child"),
+           "Disabilities": ("dis", "chars"), "CINdetails": ("cin", "child"),
+           "Assessments": ("ass", "cin"), "FactorsIdentifiedAtAssessment": ("fac", "ass"),
+           "CINPlanDates": ("cpl", "cin"), "Section47": ("s47", "cin"),
+           "ChildProtectionPlans": ("cpp", "cin"), "Reviews": ("rev", "cpp"),
+           "PreProceedingsandFGDM": ("pre", "cin")}
+#: Item blocks -> the element they must hold at least one of.
+_ITEM_OF = {"dis": "Disability", "fac": "AssessmentFactors", "rev": "CPPreviewDate"}
+#: Rows: kind -> (table, width); the first three cells are _k, line, CIN sequence.
+_ROW = {"cin": ("referrals", 10), "ass": ("assessments", 6), "cpl": ("cin_plans", 5),
+        "s47": ("s47s", 7), "cpp": ("cp_plans", 11)}
+#: Where an item block's list goes in its owner's row.
+_ITEM_CELL = {"dis": 9, "fac": 5, "rev": 9}
+
+#: Raw columns per table as the XML parser collects them (``_k`` indexes the
+#: child in the file, ``line`` is the XML line, ``cin_id``/``plan_id`` are link
+#: keys until :func:`_stable_ids` replaces them).
+_XML_COLUMNS = {
+    "children": ["_k", "line", "_raw_id", "birth_month", "expected_birth_month",
+                 "_gender_current", "_sex", "death_date", "ethnicity", "disabilities"],
+    "referrals": ["_k", "line", "cin_id", "referral_date", "referral_source", "primary_need",
+                  "nfa", "closure_date", "closure_reason", "icpc_date"],
+    "assessments": ["_k", "line", "cin_id", "start_date", "authorised_date", "factors"],
+    "s47s": ["_k", "line", "cin_id", "s47_start_date", "icpc_target_date", "icpc_date",
+             "icpc_not_required"],
+    "cp_plans": ["_k", "line", "cin_id", "plan_id", "start_date", "end_date",
+                 "initial_category", "latest_category", "previous_plans", "_reviews",
+                 "_reviews_line"],
+    "cin_plans": ["_k", "line", "cin_id", "start_date", "end_date"],
+}
+
+
+class _XmlParser:
+    """One pass over a return: raw strings into lists of rows, nothing else."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.file = display_path(path)
+        self.header: dict[str, str | int | None] = {}
+        self.rows: dict[str, list[list]] = {name: [] for name in _XML_COLUMNS}
+        self.found: list[tuple] = []  # (k, line, rule, element, value)
+        self.fatal: list[CinProblem] = []
+        self.pre_proceedings = False
+        self._cin = 0
+        self._plan = 0
+
+    def run(self) -> _XmlParser:
+        context = etree.iterparse(
+            str(self.path), events=("end",), tag=("Header", "Child"), remove_blank_text=True,
+            remove_comments=True, remove_pis=True, resolve_entities=False, no_network=True)
+        root_checked = False
+        try:
+            for _, elem in context:
+                if not root_checked:
+                    root_checked = True
+                    if not self._root_ok(elem.getroottree().getroot()):
+                        return self
+                if elem.tag == "Child":
+                    self._child(elem)
+                else:
+                    self._header(elem)
+                elem.clear(keep_tail=True)
+                parent = elem.getparent()
+                while elem.getprevious() is not None:  # free the children already read
+                    del parent[0]
+        except etree.XMLSyntaxError as error:
+            line = error.lineno if error.lineno else None
+            self.fatal.append(_problem(self.file, "xml-syntax", line=line, value=error.msg))
+            return self
+        if not root_checked and context.root is not None and self._root_ok(context.root):
+            self.fatal.append(_problem(self.file, "no-children", element="Children"))
+        elif root_checked and not self.rows["children"]:
+            self.fatal.append(_problem(self.file, "no-children", element="Children"))
+        return self
+
+    def _root_ok(self, root: etree._Element) -> bool:
+        if root.tag == "Message":
+            return True
+        self.fatal.append(_problem(self.file, "wrong-root", line=root.sourceline,
+                                   element=str(root.tag)))
+        return False
+
+    def _header(self, header: etree._Element) -> None:
+        for name, path in (("reference_date", "CollectionDetails/ReferenceDate"),
+                           ("year", "CollectionDetails/Year"), ("la_code", "Source/LEA")):
+            text = header.findtext(path)
+            self.header[name] = text.strip() if text and text.strip() else None
+        self.header["line"] = header.sourceline
+
+    def _child(self, child: etree._Element) -> None:
+        """Rows for one child: the hot loop, so plain lists and dict look-ups only."""
+        k = len(self.rows["children"])
+        found = self.found
+        row = [k, child.sourceline, None, None, None, None, None, None, None, None]
+        self.rows["children"].append(row)
+        blocks = {child: ("child", row)}
+        items = []
+        for e in child.iter():
+            tag = e.tag
+            tail = e.tail
+            if tail and not tail.isspace() and e is not child:
+                found.append((k, e.sourceline, "stray-text", e.getparent().tag, tail.strip()))
+            spot = _LEAVES.get(tag)
+            if spot is not None:
+                owner = blocks.get(e.getparent())
+                cell = spot.get(owner[0], 0) if owner is not None else 0
+                if cell == _ITEM:
+                    owner[1].append(e.text)
+                elif cell:
+                    owner[1][cell] = e.text
+                elif cell == 0:
+                    self._unexpected(k, e)
+                continue
+            if e is not child:
+                kind, within = _BLOCKS.get(tag, (None, None))
+                owner = blocks.get(e.getparent())
+                if kind is None or owner is None or owner[0] != within:
+                    self._unexpected(k, e)
+                    continue
+            text = e.text
+            if text and not text.isspace():
+                found.append((k, e.sourceline, "stray-text", tag, text.strip()))
+            if e is child:
+                continue
+            if kind in _ROW:
+                blocks[e] = (kind, self._open(kind, owner[1], k, e.sourceline))
+            elif kind in _ITEM_OF:
+                listed: list[str | None] = []
+                owner[1][_ITEM_CELL[kind]] = listed
+                if kind == "rev":
+                    owner[1][10] = e.sourceline
+                blocks[e] = (kind, listed)
+                items.append((kind, listed, e.sourceline))
+            elif kind == "pre":  # 2025-26 pre-proceedings: recognised, not kept
+                self.pre_proceedings = True
+                blocks[e] = (kind, None)
+            else:
+                blocks[e] = (kind, row)
+        for kind, listed, line in items:
+            if not any(t and t.strip() for t in listed):
+                found.append((k, line, "missing-element", _ITEM_OF[kind], None))
+
+    def _open(self, kind: str, owner: list, k: int, line: int) -> list:
+        """A new row for a block; CIN episodes and plans are numbered within the file."""
+        table, width = _ROW[kind]
+        row = [None] * width
+        row[0], row[1] = k, line
+        if kind == "cin":
+            row[2] = self._cin
+            self._cin += 1
+        else:
+            row[2] = owner[2]
+        if kind == "cpp":
+            row[3] = self._plan
+            self._plan += 1
+        self.rows[table].append(row)
+        return row
+
+    def _unexpected(self, k: int, elem: etree._Element) -> None:
+        parent = elem.getparent()
+        if elem.tag == "PreProceedingsandFGDM" or (
+                parent is not None and parent.tag == "PreProceedingsandFGDM"):
+            self.pre_proceedings = True
+            return
+        self.found.append((k, elem.sourceline, "unexpected-element", str(elem.tag), None))
+
+
+# =========================================================================== one return
+@dataclass
+class _Return:
+    """One return after parsing: raw string frames, header facts, problems."""
+
+    file: str
+    fmt: str  # "xml" or "csv"
+    la_code: str
+    reference_date: pd.Timestamp | None
+    raw: dict[str, pd.DataFrame]
+    problems: list[CinProblem]
+    fatal: list[CinProblem]
+    variants: list[str]
+    source: str | None = None
+
+
+def _parse_xml(path: Path, secret: bytes) -> _Return:
+    parser = _XmlParser(path).run()
+    file = parser.file
+    problems: list[CinProblem] = []
+    ref = _reference_date(parser, problems)
+    la_code = str(parser.header.get("la_code") or "")
+    frames = {name: pd.DataFrame.from_records(parser.rows[name], columns=columns)
+              for name, columns in _XML_COLUMNS.items()}
+    children = frames["children"]
+    raw_ids = [r.strip() if r and r.strip() else None for r in children["_raw_id"].tolist()]
+    children = children.drop(columns="_raw_id")  # raw IDs go no further than here
+    hasher = ChildHasher(la_code, secret)
+    ids = np.array([hasher(r) if r else f"noid_line{line}"
+                    for r, line in zip(raw_ids, children["line"], strict=True)], dtype=object)
+    for k, line in zip(children["_k"], children["line"], strict=True):
+        if raw_ids[k] is None:
+            parser.found.append((k, line, "missing-id", "LAchildID", None))
+    sex = children["_sex"]
+    children["gender"] = sex.where(sex.notna(), children["_gender_current"])
+    children["gender_element"] = np.where(sex.notna(), "Sex", "GenderCurrent")
+    children["disabilities"] = _joined(children["disabilities"])
+    frames["children"] = children
+    frames["assessments"]["factors"] = _joined(frames["assessments"]["factors"])
+    plans = frames["cp_plans"]
+    reviews = plans[["_k", "_reviews_line", "plan_id", "_reviews"]].explode("_reviews")
+    frames["reviews"] = reviews.loc[reviews["_reviews"].notna()].rename(
+        columns={"_reviews_line": "line", "_reviews": "review_date"})
+    raw = {}
+    for name, columns in RAW_COLUMNS.items():
+        frame = frames[name]
+        frame["child_id"] = ids[frame["_k"].to_numpy(dtype=np.int64)]
+        raw[name] = frame[columns].reset_index(drop=True)
+    for k, line, rule, element, value in parser.found:
+        child = ids[k]
+        if value is not None and raw_ids[k] and raw_ids[k] in value:
+            value = value.replace(raw_ids[k], child)  # never echo a raw ID
+        problems.append(_problem(file, rule, line=line, child=child, element=element,
+                                 value=value))
+    variants = sorted(set(children["gender_element"][children["gender"].notna()]))
+    if parser.pre_proceedings:
+        variants.append("PreProceedingsandFGDM")
+    return _Return(file=file, fmt="xml", la_code=la_code, reference_date=ref, raw=raw,
+                   problems=problems, fatal=parser.fatal, variants=variants)
+
+
+def _joined(lists: pd.Series) -> list[str | None]:
+    """Lists of item texts -> comma-joined text (None: no list)."""
+    return [None if items is None or (not isinstance(items, list) and pd.isna(items))
+            else ",".join(t.strip() for t in items if t and t.strip()) or None
+            for items in lists.tolist()]
+
+
+def _reference_date(parser: _XmlParser, problems: list[CinProblem]) -> pd.Timestamp | None:
+    """The header's reference date (or 31 March of <Year>), with header problems noted."""
+    if parser.fatal:
+        return None
+    head = parser.header
+    text, year, line = head.get("reference_date"), head.get("year"), head.get("line")
+    ref = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce") if text else pd.NaT
+    if pd.isna(ref):
+        if year and year.isdigit():
+            problems.append(_problem(parser.file, "reference-date-from-year", line=line,
+                                     element="ReferenceDate", value=text))
+            return pd.Timestamp(int(year), 3, 31)
+        parser.fatal.append(_problem(parser.file, "no-reference-date", line=line,
+                                     element="ReferenceDate", value=text))
+        return None
+    if (ref.month, ref.day) != (3, 31):
+        problems.append(_problem(parser.file, "reference-date-not-31-march", line=line,
+                                 element="ReferenceDate", value=text))
+    if year and year != str(ref.year):
+        problems.append(_problem(parser.file, "year-mismatch", line=line, element="Year",
+                                 value=year))
+    return ref
+
+
+# =========================================================================== CSV folders
+#: Columns a CSV folder may omit (derived by the reader, or optional).
+CSV_OPTIONAL = {("children", "disabled"), ("referrals", "icpc_date")}
+
+
+def _parse_csv(folder: Path, secret: bytes) -> _Return:
+    """A folder of ``meta.csv`` + one CSV per table into raw frames (ids hashed)."""
+    file = display_path(folder)
+    fatal: list[CinProblem] = []
+    problems: list[CinProblem] = []
+    meta_path = folder / "meta.csv"
+    la_code, ref, source = "", None, None
+    if not meta_path.is_file():
+        fatal.append(_problem(display_path(meta_path), "missing-file",
+                              expected="meta.csv with columns la_code, reference_date "
+                              "(and optionally source)"))
+    else:
+        meta = pd.read_csv(meta_path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
+        la_code = meta["la_code"].iloc[0].strip() if "la_code" in meta and len(meta) else ""
+        text = meta["reference_date"].iloc[0] if "reference_date" in meta and len(meta) else ""
+        ref = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+        if pd.isna(ref):
+            fatal.append(_problem(display_path(meta_path), "no-reference-date", row=2,
+                                  column="reference_date", value=text))
+            ref = None
+        if "source" in meta and len(meta) and meta["source"].iloc[0].strip():
+            source = meta["source"].iloc[0].strip()
+    hasher = ChildHasher(la_code, secret)
+    raw = {}
+    for name, columns in RAW_COLUMNS.items():
+        path = folder / f"{name}.csv"
+        wanted = [c for c in childlevel.SCHEMA[name] if (name, c) not in CSV_OPTIONAL]
+        if not path.is_file():
+            fatal.append(_problem(display_path(path), "missing-file",
+                                  expected=f"{name}.csv with columns {', '.join(wanted)}"))
+            continue
+        frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
+        absent = [c for c in wanted if c not in frame.columns]
+        for column in absent:
+            fatal.append(_problem(display_path(path), "missing-column", column=column))
+        known = set(childlevel.SCHEMA[name])
+        for column in frame.columns:
+            if column not in known:
+                problems.append(_problem(display_path(path), "unexpected-column",
+                                         column=column))
+        if absent:
+            continue
+        frame = frame.replace("", None)
+        out = pd.DataFrame({"child_id": _hash_column(frame.get("child_id"), hasher)})
+        out["line"] = np.arange(2, len(frame) + 2)
+        for column in columns[2:]:
+            out[column] = frame[column] if column in frame.columns else None
+        if name == "children":
+            out["gender_element"] = "gender"
+        raw[name] = out
+    return _Return(file=file, fmt="csv", la_code=la_code, reference_date=ref, raw=raw,
+                   problems=problems, fatal=fatal, variants=["csv"], source=source)
+
+
+def _hash_column(values: pd.Series | None, hasher: ChildHasher) -> list[str | None]:
+    """Hash raw IDs; IDs already in cpstats' hashed form are kept (a round trip)."""
+    if values is None:
+        return []
+    return [None if pd.isna(v) or not v.strip() else v if is_hashed(v) else hasher(v.strip())
+            for v in values]
+
+
+# =========================================================================== typing + rules
+_DATE_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}(?:Z|[+-]\d{2}:\d{2}|T[0-9:.]+(?:Z|[+-]\d{2}:\d{2})?)?$")
+_DATE_COLUMNS = {name: [c for c, t in cols.items() if t == DATE]
+                 for name, cols in childlevel.SCHEMA.items()}
+#: (table, column) -> allowed codes (single-valued).
+_CODES = {
+    ("children", "ethnicity"): frozenset(codes.ETHNICITY_LABELS),
+    ("children", "gender"): frozenset(GENDER_OF),
+    ("referrals", "referral_source"): REFERRAL_SOURCES,
+    ("referrals", "primary_need"): PRIMARY_NEEDS,
+    ("referrals", "closure_reason"): CLOSURE_REASONS,
+    ("cp_plans", "initial_category"): frozenset(codes.CATEGORY_OF),
+    ("cp_plans", "latest_category"): frozenset(codes.CATEGORY_OF),
+}
+#: (table, column) -> allowed codes, for comma-joined lists.
+_LIST_CODES = {("children", "disabilities"): DISABILITIES,
+               ("assessments", "factors"): ASSESSMENT_FACTORS}
+_FLAGS = [("referrals", "nfa"), ("s47s", "icpc_not_required")]
+#: Mandatory values: (table, column) -> rule when absent.
+_MANDATORY = {
+    ("children", "ethnicity"): "missing-element", ("children", "gender"): "missing-element",
+    ("referrals", "referral_date"): "missing-date",
+    ("referrals", "referral_source"): "missing-element",
+    ("referrals", "nfa"): "missing-element",
+    ("assessments", "start_date"): "missing-date",
+    ("s47s", "s47_start_date"): "missing-date",
+    ("s47s", "icpc_not_required"): "missing-element",
+    ("cp_plans", "start_date"): "missing-date",
+    ("cp_plans", "initial_category"): "missing-element",
+    ("cp_plans", "latest_category"): "missing-element",
+    ("cp_plans", "previous_plans"): "missing-element",
+    ("reviews", "review_date"): "missing-date",
+    ("cin_plans", "start_date"): "missing-date",
+}
+#: (table, end column, start column): an end before its start rejects the child.
+_ORDER = [("referrals", "closure_date", "referral_date"), ("cp_plans", "end_date", "start_date"),
+          ("cin_plans", "end_date", "start_date"),
+          ("assessments", "authorised_date", "start_date"),
+          ("children", "death_date", "birth_month")]
+#: Dates that may lie after the reference date (within FUTURE_LIMIT).
+_MAY_BE_FUTURE = {("children", "expected_birth_month"), ("s47s", "icpc_target_date")}
+#: Episode starts that should not precede the episode's referral.
+_AFTER_REFERRAL = [("assessments", "start_date"), ("s47s", "s47_start_date"),
+                   ("cp_plans", "start_date"), ("cin_plans", "start_date")]
+#: Event dates that should not follow the child's death (ends may: closing the case).
+_NOT_AFTER_DEATH = [("referrals", "referral_date"), ("referrals", "icpc_date"),
+                    ("assessments", "start_date"), ("s47s", "s47_start_date"),
+                    ("s47s", "icpc_date"), ("cp_plans", "start_date"),
+                    ("reviews", "review_date"), ("cin_plans", "start_date")]
+
+
+class _Finder:
+    """Collects problem rows from vectorised masks; turns them into CinProblems once.
+
+    Every Series passed to :meth:`flag` is aligned by position with ``frame``.
+    """
+
+    def __init__(self, ret: _Return):
+        self.ret = ret
+        self.parts: list[pd.DataFrame] = []
+
+    def flag(self, frame: pd.DataFrame, mask: pd.Series | np.ndarray, rule: str, table: str,
+             column: str, value: pd.Series | None = None,
+             expected: pd.Series | str | None = None,
+             element: pd.Series | str | None = None) -> None:
+        hit = np.asarray(pd.Series(mask).fillna(False), dtype=bool)
+        if not hit.any():
+            return
+
+        def pick(x):
+            return x.to_numpy(dtype=object)[hit] if isinstance(x, pd.Series) else x
+
+        shown = pick(frame[column] if value is None else value)
+        self.parts.append(pd.DataFrame({
+            "child_id": frame["child_id"].to_numpy(dtype=object)[hit],
+            "line": frame["line"].to_numpy(dtype=object)[hit], "rule": rule, "table": table,
+            "column": column, "value": [_show(v) for v in np.atleast_1d(shown)],
+            "element": pick(element) if element is not None
+            else ELEMENT[table].get(column, column),
+            "expected": pick(expected) if expected is not None else RULES[rule][1]}))
+
+    def problems(self) -> list[CinProblem]:
+        if not self.parts:
+            return []
+        found = pd.concat(self.parts, ignore_index=True).sort_values(
+            ["line", "rule", "element"], kind="stable")
+        xml = self.ret.fmt == "xml"
+        out = []
+        for rec in found.itertuples(index=False):  # problems are few: one object each
+            line = None if pd.isna(rec.line) else int(rec.line)
+            where = ({"line": line, "element": rec.element} if xml
+                     else {"row": line, "column": rec.column})
+            file = self.ret.file if xml else display_path(Path(self.ret.file) / f"{rec.table}.csv")
+            out.append(CinProblem(file=file, expected=rec.expected, child=rec.child_id,
+                                  value=rec.value, rule=rec.rule, severity=RULES[rec.rule][0],
+                                  **where))
+        return out
+
+
+def _expected(rule: str, other: pd.Series, hit: pd.Series, label: str = "") -> pd.Series:
+    """Per-row expected text: the rule's template with the other date filled in."""
+    text = pd.Series(None, index=other.index, dtype=object)
+    hit = hit.fillna(False).astype(bool)
+    template = RULES[rule][1]
+    text[hit] = [template.format(other=f"{label}{_show(v)}") for v in other[hit]]
+    return text
+
+
+def _show(value: object) -> str | None:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d")
+    return str(value)
+
+
+def _strip(series: pd.Series) -> pd.Series:
+    """Text without surrounding blanks; blank -> missing."""
+    out = series.astype("string").str.strip()
+    return out.mask(out == "")
+
+
+def _typed(ret: _Return, finder: _Finder) -> dict[str, pd.DataFrame]:
+    """Raw strings -> dates, codes, flags; unreadable and unknown values reported."""
+    typed = {}
+    for name, raw in ret.raw.items():
+        frame = raw.copy()
+        for column in raw.columns:
+            if column not in ("child_id", "line", "cin_id", "plan_id", "gender_element"):
+                frame[column] = _strip(raw[column])
+        for column in _DATE_COLUMNS[name]:
+            if column not in frame:
+                continue
+            text = frame[column]
+            ok = text.str.match(_DATE_TEXT).fillna(False).astype(bool)
+            parsed = pd.to_datetime(text.where(ok).str.slice(0, 10), format="%Y-%m-%d",
+                                    errors="coerce")
+            finder.flag(frame, text.notna() & parsed.isna(), "bad-date", name, column)
+            frame[column] = parsed.astype(DATE)
+        for (table, column), rule in _MANDATORY.items():
+            if table == name:
+                element = frame["gender_element"] if column == "gender" else None
+                finder.flag(frame, raw_missing(raw, column) & frame[column].isna(), rule, name,
+                            column, element=element)
+        typed[name] = frame
+    _codes(typed, finder, ret.fmt)
+    return typed
+
+
+def raw_missing(raw: pd.DataFrame, column: str) -> pd.Series:
+    """True where the raw text is absent or blank (before any parsing)."""
+    text = raw[column].astype("string").str.strip()
+    return text.isna() | (text == "")
+
+
+def _codes(typed: dict[str, pd.DataFrame], finder: _Finder, fmt: str) -> None:
+    for (name, column), allowed in _CODES.items():
+        frame = typed[name]
+        text = frame[column]
+        if column == "gender":
+            text = text.str.upper()
+            allowed = frozenset(GENDER_OF_CSV if fmt == "csv" else GENDER_OF)
+        known = text.isin(allowed)
+        element = frame["gender_element"] if column == "gender" else None
+        expected = RULES["unknown-code"][1].format(allowed=", ".join(sorted(allowed)))
+        finder.flag(frame, text.notna() & ~known, "unknown-code", name, column,
+                    expected=expected, element=element)
+        cleaned = text.where(known)
+        frame[column] = (cleaned.map(GENDER_OF_CSV).fillna("unknown") if column == "gender"
+                         else cleaned)
+    for (name, column), allowed in _LIST_CODES.items():
+        frame = typed[name]
+        text = frame[column]
+        codes_ = text.str.split(",").explode().str.strip()
+        bad = (codes_.notna() & ~codes_.isin(allowed)).to_numpy(dtype=bool)
+        if bad.any():  # the frame's RangeIndex labels are positions
+            expected = RULES["unknown-code"][1].format(allowed=", ".join(sorted(allowed)))
+            rows = frame.iloc[codes_.index[bad]]
+            finder.flag(rows, np.ones(len(rows), dtype=bool), "unknown-code", name, column,
+                        value=codes_[bad], expected=expected)
+        # rebuild only the lists that need it (unknown codes dropped, blanks removed)
+        dirty = text.index.isin(codes_.index[bad]) | text.str.contains(r"\s").fillna(False)
+        if dirty.any():
+            keep = codes_.index.isin(text.index[dirty]) & codes_.isin(allowed)
+            rebuilt = codes_[keep].groupby(level=0).agg(",".join)
+            frame[column] = text.where(~dirty, rebuilt.reindex(text.index))
+    for name, column in _FLAGS:
+        frame = typed[name]
+        text = frame[column].str.lower()
+        flag = text.map(YES_NO)
+        expected = RULES["unknown-code"][1].format(allowed="true, false, 1, 0")
+        finder.flag(frame, text.notna() & flag.isna(), "unknown-code", name, column,
+                    expected=expected)
+        frame[column] = flag.astype("boolean")
+    plans = typed["cp_plans"]
+    text = plans["previous_plans"]
+    number = pd.to_numeric(text.where(text.str.fullmatch(r"\d+").fillna(False).astype(bool)),
+                           errors="coerce")
+    finder.flag(plans, text.notna() & number.isna(), "unknown-code", "cp_plans",
+                "previous_plans", expected="a whole number of previous plans (0 or more)")
+    plans["previous_plans"] = number.astype("Int64")
+
+
+def _check_dates(ret: _Return, typed: dict[str, pd.DataFrame], finder: _Finder) -> None:
+    """Impossible and implausible dates (vectorised per table and column)."""
+    ref = ret.reference_date
+    oldest = ref - pd.DateOffset(years=OLDEST_YEARS)
+    latest = ref + FUTURE_LIMIT
+    when = f"{oldest:%Y-%m-%d}"
+    for name, frame in typed.items():
+        for column in _DATE_COLUMNS[name]:
+            if column not in frame:
+                continue
+            values = frame[column]
+            if (name, column) in _MAY_BE_FUTURE:
+                rule, odd = "implausible-future-date", (values < oldest) | (values > latest)
+            else:
+                rule, odd = "implausible-date", values < oldest
+                finder.flag(frame, values > ref, "after-reference-date", name, column,
+                            expected=RULES["after-reference-date"][1].format(
+                                ref=f"{ref:%Y-%m-%d}"))
+            finder.flag(frame, odd, rule, name, column, expected=RULES[rule][1].format(
+                oldest=when, latest=f"{latest:%Y-%m-%d}"))
+    for name, end, start in _ORDER:
+        frame = typed[name]
+        bad = frame[end] < frame[start]
+        finder.flag(frame, bad, "ends-before-start", name, end, expected=_expected(
+            "ends-before-start", frame[start], bad, f"its {ELEMENT[name][start]} "))
+    _check_against(typed, finder, "referrals", ["child_id", "cin_id"], "referral_date",
+                   _AFTER_REFERRAL, "before-referral")
+    s47 = typed["s47s"]
+    bad = s47["icpc_date"] < s47["s47_start_date"]
+    finder.flag(s47, bad, "icpc-before-s47", "s47s", "icpc_date",
+                expected=_expected("icpc-before-s47", s47["s47_start_date"], bad))
+    _check_against(typed, finder, "children", ["child_id"], "death_date", _NOT_AFTER_DEATH,
+                   "after-death", later=True)
+
+
+def _check_against(typed: dict[str, pd.DataFrame], finder: _Finder, table: str,
+                   key: list[str], column: str, targets: list[tuple[str, str]], rule: str,
+                   later: bool = False) -> None:
+    """Flag target dates before (or, with ``later``, after) ``table.column`` on ``key``."""
+    anchor = typed[table].dropna(subset=[column]).drop_duplicates(key)[[*key, column]]
+    anchor = anchor.rename(columns={column: "_anchor"})
+    for name, target in targets:
+        frame = typed[name]
+        joined = frame[key].merge(anchor, on=key, how="left")["_anchor"].set_axis(frame.index)
+        bad = frame[target] > joined if later else frame[target] < joined
+        finder.flag(frame, bad, rule, name, target, expected=_expected(rule, joined, bad))
+
+
+def _duplicates(ret: _Return, finder: _Finder) -> None:
+    children = ret.raw["children"]
+    dup = children["child_id"].duplicated(keep="first") & ~children["child_id"].str.startswith(
+        "noid_")
+    finder.flag(children, dup, "duplicate-child", "children", "child_id",
+                value=pd.Series(None, index=children.index, dtype=object))
+
+
+# =========================================================================== final tables
+def _stable_ids(typed: dict[str, pd.DataFrame]) -> None:
+    """Replace link keys by stable IDs: cin_id = referral date, plan_id = plan start date.
+
+    Stable across returns, so the same episode read from two returns is one row.
+    """
+    for link, table, date_column, prefix in (("cin_id", "referrals", "referral_date", "cin"),
+                                             ("plan_id", "cp_plans", "start_date", "plan")):
+        source = typed[table]
+        old = source[link].astype(str)
+        lookup = pd.DataFrame({"child_id": source["child_id"], "_old": old,
+                               "_new": _iso(source[date_column]).fillna(prefix + old)})
+        lookup = lookup.drop_duplicates(["child_id", "_old"])
+        for frame in typed.values():
+            if link not in frame:
+                continue
+            old = frame[link].astype(str)
+            new = frame[["child_id"]].assign(_old=old).merge(
+                lookup, on=["child_id", "_old"], how="left")["_new"]
+            frame[link] = new.fillna(prefix + old.reset_index(drop=True)).to_numpy()
+
+
+def _iso(dates: pd.Series) -> pd.Series:
+    return dates.dt.strftime("%Y-%m-%d").astype("string")
+
+
+def _month(dates: pd.Series) -> pd.Series:
+    """First day of each date's month (NaT kept)."""
+    values = dates.to_numpy(dtype="datetime64[s]").astype("datetime64[M]").astype(DATE)
+    return pd.Series(values, index=dates.index)
+
+
+def _finish_children(children: pd.DataFrame) -> pd.DataFrame:
+    out = children.copy()
+    out["birth_month"] = _month(out["birth_month"])
+    out["expected_birth_month"] = _month(out["expected_birth_month"])
+    listed = out["disabilities"]
+    out["disabled"] = (listed.notna() & (listed != "NONE")).astype("boolean")
+    return out
+
+
+#: (table) -> key of one episode; updatable columns take the latest return's value.
+_KEYS = {"children": ["child_id"], "referrals": ["child_id", "referral_date"],
+         "assessments": ["child_id", "start_date"], "s47s": ["child_id", "s47_start_date"],
+         "cp_plans": ["child_id", "start_date"],
+         "reviews": ["child_id", "plan_id", "review_date"],
+         "cin_plans": ["child_id", "start_date"]}
+_UPDATABLE = {"children": {"gender", "gender_element", "ethnicity", "disabilities", "disabled",
+                           "expected_birth_month"},
+              "referrals": {"primary_need", "cin_id"}, "assessments": {"factors", "cin_id"},
+              "s47s": {"cin_id"}, "cp_plans": {"latest_category", "cin_id"},
+              "reviews": set(), "cin_plans": {"cin_id"}}
+
+
+def _combine(name: str, frame: pd.DataFrame, files: list[str]) -> tuple[pd.DataFrame,
+                                                                        list[CinProblem]]:
+    """One row per episode key: the latest return's values; differences reported.
+
+    ``frame`` carries ``_order`` (return index, latest last) and ``line``. A value
+    missing in one return and present in another is an update (a plan that has
+    since ended), not a conflict.
+    """
+    key = _KEYS[name]
+    frame = frame.sort_values(["_order", "line"], kind="stable")
+    repeated = frame.duplicated(key, keep=False)
+    if not repeated.any():
+        return frame, []
+    single = frame.loc[~repeated]
+    many = frame.loc[repeated]
+    problems = []
+    for column in frame.columns.difference([*key, "_order", "line", *_UPDATABLE[name]]):
+        counts = many.groupby(key, dropna=False)[column].nunique()
+        for group_key in counts.index[counts > 1]:
+            values = many.loc[(many[key] == pd.Series(np.atleast_1d(group_key), index=key))
+                              .all(axis=1), column].dropna().map(_show).drop_duplicates()
+            child = group_key[0] if isinstance(group_key, tuple) else group_key
+            problems.append(_problem(
+                ", ".join(files), "conflict", child=child,
+                element=ELEMENT[name].get(column, column) if name != "children"
+                else ELEMENT["children"].get(column, column),
+                value=" | ".join(values)))
+    merged = many.groupby(key, dropna=False, sort=False).last().reset_index()
+    out = pd.concat([single, merged[frame.columns]], ignore_index=True)
+    return out, problems
+
+
+def _conform(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    out = childlevel.conform_table(name, frame)
+    order = [c for c in _KEYS[name] if c in out] + [c for c in ("cin_id", "plan_id") if c in out]
+    return out.sort_values(list(dict.fromkeys(order)), kind="stable").reset_index(drop=True)
+
+
+# =========================================================================== public API
+def read_returns(paths: Sequence[str | Path] | str | Path, *, secret: str | bytes | None = None,
+                 source: str | None = None, keep_rejected: bool = False) -> CinCensusData:
+    """Read one LA's CIN Census returns (XML files and/or CSV folders) into one CinData.
+
+    The same child in successive returns is one child (IDs are keyed hashes, see
+    :mod:`cpstats.identifiers`); an episode repeated across returns is one row, the
+    latest return's version, and any value that differs is reported as a conflict.
+    A child with an error in any return is rejected from all of them; warnings
+    keep the child. Nothing is dropped silently: see ``result.summary``.
+
+    Parameters
+    ----------
+    paths
+        XML files and/or folders of CSV tables (``meta.csv``, ``children.csv``, ...).
+    secret
+        Key for hashing child IDs; ``None`` uses the local secret, or the published
+        synthetic secret when ``source="synthetic"``.
+    source
+        ``"cin_census"`` (default) or ``"synthetic"``; the ``source`` of every fact
+        derived from the result.
+    keep_rejected
+        Keep children with errors too (for exploring a messy return; never for
+        published figures).
+
+    Returns
+    -------
+    CinCensusData
+        A :class:`~cpstats.childlevel.CinData` with ``summary`` (:class:`ReadSummary`).
+
+    Raises
+    ------
+    InputError
+        If a file is missing, malformed, truncated, has the wrong root element or no
+        reference date, or the returns are from different LAs.
+    """
+    data, fatal = _load(paths, secret=secret, source=source, keep_rejected=keep_rejected)
+    if fatal:
+        raise InputError(fatal)
+    return data
+
+
+def read_cin_census(path: str | Path, **options) -> CinCensusData:
+    """Read one CIN Census return (XML file or CSV folder); see :func:`read_returns`."""
+    return read_returns([path], **options)
+
+
+def check_cin_census(path: str | Path, *, secret: str | bytes | None = None) -> list[Problem]:
+    """Every problem in a CIN Census return (XML or CSV folder), errors and warnings.
+
+    Children are named by hashed ID only. File-level problems (malformed XML,
+    wrong root...) are returned, not raised.
+    """
+    data, fatal = _load([path], secret=secret, source=None, keep_rejected=False)
+    return [*fatal, *data.summary.problems] if data is not None else fatal
+
+
+def _load(paths, *, secret, source, keep_rejected) -> tuple[CinCensusData | None,
+                                                           list[CinProblem]]:
+    paths = [paths] if isinstance(paths, str | Path) else list(paths)
+    if secret is None:
+        secret = SYNTHETIC_SECRET if source == "synthetic" else None
+    key = load_secret() if secret is None else (
+        secret.encode("utf-8") if isinstance(secret, str) else secret)
+    returns, fatal = [], []
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            ret = _parse_csv(path, key)
+        elif path.is_file():
+            ret = _parse_xml(path, key)
+        else:
+            fatal.append(_problem(display_path(path), "missing-file"))
+            continue
+        fatal.extend(ret.fatal)
+        returns.append(ret)
+    las = sorted({r.la_code for r in returns})
+    if len(las) > 1:
+        fatal.append(_problem(", ".join(r.file for r in returns), "different-la",
+                              value=", ".join(las)))
+    if fatal:
+        return None, fatal
+    returns.sort(key=lambda r: r.reference_date)
+    return _assemble(returns, source=source, keep_rejected=keep_rejected), []
+
+
+def _assemble(returns: list[_Return], *, source: str | None,
+              keep_rejected: bool) -> CinCensusData:
+    summary = ReadSummary(files=[r.file for r in returns],
+                          variants={r.file: r.variants for r in returns})
+    parts: dict[str, list[pd.DataFrame]] = {name: [] for name in childlevel.TABLES}
+    for order, ret in enumerate(returns):
+        finder = _Finder(ret)
+        _duplicates(ret, finder)
+        typed = _typed(ret, finder)
+        _check_dates(ret, typed, finder)
+        summary.problems.extend(sorted([*ret.problems, *finder.problems()],
+                                       key=lambda p: p.line or p.row or 0))
+        _stable_ids(typed)
+        typed["children"] = _finish_children(typed["children"])
+        for name, frame in typed.items():
+            parts[name].append(frame.assign(_order=order))
+    rejected = {p.child for p in summary.problems if p.severity == ERROR and p.child}
+    files = summary.files
+    tables = {}
+    for name, frames in parts.items():
+        frame = pd.concat(frames, ignore_index=True)
+        summary.rows_read[name] = len(frame)
+        frame, conflicts = _combine(name, frame, files if len(files) > 1 else files[:1])
+        summary.problems.extend(conflicts)
+        if rejected and not keep_rejected:
+            frame = frame.loc[~frame["child_id"].isin(rejected)]
+        tables[name] = _conform(name, frame)
+        summary.rows_kept[name] = len(tables[name])
+    all_children = set().union(*(set(f["child_id"]) for f in parts["children"]))
+    summary.children_read = len(all_children)
+    summary.children_rejected = len(rejected & all_children)
+    summary.children_kept = len(tables["children"])
+    latest = returns[-1]
+    return CinCensusData(
+        la_code=latest.la_code, reference_date=latest.reference_date.date(),
+        source=source or latest.source or "cin_census", summary=summary, **tables)
+
+
+def write_csv(data: CinData, folder: str | Path) -> Path:
+    """Write ``data`` as a CSV folder :func:`read_returns` reads back (IDs stay hashed).
+
+    Written to a temporary folder beside ``folder`` and renamed, so a failure
+    leaves no half-written output. An existing ``folder`` is replaced.
+    """
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    try:
+        pd.DataFrame({"la_code": [data.la_code],
+                      "reference_date": [data.reference_date.isoformat()],
+                      "source": [data.source]}).to_csv(tmp / "meta.csv", index=False)
+        for name in childlevel.TABLES:
+            table = data.table(name)
+            out = table.copy()
+            for column in _DATE_COLUMNS[name]:
+                out[column] = _iso(out[column])
+            out.to_csv(tmp / f"{name}.csv", index=False)
+        if folder.exists():
+            shutil.rmtree(folder)
+        os.replace(tmp, folder)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+    return folder
+
+
+def summarise(problems: Iterable[Problem]) -> dict[str, int]:
+    """Problems counted by rule (for a short report)."""
+    counts: dict[str, int] = {}
+    for p in problems:
+        rule = getattr(p, "rule", "") or "other"
+        counts[rule] = counts.get(rule, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+__all__ = ["CinCensusData", "CinProblem", "ReadSummary", "check_cin_census", "read_cin_census",
+           "read_returns", "summarise", "write_csv"]
