@@ -571,7 +571,7 @@ def derive(facts: pd.DataFrame) -> pd.DataFrame:
     return make_facts(
         share.drop(columns="any_c"), measure="icpc_within_15_working_days_pct",
         breakdown=TOTAL, unit="percent", source="derived",
-        note="c4 day bands: (0-10 + 11-15 working days) / all ICPCs with a duration band",
+        note="c4: (0-10 + 11-15 working-day bands) / all four bands",
     )
 
 
