@@ -25,6 +25,7 @@ together); the rest are warnings and the child is kept. See
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -38,6 +39,7 @@ import pandas as pd
 from lxml import etree
 
 from cpstats import childlevel, codes
+from cpstats.checks import register_checker
 from cpstats.childlevel import DATE, CinData
 from cpstats.errors import InputError, Problem, display_path
 from cpstats.identifiers import SYNTHETIC_SECRET, ChildHasher, is_hashed, load_secret
@@ -140,6 +142,7 @@ RULES: dict[str, tuple[str, str]] = {
     "before-referral": (WARNING, "a date on or after the episode's CINreferralDate {other}"),
     "icpc-before-s47": (WARNING, "an ICPC on or after its S47ActualStartDate {other}"),
     "after-death": (WARNING, "a date on or before the child's PersonDeathDate {other}"),
+    "orphan-episode": (ERROR, "a child_id that is in children.csv"),
     "duplicate-child": (WARNING, "each child once in a return (its records are combined)"),
     "conflict": (WARNING, "the same value in every return; the latest return's value is kept"),
 }
@@ -552,6 +555,10 @@ def _parse_csv(folder: Path, secret: bytes) -> _Return:
         frame = frame.replace("", None)
         out = pd.DataFrame({"child_id": _hash_column(frame.get("child_id"), hasher)})
         out["line"] = np.arange(2, len(frame) + 2)
+        for row in out.loc[out["child_id"].isna(), "line"]:
+            problems.append(_problem(display_path(path), "missing-id", row=int(row),
+                                     column="child_id", child=f"noid_row{row}"))
+        out["child_id"] = out["child_id"].fillna("noid_row" + out["line"].astype(str))
         for column in columns[2:]:
             out[column] = frame[column] if column in frame.columns else None
         if name == "children":
@@ -820,6 +827,22 @@ def _check_against(typed: dict[str, pd.DataFrame], finder: _Finder, table: str,
         finder.flag(frame, bad, rule, name, target, expected=_expected(rule, joined, bad))
 
 
+def _check_children(typed: dict[str, pd.DataFrame], finder: _Finder) -> None:
+    """A child with no CIN episode, or with neither a birth nor an expected birth date."""
+    children = typed["children"]
+    no_cin = ~children["child_id"].isin(typed["referrals"]["child_id"])
+    finder.flag(children, no_cin, "missing-element", "children", "child_id",
+                value=pd.Series(None, index=children.index, dtype=object), element="CINdetails")
+    for name, frame in typed.items():
+        if name != "children":
+            orphan = ~frame["child_id"].isin(children["child_id"])
+            finder.flag(frame, orphan, "orphan-episode", name, "child_id",
+                        value=pd.Series(None, index=frame.index, dtype=object))
+    undated = children["birth_month"].isna() & children["expected_birth_month"].isna()
+    finder.flag(children, undated, "missing-element", "children", "birth_month",
+                expected="PersonBirthDate or ExpectedPersonBirthDate (age cannot be known)")
+
+
 def _duplicates(ret: _Return, finder: _Finder) -> None:
     children = ret.raw["children"]
     dup = children["child_id"].duplicated(keep="first") & ~children["child_id"].str.startswith(
@@ -899,19 +922,26 @@ def _combine(name: str, frame: pd.DataFrame, files: list[str]) -> tuple[pd.DataF
     many = frame.loc[repeated]
     problems = []
     for column in frame.columns.difference([*key, "_order", "line", *_UPDATABLE[name]]):
-        counts = many.groupby(key, dropna=False)[column].nunique()
-        for group_key in counts.index[counts > 1]:
-            values = many.loc[(many[key] == pd.Series(np.atleast_1d(group_key), index=key))
-                              .all(axis=1), column].dropna().map(_show).drop_duplicates()
-            child = group_key[0] if isinstance(group_key, tuple) else group_key
+        distinct = many.groupby(key, dropna=False, sort=False)[column].transform("nunique")
+        clash = many.loc[distinct > 1]
+        for group, rows in clash.groupby(key, dropna=False, sort=False):
+            values = rows[column].dropna().map(_show).drop_duplicates()
             problems.append(_problem(
-                ", ".join(files), "conflict", child=child,
-                element=ELEMENT[name].get(column, column) if name != "children"
-                else ELEMENT["children"].get(column, column),
-                value=" | ".join(values)))
+                ", ".join(files), "conflict", child=group[0],
+                element=ELEMENT[name].get(column, column), value=" | ".join(values),
+                expected=f"one value of {ELEMENT[name].get(column, column)} for the same "
+                f"{_describe_key(name, group)} in every return; the latest return's is kept"))
     merged = many.groupby(key, dropna=False, sort=False).last().reset_index()
     out = pd.concat([single, merged[frame.columns]], ignore_index=True)
     return out, problems
+
+
+def _describe_key(name: str, group: tuple) -> str:
+    """'CP plan starting 2016-05-03' etc., for naming the episode in a conflict."""
+    what = {"children": "child", "referrals": "referral on", "assessments": "assessment from",
+            "s47s": "s47 from", "cp_plans": "CP plan from", "reviews": "review on",
+            "cin_plans": "CIN plan from"}[name]
+    return " ".join([what, *(_show(v) or "?" for v in group[1:])])
 
 
 def _conform(name: str, frame: pd.DataFrame) -> pd.DataFrame:
@@ -1016,6 +1046,7 @@ def _assemble(returns: list[_Return], *, source: str | None,
         _duplicates(ret, finder)
         typed = _typed(ret, finder)
         _check_dates(ret, typed, finder)
+        _check_children(typed, finder)
         summary.problems.extend(sorted([*ret.problems, *finder.problems()],
                                        key=lambda p: p.line or p.row or 0))
         _stable_ids(typed)
@@ -1083,3 +1114,59 @@ def summarise(problems: Iterable[Problem]) -> dict[str, int]:
 
 __all__ = ["CinCensusData", "CinProblem", "ReadSummary", "check_cin_census", "read_cin_census",
            "read_returns", "summarise", "write_csv"]
+
+
+# =========================================================================== cpstats check
+def _stamp(path: Path) -> tuple:
+    """Identity of a file or CSV folder's current content (for caching one check)."""
+    files = sorted(path.glob("*.csv")) if path.is_dir() else [path]
+    return tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files if f.exists())
+
+
+@functools.lru_cache(maxsize=4)
+def _inspect(path: Path, stamp: tuple) -> tuple[tuple[Problem, ...], str]:
+    """Problems and a one-line summary of one return (cached: check and describe share it)."""
+    del stamp  # part of the cache key only
+    data, fatal = _load([path], secret=None, source=None, keep_rejected=False)
+    if data is None:
+        return tuple(fatal), "CIN Census return (unreadable)"
+    kind = "CSV folder" if path.is_dir() else "XML"
+    variants = ", ".join(v for vs in data.summary.variants.values() for v in vs)
+    text = (f"CIN Census return ({kind}; LA {data.la_code or '?'}, reference date "
+            f"{data.reference_date}, {variants}): {data.summary}")
+    return tuple(data.summary.problems), text
+
+
+def _is_csv_table(path: Path) -> bool:
+    folder = path.parent
+    return (path.suffix.lower() == ".csv" and path.stem in {"meta", *childlevel.TABLES}
+            and (folder / "meta.csv").is_file() and (folder / "children.csv").is_file())
+
+
+def _check_csv_table(path: Path) -> list[Problem]:
+    """The folder's problems that belong to this file (meta.csv takes the rest)."""
+    folder = path.parent
+    problems, _ = _inspect(folder, _stamp(folder))
+    own = display_path(path)
+    tables = {display_path(folder / f"{name}.csv") for name in childlevel.TABLES}
+    if path.stem == "meta":
+        return [p for p in problems if p.file not in tables]
+    return [p for p in problems if p.file == own]
+
+
+def _describe_csv_table(path: Path) -> str:
+    if path.stem == "meta":
+        return _inspect(path.parent, _stamp(path.parent))[1]
+    return f"table {path.stem} of the CIN Census CSV return in {display_path(path.parent)}"
+
+
+register_checker(
+    "cin_census_xml", lambda path: path.suffix.lower() == ".xml",
+    lambda path: list(_inspect(path, _stamp(path))[0]),
+    "CIN Census return, the DfE child-level XML (any collection year)",
+    lambda path: _inspect(path, _stamp(path))[1])
+register_checker(
+    "cin_census_csv", _is_csv_table, _check_csv_table,
+    "CIN Census tables as CSV: a folder with meta.csv (la_code, reference_date), "
+    "children.csv, referrals.csv, ... (columns of cpstats.childlevel.SCHEMA)",
+    _describe_csv_table)
