@@ -13,8 +13,10 @@ from cpstats.stats.correlation import (
     cross_correlation,
     distributed_lag,
     month_effects,
+    monthly_frame,
     newey_west_lags,
     pipeline_ratios,
+    pipeline_table,
 )
 
 
@@ -109,3 +111,37 @@ def test_pipeline_ratios():
     ratios = pipeline_ratios(counts).iloc[0]
     assert ratios.to_dict() == {"s47_per_referral": 0.25, "icpc_per_s47": 0.4,
                                 "plan_per_icpc": 0.85}
+
+
+@pytest.mark.shared_data
+def test_published_conversion_ratios_2016_17(cin_2022):
+    from cpstats.io.dfe import read_table
+
+    facts = pd.concat([read_table(cin_2022 / name) for name in (
+        "c1_children_in_need_referrals_and_rereferrals_2013_to_2022.csv",
+        "c4_children_in_need_section_47s_and_icpcs_2013_to_2022.csv",
+        "d1_child_protection_plans_2013_to_2022.csv")], ignore_index=True)
+    table = pipeline_table(facts, ["E92000001", "825"]).set_index(["geography_code", "period"])
+    england, bucks = table.loc[("E92000001", "2016-17")], table.loc[("825", "2016-17")]
+    # England: 185,680 / 646,120 = 28.7%; 76,930 / 185,680 = 41.4% (domain.md 2.5).
+    assert england["referrals"] == 646_120 and england["s47_enquiries"] == 185_680
+    assert round(100 * england["s47_per_referral"], 1) == 28.7
+    assert round(100 * england["icpc_per_s47"], 1) == 41.4
+    # Buckinghamshire: 2,576 / 9,204 = 28.0%; 866 / 2,576 = 33.6%; 725 plan starts.
+    assert round(100 * bucks["s47_per_referral"], 1) == 28.0
+    assert round(100 * bucks["icpc_per_s47"], 1) == 33.6
+    assert bucks["plan_per_icpc"] == pytest.approx(725 / 866)
+
+
+@pytest.mark.shared_data
+def test_monthly_referrals_and_their_season_from_dfe(cin_2022):
+    from cpstats.io.dfe import read_table
+
+    facts = read_table(cin_2022 / "c6_children_in_need_referrals_by_month_2013_to_2022.csv")
+    months = monthly_frame(facts, "825", "referrals_by_month")
+    year = months[months["year"] == 2017].set_index("month")["value"]
+    # C6 2016-17, Buckinghamshire: April 821 ... March 920, summing to 9,204 referrals.
+    assert year[4] == 821 and year[3] == 920 and year.sum() == 9_204
+    assert months["period"].iloc[0] == "2012-04"
+    table, test = month_effects(months)
+    assert table["years"].min() == 10 and test["years"] == 10

@@ -26,6 +26,7 @@ from cpstats.ethnicity_map import (
 from cpstats.stats.disproportionality import (
     aggregate,
     by_decision_point,
+    child_population_by_group,
     decision_point_counts,
     disproportionality,
     goodness_of_fit,
@@ -273,3 +274,42 @@ def test_partial_comparison_of_a_list_that_does_not_add_up():
     assert summary["not_printed_population"] == 2600
     assert summary["not_printed_rate_max"] == pytest.approx(50.0)
     assert summary["not_printed_rr_max"] == pytest.approx(0.5)
+
+
+# --- denominators through the population readers ------------------------------------------
+
+@pytest.mark.shared_data
+def test_buckinghamshire_2011_children_through_the_population_reader(shared_data):
+    from cpstats.io.population import census2011_children_by_group
+
+    children = census2011_children_by_group("825", shared_data / "census")
+    assert children.attrs["total"] == 115_545  # DC2101EW, four districts summed
+    assert children.sum() == 115_545  # the 17 comparison groups cover every child
+    assert len(children) == 17
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("basis", ["census2011", "school_census"])
+def test_population_by_group_scales_shares_to_the_year_total(shared_data, basis):
+    population = child_population_by_group(
+        "825", "2016-17", basis,
+        ons_path=shared_data / "ons" / "ons_mid-year_population_estimates_2012_to_2024.csv",
+        census_dir=shared_data / "census",
+        school_census_path=shared_data / "dfe" / "school_census"
+        / "spc_pupils_ethnicity_and_language_201516_to_202122.csv.gz")
+    assert population.sum() == pytest.approx(population.attrs["ons_total"])
+    assert population.attrs["ons_period"] == "2016-17"
+    assert str(f"{population.attrs['ons_total']:,.0f}") in population.attrs["basis_label"]
+    if basis == "census2011":
+        # White British: 87,147 of 115,545 children in 2011, scaled to the year's total.
+        share = 87_147 / 115_545
+        assert population["white_british"] == pytest.approx(share * population.attrs["ons_total"])
+    else:
+        assert "school census" in population.attrs["basis_label"]
+
+
+def test_unknown_population_basis_is_a_parameter_error():
+    from cpstats.errors import ParameterError
+
+    with pytest.raises(ParameterError, match="census2011"):
+        child_population_by_group("825", 2017, "census2021_all_ages")

@@ -27,6 +27,8 @@ counts of 1-5 are marked for suppression when the result is published.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -35,6 +37,7 @@ from statsmodels.stats.rates import confint_poisson_2indep
 from cpstats import measures
 from cpstats.childlevel import CinData
 from cpstats.codes import ETHNICITY_UNKNOWN
+from cpstats.errors import ParameterError
 from cpstats.ethnicity_map import CIN_TO_GROUP, COMPARISON_GROUPS, UNKNOWN_GROUPS, comparison_group
 from cpstats.periods import year_label
 
@@ -450,3 +453,73 @@ def partial_comparison(printed: pd.Series, total: float, population: pd.Series, 
                "rate_upper", "rr_vs_reference", "rr_lower", "rr_upper", "rr_method",
                "small_count", "population_basis"]
     return exact[columns].reset_index(drop=True), summary
+
+
+#: Denominator bases (see docs/ethnicity_and_correlation.md section 2).
+POPULATION_BASES: dict[str, str] = {
+    "census2011": "Census 2011 shares",
+    "school_census": "school census shares",
+}
+
+
+def child_population_by_group(code: str | int, year: int | str, basis: str = "census2011", *,
+                              ons_path: str | Path | None = None,
+                              census_dir: str | Path | None = None,
+                              school_census_path: str | Path | None = None) -> pd.Series:
+    """Children aged 0-17 by comparison group for one area and reporting year.
+
+    Ethnic shares from ``basis`` applied to the ONS mid-year 0-17 estimate that
+    DfE pairs with the year, so rates describe that year's population (never
+    the all-ages Census 2021).
+
+    Parameters
+    ----------
+    code
+        England, a region or an LA (any form :func:`cpstats.io.population.resolve_area` takes).
+    year
+        Reporting year (2017 or ``"2016-17"``).
+    basis
+        ``"census2011"`` (default) or ``"school_census"`` (shares only, see
+        :data:`POPULATION_BASES`).
+    ons_path, census_dir, school_census_path
+        Input locations; ``None``: the shared reference data.
+
+    Returns
+    -------
+    pandas.Series
+        Children per comparison group (float). ``attrs``: ``basis``,
+        ``basis_label`` (the full description to print on every output),
+        ``basis_short`` (for chart titles and result notes),
+        ``ons_total``, ``ons_period``, ``shares_source``.
+    """
+    from cpstats.io import population
+
+    if basis not in POPULATION_BASES:
+        raise ParameterError("population basis", basis, f"one of {sorted(POPULATION_BASES)}")
+    ons = population.child_population(code, year, path=ons_path)
+    total = float(ons["value"].iloc[0])
+    if basis == "census2011":
+        counts = population.census2011_children_by_group(code, census_dir).astype(float)
+        shares = counts / counts.attrs["total"]
+        source = (f"Census 2011 DC2101EW ethnic shares of children aged 0-17 (27 March 2011, "
+                  f"{counts.attrs['total']:,} children)")
+    else:
+        table = population.school_census_ethnicity_shares(code, year, path=school_census_path)
+        known = table[table["group"].isin(list(COMPARISON_GROUPS))]
+        pupils = known.groupby("group", sort=False)["pupils"].sum().astype(float)
+        shares = pupils.reindex([g for g in COMPARISON_GROUPS if g in pupils.index]) / pupils.sum()
+        source = (f"school census January {table['period'].iloc[0][:4]} pupil ethnic shares "
+                  f"(state-funded schools, counted where the school is; "
+                  f"{table['series'].iloc[0]})")
+    period = str(ons["period"].iloc[0])
+    out = (shares * total).rename("children")
+    out.attrs = {
+        "basis": basis,
+        "ons_total": total,
+        "ons_period": period,
+        "shares_source": source,
+        "basis_label": (f"{source}, applied to the ONS mid-year estimate of {total:,.0f} "
+                        f"children aged 0-17 for {period}"),
+        "basis_short": f"{POPULATION_BASES[basis]} x ONS 0-17 estimate for {period}",
+    }
+    return out
