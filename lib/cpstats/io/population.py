@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -425,7 +425,8 @@ def read_census2011_children(codes: Iterable[str | int] | None = None,
         Facts: measure ``population_0_17``, period ``2011-03-27``, breakdown
         ``census_group=<id>`` plus a ``total`` row, source ``ons``.
     """
-    if codes is None:
+    every = codes is None
+    if every:
         las = geography.all_las()
         codes = ["E92000001", *sorted(las["region_code"].unique()), *sorted(las["old_la_code"].unique())]
     frames = []
@@ -433,7 +434,7 @@ def read_census2011_children(codes: Iterable[str | int] | None = None,
         try:
             table = census2011_children_by_ethnicity(code, census_dir)
         except ParameterError:
-            if codes is None:
+            if every:  # an LA the 2011 geography cannot rebuild is left out, not an error
                 continue
             raise
         level = resolve_area(code)[0]
@@ -614,16 +615,18 @@ def school_census_ethnicity_shares(code: str | int = "825", year: int | str = 20
     _, area, _ = resolve_area(code)
     january = parse_year(year)
     period = f"{january}-01"
-    rows = F.select(read_school_census_ethnicity(path), geography_code=area, period=period)
+    pupils = read_school_census_ethnicity(path)
+    rows = F.select(pupils, geography_code=area, period=period)
     if rows.empty:
-        raise ParameterError("--year", year, "a reporting year with a school census (2016 to 2022)")
+        years = sorted(pupils["period"].str[:4].unique())
+        raise ParameterError("--year", year, f"a reporting year with a school census ({years[0]} to {years[-1]})")
     by_code = rows.set_index("breakdown")["value"]
     total = by_code[F.TOTAL]
     labels = {cin: label for label, cin in SCHOOL_CENSUS_TO_CIN.items()}
     out = pd.DataFrame({"ethnicity": list(labels)})
     out["label"] = out["ethnicity"].map(labels)
     out["group"] = out["label"].map(SCHOOL_CENSUS_TO_GROUP)
-    out["pupils"] = out["ethnicity"].map(lambda c: by_code.get(f"ethnicity={c}"))
+    out["pupils"] = by_code.reindex("ethnicity=" + out["ethnicity"]).to_numpy()
     known = out.loc[out["ethnicity"] != "unclassified", "pupils"].sum()
     out["share_pct"] = 100 * out["pupils"] / total
     out["share_known_pct"] = (100 * out["pupils"] / known).where(out["ethnicity"] != "unclassified")
@@ -650,7 +653,8 @@ def _has_columns(path: Path, columns: Iterable[str]) -> bool:
     return set(columns) <= set(_header(path))
 
 
-def _find_file(path: str | Path | None, default: Path, recognise, what: str) -> Path:
+def _find_file(path: str | Path | None, default: Path, recognise: Callable[[Path], bool],
+               what: str) -> Path:
     """``path`` itself, the one file in a folder that ``recognise`` accepts, or ``default``."""
     chosen = default if path is None else Path(path)
     if chosen.is_dir():
@@ -709,7 +713,7 @@ def _read_school_census_meta(path: Path) -> pd.DataFrame:
     return frame
 
 
-def _problems_reading(read):
+def _problems_reading(read: Callable[[Path], object]) -> Callable[[Path], list[Problem]]:
     def problems(path: Path) -> list[Problem]:
         try:
             read(path)
