@@ -197,3 +197,14 @@ def test_unrecognised_file(tmp_path):
     path.write_text("a,b\n1,2\n")
     with pytest.raises(InputError, match=r"other\.csv.*Characteristics of children in need"):
         dfe.read_table(path)
+
+
+def test_region_and_country_codes_checked(cin_2022, tmp_path):
+    path = _edit(cin_2022 / D1, tmp_path / "region.csv", "Regional,E92000001,England,E12000008,",
+                 "Regional,E92000001,England,South East,")
+    with pytest.raises(InputError, match=r"region\.csv, row \d+, column 'region_code'"):
+        dfe.read_table(path)
+    path = _edit(cin_2022 / D1, tmp_path / "wales.csv", "National,E92000001,England,",
+                 "National,W92000004,Wales,")
+    with pytest.raises(InputError, match=r"column 'country_code': found 'W92000004'"):
+        dfe.read_table(path)

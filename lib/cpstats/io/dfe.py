@@ -702,10 +702,7 @@ def _to_facts(frame: pd.DataFrame, table: Table, name: str) -> tuple[pd.DataFram
         measures = {k: m for k, (m, _) in table.rows.items() if m}
         ids["_row_measure"] = label.map(measures).astype("string")
         ids["_row_breakdown"] = label.map({k: b for k, (_, b) in table.rows.items()}).astype("string")
-    value_columns = list(table.columns)
-    long = pd.concat([ids, frame[value_columns]], axis=1).melt(
-        id_vars=list(ids.columns), value_vars=value_columns, var_name="column", value_name="raw")
-    long, problems = _values(long, name)
+    long, problems = _values(_stack(ids, frame, list(table.columns)), name)
     found += problems
     facts = _name_measures(long, table)
     if table.drop_not_applicable:
@@ -723,6 +720,15 @@ def _to_facts(frame: pd.DataFrame, table: Table, name: str) -> tuple[pd.DataFram
     return facts, found
 
 
+def _stack(ids: pd.DataFrame, frame: pd.DataFrame, value_columns: list[str]) -> pd.DataFrame:
+    """One row per (row, value column): a melt without its per-column overhead."""
+    rows = np.tile(np.arange(len(frame)), len(value_columns))
+    long = ids.iloc[rows].reset_index(drop=True)
+    long["column"] = np.repeat(np.array(value_columns, dtype=object), len(frame))
+    long["raw"] = frame[value_columns].to_numpy(dtype=object).ravel(order="F")
+    return long
+
+
 def _geography(frame: pd.DataFrame, name: str) -> tuple[pd.DataFrame, list[Problem]]:
     """Level, code (DfE LA number, or GSS for England/regions) and name of each row."""
     found: list[Problem] = []
@@ -737,17 +743,27 @@ def _geography(frame: pd.DataFrame, name: str) -> tuple[pd.DataFrame, list[Probl
     out["geography_name"] = pd.Series(pd.NA, index=frame.index, dtype="string")
 
     national = level == "national"
+    if "country_code" in frame:  # England only: other UK countries are not in these statistics
+        wrong = national & (frame["country_code"].str.strip() != geography.ENGLAND_CODE)
+        found += [Problem(file=name, row=int(r), column="country_code", value=v,
+                          expected=f"{geography.ENGLAND_CODE} (England)")
+                  for r, v in zip(frame.loc[wrong, "_row"], frame.loc[wrong, "country_code"],
+                                  strict=True)]
     out.loc[national, "geography_code"] = geography.ENGLAND_CODE
     out.loc[national, "geography_name"] = geography.ENGLAND_NAME
-    for lvl, code_col, name_col in (("regional", "region_code", "region_name"),):
-        rows = level == lvl
-        if rows.any():
-            if code_col not in frame:
-                found.append(Problem(file=name, row=1, column=code_col,
-                                     expected="a region_code column for regional rows"))
-            else:
-                out.loc[rows, "geography_code"] = frame.loc[rows, code_col].str.strip()
-                out.loc[rows, "geography_name"] = frame.loc[rows, name_col].str.strip()
+    regional = level == "regional"
+    if regional.any() and "region_code" not in frame:
+        found.append(Problem(file=name, row=1, column="region_code",
+                             expected="a region_code column for regional rows"))
+    elif regional.any():
+        code = frame["region_code"].str.strip()
+        wrong = regional & ~code.str.fullmatch(r"E1[23]\d{6}")
+        found += [Problem(file=name, row=int(r), column="region_code", value=v,
+                          expected="a region's GSS code (E12..., Inner/Outer London E13...)")
+                  for r, v in zip(frame.loc[wrong, "_row"], code[wrong], strict=True)]
+        out.loc[regional, "geography_code"] = code[regional]
+        names = frame["region_name"].str.strip() if "region_name" in frame else code
+        out.loc[regional, "geography_name"] = names[regional]
     la = level == "local_authority"
     if la.any():
         codes, problems = _la_codes(frame[la], name)
