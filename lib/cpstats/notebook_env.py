@@ -86,6 +86,18 @@ def period_year(period: pd.Series) -> pd.Series:
     return (fy[0] + 1).where(is_fy.fillna(False), from_month).astype("Int64")
 
 
+def is_year(period: pd.Series) -> pd.Series:
+    """True for a year ending 31 March written ``2016-17`` (consecutive years, so never a month)."""
+    parts = period.astype("string").str.extract(r"^(\d{4})-(\d{2})$").astype("Float64")
+    return ((parts[0] + 1) % 100 == parts[1]).fillna(False).astype(bool)
+
+
+def is_month(period: pd.Series) -> pd.Series:
+    """True for a month written ``2017-03``."""
+    text = period.astype("string")
+    return (text.str.fullmatch(r"\d{4}-(0[1-9]|1[0-2])").fillna(False) & ~is_year(text)).astype(bool)
+
+
 def as_at(facts: pd.DataFrame, year: int) -> pd.DataFrame:
     """Facts for periods up to and including the year ending 31 March ``year``: a report shows
     nothing after its year."""
@@ -174,17 +186,23 @@ def published_facts(inputs: Inputs) -> pd.DataFrame:
 
 
 def load_child_level(inputs: Inputs) -> CinData | None:
-    """The run's child-level records: the given CIN Census return(s), else the synthetic county
-    for the default LA, else ``None``."""
+    """The run's child-level records: the given CIN Census return(s); else, for the default LA,
+    the synthetic county (its return shipped in ``data/synthetic/``, or generated with the
+    default seed when that folder is empty); else ``None``."""
+    from cpstats.io.cin_census import read_returns
+
     if inputs.cin_census:
-        from cpstats.io.cin_census import read_cin_census
+        return read_returns(inputs.cin_census)
+    if not inputs.uses_synthetic:
+        return None
+    shipped = sorted(SYNTHETIC_DIR.glob("*.xml")) or sorted(
+        p for p in SYNTHETIC_DIR.iterdir() if p.is_dir() and (p / "children.csv").is_file()
+    ) if SYNTHETIC_DIR.is_dir() else []
+    if shipped:
+        return read_returns(shipped, source="synthetic")
+    from cpstats import synth
 
-        return read_cin_census(inputs.cin_census)
-    if inputs.uses_synthetic:
-        from cpstats.synth import load_default
-
-        return load_default()
-    return None
+    return synth.generate().data
 
 
 class Context:
@@ -252,6 +270,16 @@ class Context:
         return published_facts(self.inputs)
 
     @functools.cached_property
+    def population(self) -> pd.DataFrame:
+        """ONS estimates of children aged 0-17 (``population_0_17`` facts, ``note`` naming the
+        row): from ``population_dir`` when given, else those shipped with the published facts."""
+        if self.inputs.population_dir is not None:
+            from cpstats.io.population import read_ons_population
+
+            return as_at(read_ons_population(self.inputs.population_dir), self.year)
+        return select(self.facts, measure="population_0_17")
+
+    @functools.cached_property
     def child_level(self) -> CinData | None:
         """The CIN Census return (or the synthetic county by default), or ``None`` without one."""
         return load_child_level(self.inputs)
@@ -307,7 +335,7 @@ class Context:
         benchmarking tools show it).
         """
         table = select(self.facts, measure=measure, source=source, breakdown=breakdown)
-        table = table[table["period"].str.fullmatch(r"\d{4}-\d{2}")
+        table = table[is_year(table["period"])
                       & (period_year(table["period"]) <= self.year).fillna(False)]
         labels = self.comparators
         wide = (table[table["geography_code"].isin(list(labels))]
@@ -319,6 +347,35 @@ class Context:
             sn = table[table["geography_code"].isin(self.neighbours)]
             wide["Statistical neighbours (mean)"] = sn.groupby("period")["value"].mean()
         return wide.rename_axis(index="year", columns=None).sort_index()
+
+    def breakdown(self, measure: str, key: str, source: str | Sequence[str],
+                  geography_code: str | None = None, period: str | None = None,
+                  later: bool = False) -> pd.Series:
+        """Counts of a one-key breakdown (e.g. ``key="category"``) as a Series indexed by value.
+
+        ``later=True`` also looks after the run's year (for a comparator DfE only published
+        later: label it as such). Combined breakdowns (``category=...;gender=...``) are ignored.
+        """
+        table = self.child_facts if source in ("cin_census", "synthetic") else (
+            _published(self.inputs.dfe_dir, self.inputs.population_dir) if later else self.facts)
+        rows = select(table, measure=measure, geography_code=geography_code or self.la_code,
+                      period=period or self.period,
+                      source=list(source) if not isinstance(source, str) else source)
+        rows = rows[rows["breakdown"].str.fullmatch(rf"{key}=[^;]+")]
+        values = rows.set_index(rows["breakdown"].str.slice(len(key) + 1))["value"]
+        return values.rename(measure).rename_axis(key)
+
+    def nearest_period(self, measure: str, source: str, geography_code: str | None = None) -> str | None:
+        """The year nearest the run's with ``measure`` published (earlier years win ties; a later
+        one only when nothing earlier exists), or ``None``."""
+        every = _published(self.inputs.dfe_dir, self.inputs.population_dir)
+        rows = select(every, measure=measure, source=source,
+                      geography_code=geography_code or self.la_code)
+        periods = rows.loc[is_year(rows["period"]), "period"].drop_duplicates()
+        if periods.empty:
+            return None
+        distance = (period_year(periods) - self.year).abs() * 2 + (period_year(periods) > self.year)
+        return str(periods.iloc[int(distance.to_numpy().argmin())])
 
     def intro(self) -> str:
         """One paragraph: who, when, and which inputs this run used (no local paths)."""
@@ -452,6 +509,25 @@ def start(theme: str, la: str | int | None = None, year: str | int | None = None
     inputs = resolve(la, year, dfe_dir, cin_census, population_dir)
     out = None if output_dir in (None, "") else Path(output_dir)  # type: ignore[arg-type]
     return Context(theme, inputs, out)
+
+
+#: Age bands harmonised across a change of banding: the coarsest partition both DfE's bands and
+#: the report's earlier local bands (ONS quinary bands, probably) can be mapped onto.
+HARMONISED_AGE_BANDS: dict[str, str] = {"unborn": "unborn", "under_1": "0_4", "1_4": "0_4",
+                                        "5_9": "5_9", "10_15": "10_17", "16_plus": "10_17"}
+HARMONISED_AGE_LABELS = {"unborn": "Unborn", "0_4": "0-4", "5_9": "5-9", "10_17": "10-17"}
+
+
+def harmonise_age_bands(counts: pd.Series) -> pd.Series:
+    """Counts by DfE age band summed into :data:`HARMONISED_AGE_BANDS`, in order.
+
+    Raises ``KeyError`` for a band it does not know (rather than dropping children).
+    """
+    unknown = set(counts.index) - set(HARMONISED_AGE_BANDS)
+    if unknown:
+        raise KeyError(f"age bands without a harmonised band: {sorted(unknown)}")
+    order = list(dict.fromkeys(HARMONISED_AGE_BANDS.values()))
+    return counts.groupby(counts.index.map(HARMONISED_AGE_BANDS)).sum().reindex(order, fill_value=0)
 
 
 def project_relative(path: Path) -> str:
