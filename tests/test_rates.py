@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cpstats.facts import select, value_of
+from cpstats.facts import empty_facts, select, value_of
 from cpstats.io import dfe
 from cpstats.io.local import read_report_figures
 from cpstats.io.population import ONS_FILE_NAME, read_ons_population
@@ -100,6 +100,10 @@ def test_suppressed_count_keeps_its_marker(ons):
         "unit": "count", "source": "dfe"}])
     out = rates_from_counts(counts, ons)
     assert out["marker"].tolist() == ["c"] and out["measure"].tolist() == ["icpcs_rate_per_10k"]
+
+
+def test_no_counts_give_no_rates(ons):
+    assert rates_from_counts(empty_facts(), ons).empty
 
 
 def test_same_figure_from_two_sources_is_refused(d1, ons):

@@ -110,8 +110,9 @@ def rates_from_counts(counts: pd.DataFrame, population: pd.DataFrame | None = No
 
 
 def _note(merged: pd.DataFrame, lag_years: int) -> pd.Series:
-    count = merged["value"].map(lambda v: "missing" if pd.isna(v) else f"{v:,.0f}")
-    population = merged["population"].map(lambda v: "missing" if pd.isna(v) else f"{v:,.0f}")
+    count = merged["value"].map(lambda v: "missing" if pd.isna(v) else f"{v:,.0f}").astype("string")
+    population = merged["population"].map(
+        lambda v: "missing" if pd.isna(v) else f"{v:,.0f}").astype("string")
     rule = "pairing rule" if lag_years == 0 else f"population {lag_years} year(s) older than the pairing rule"
     return ("rate = " + merged["source"] + " " + merged["measure"] + " " + count + " / " + population
             + " x 10,000 (" + rule + "); population: "
