@@ -24,6 +24,12 @@ report: setup
 
 setup: $(STAMP)
 
+# The synthetic county's returns (deterministic; ~40 MB, so generated rather than committed).
+SYNTHETIC := data/synthetic/cin_census_2017.xml
+setup: $(SYNTHETIC)
+$(SYNTHETIC): lib/cpstats/synth.py lib/cpstats/io/cin_census_writer.py | $(STAMP)
+	$(BIN)/cpstats synth --quiet
+
 $(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Needs $(PYTHON) (Python 3.11) on PATH" >&2; exit 2; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -47,7 +47,8 @@ def _as_days(values: object) -> tuple[np.ndarray, np.ndarray, pd.Index | None]:
     return days, missing, index
 
 
-def _calendar(*arrays: np.ndarray) -> np.busdaycalendar:
+def business_calendar(*arrays: np.ndarray) -> np.busdaycalendar:
+    """A numpy business-day calendar with the bank holidays of the years the dates span."""
     known = np.concatenate([a[~np.isnat(a)] for a in arrays])
     if known.size == 0:
         return np.busdaycalendar(holidays=_holiday_array(2000, 2000))
@@ -96,7 +97,7 @@ def working_days_between(start: object, end: object) -> pd.Series | int | None:
     # (start, end] == [start + 1, end + 1) in numpy's half-open counting; numpy counts a
     # reversed pair differently, so count forwards and restore the sign.
     low, high = np.minimum(s_safe, e_safe), np.maximum(s_safe, e_safe)
-    counts = np.busday_count(low + one, high + one, busdaycal=_calendar(s_safe, e_safe))
+    counts = np.busday_count(low + one, high + one, busdaycal=business_calendar(s_safe, e_safe))
     counts = np.where(e_safe < s_safe, -counts, counts)
     return _shape(counts, missing, index, scalar, "Int64")
 
@@ -110,7 +111,7 @@ def add_working_days(start: object, days: int) -> pd.Series | date | None:
     scalar = not isinstance(start, pd.Series)
     s, missing, index = _as_days(start)
     s_safe = np.where(missing, np.datetime64("2000-01-01"), s)
-    result = np.busday_offset(s_safe, days, roll="backward", busdaycal=_calendar(s_safe))
+    result = np.busday_offset(s_safe, days, roll="backward", busdaycal=business_calendar(s_safe))
     return _shape(result.astype("datetime64[s]"), missing, index, scalar, "datetime64[s]")
 
 
@@ -130,7 +131,7 @@ def is_working_day(day: object) -> pd.Series | bool | None:
     scalar = not isinstance(day, pd.Series)
     d, missing, index = _as_days(day)
     d_safe = np.where(missing, np.datetime64("2000-01-01"), d)
-    result = np.is_busday(d_safe, busdaycal=_calendar(d_safe))
+    result = np.is_busday(d_safe, busdaycal=business_calendar(d_safe))
     series = pd.Series(result, index=index).astype("boolean").mask(pd.Series(missing, index=index))
     if scalar:
         value = series.iloc[0]
