@@ -26,6 +26,7 @@ from cpstats.ethnicity_map import (
 from cpstats.stats.disproportionality import (
     aggregate,
     by_decision_point,
+    census_children,
     child_population_by_group,
     decision_point_counts,
     disproportionality,
@@ -313,3 +314,13 @@ def test_unknown_population_basis_is_a_parameter_error():
 
     with pytest.raises(ParameterError, match="census2011"):
         child_population_by_group("825", 2017, "census2021_all_ages")
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("code", ["825", "E92000001", "E12000008", "330"])
+def test_shipped_census_extract_matches_the_published_files(shared_data, code):
+    shipped = census_children(code)
+    published = census_children(code, shared_data / "census")
+    assert shipped.attrs["total"] == published.attrs["total"]
+    pd.testing.assert_series_equal(shipped.sort_index(), published.sort_index(),
+                                   check_names=False, check_dtype=False)

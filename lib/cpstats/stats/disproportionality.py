@@ -38,8 +38,16 @@ from cpstats import measures
 from cpstats.childlevel import CinData
 from cpstats.codes import ETHNICITY_UNKNOWN
 from cpstats.errors import ParameterError
-from cpstats.ethnicity_map import CIN_TO_GROUP, COMPARISON_GROUPS, UNKNOWN_GROUPS, comparison_group
-from cpstats.periods import year_label
+from cpstats.ethnicity_map import (
+    CENSUS2011_TO_GROUP,
+    CIN_TO_GROUP,
+    COMPARISON_GROUPS,
+    UNKNOWN_GROUPS,
+    comparison_group,
+)
+from cpstats.paths import REFERENCE_DIR
+from cpstats.periods import parse_year, year_label
+from cpstats.results import write_csv_atomic
 
 PER = 10_000
 #: Flag counts below this (PHE: rates on fewer than 10 events are unreliable).
@@ -372,6 +380,7 @@ def by_decision_point(counts: pd.DataFrame, population: pd.Series, *, population
             table["progression_rr"] = ratio["rr"].to_numpy()
             table["progression_lower"] = ratio["lower"].to_numpy()
             table["progression_upper"] = ratio["upper"].to_numpy()
+            table.loc[ref, ["progression_lower", "progression_upper"]] = np.nan
         tables.append(table.assign(decision_point=point))
         previous = here
     out = pd.concat(tables, ignore_index=True)
@@ -460,9 +469,58 @@ POPULATION_BASES: dict[str, str] = {
     "census2011": "Census 2011 shares",
     "school_census": "school census shares",
 }
+#: Census 2011 children 0-17 by ethnic group for England, regions and every LA, shipped so
+#: the default run needs nothing outside the project (rebuild: :func:`write_census_extract`).
+CENSUS_EXTRACT = REFERENCE_DIR / "census2011_children_0_17_by_ethnicity.csv"
+_EXTRACT_KEYS = ["geography_level", "geography_code", "geography_name"]
+
+
+def write_census_extract(census_dir: str | Path | None = None, path: str | Path | None = None
+                         ) -> Path:
+    """Write :data:`CENSUS_EXTRACT`: one row per area, one column per census group, plus
+    ``total`` (DC2101EW children 0-17, districts summed into counties by
+    :func:`cpstats.io.population.read_census2011_children`)."""
+    from cpstats.io import population
+
+    facts = population.read_census2011_children(None, census_dir)
+    column = facts["breakdown"].str.removeprefix("census_group=")
+    wide = facts.assign(column=column).pivot_table(
+        index=_EXTRACT_KEYS, columns="column", values="value", aggfunc="first", observed=True)
+    wide = wide.reindex(columns=["total", *population.CENSUS2011_GROUPS.values()])
+    out = Path(path) if path is not None else CENSUS_EXTRACT
+    write_csv_atomic(wide.astype("int64").reset_index().sort_values("geography_code"), out)
+    out.chmod(0o644)  # a shipped data file, readable like the rest of data/
+    return out
+
+
+def census_children(code: str | int, census_dir: str | Path | None = None) -> pd.Series:
+    """Census 2011 children aged 0-17 per comparison group for one area.
+
+    From the DC2101EW files in ``census_dir`` when given, else the shipped
+    :data:`CENSUS_EXTRACT`, else ``../shared/data/census``. ``attrs["total"]``
+    is the area's census total of children 0-17.
+    """
+    from cpstats.io import population
+
+    if census_dir is None and CENSUS_EXTRACT.is_file():
+        _, area, _ = population.resolve_area(code)
+        extract = pd.read_csv(CENSUS_EXTRACT, dtype={k: str for k in _EXTRACT_KEYS},
+                              encoding="utf-8-sig")
+        row = extract[extract["geography_code"] == area]
+        if len(row) == 1:
+            group_of = {gid: CENSUS2011_TO_GROUP[label]
+                        for label, gid in population.CENSUS2011_GROUPS.items()}
+            values = row.iloc[0][list(group_of)].astype(float)
+            counts = values.groupby(values.index.map(group_of), sort=False).sum()
+            counts.attrs = {"total": int(row["total"].iloc[0]),
+                            "source": "Census 2011 DC2101EW (shipped extract)"}
+            return counts.rename("children")
+    counts = population.census2011_children_by_group(code, census_dir)
+    return counts.astype(float)
 
 
 def child_population_by_group(code: str | int, year: int | str, basis: str = "census2011", *,
+                              ons: pd.DataFrame | None = None,
                               ons_path: str | Path | None = None,
                               census_dir: str | Path | None = None,
                               school_census_path: str | Path | None = None) -> pd.Series:
@@ -481,8 +539,13 @@ def child_population_by_group(code: str | int, year: int | str, basis: str = "ce
     basis
         ``"census2011"`` (default) or ``"school_census"`` (shares only, see
         :data:`POPULATION_BASES`).
+    ons
+        ONS ``population_0_17`` facts to take the year's total from (e.g. a
+        notebook's ``ctx.population``); read from ``ons_path`` when ``None`` or
+        without the row.
     ons_path, census_dir, school_census_path
-        Input locations; ``None``: the shared reference data.
+        Input locations; ``None``: the shipped extract (census) or the shared
+        reference data.
 
     Returns
     -------
@@ -496,10 +559,16 @@ def child_population_by_group(code: str | int, year: int | str, basis: str = "ce
 
     if basis not in POPULATION_BASES:
         raise ParameterError("population basis", basis, f"one of {sorted(POPULATION_BASES)}")
-    ons = population.child_population(code, year, path=ons_path)
-    total = float(ons["value"].iloc[0])
+    _, area, _ = population.resolve_area(code)
+    wanted = year_label(parse_year(year))
+    row = None if ons is None else ons[(ons["measure"] == "population_0_17")
+                                       & (ons["geography_code"] == area)
+                                       & (ons["period"] == wanted) & (ons["breakdown"] == "total")]
+    if row is None or len(row) != 1 or row["value"].isna().any():
+        row = population.child_population(code, year, path=ons_path)
+    total = float(row["value"].iloc[0])
     if basis == "census2011":
-        counts = population.census2011_children_by_group(code, census_dir).astype(float)
+        counts = census_children(code, census_dir)
         shares = counts / counts.attrs["total"]
         source = (f"Census 2011 DC2101EW ethnic shares of children aged 0-17 (27 March 2011, "
                   f"{counts.attrs['total']:,} children)")
@@ -511,7 +580,7 @@ def child_population_by_group(code: str | int, year: int | str, basis: str = "ce
         source = (f"school census January {table['period'].iloc[0][:4]} pupil ethnic shares "
                   f"(state-funded schools, counted where the school is; "
                   f"{table['series'].iloc[0]})")
-    period = str(ons["period"].iloc[0])
+    period = str(row["period"].iloc[0])
     out = (shares * total).rename("children")
     out.attrs = {
         "basis": basis,
