@@ -30,6 +30,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -196,6 +197,19 @@ class _Rows:
     def __init__(self, data: CinData, la_name: str | None):
         self.data, self.la_name, self.rows = data, la_name, []
 
+    # Derived tables used by many periods: computed once per table of facts.
+    @cached_property
+    def icpcs(self) -> pd.DataFrame:
+        return icpc_table(self.data)
+
+    @cached_property
+    def review_chain(self) -> pd.DataFrame:
+        return _review_chain(self.data)
+
+    @cached_property
+    def repeat(self) -> pd.Series:
+        return second_or_subsequent(self.data.cp_plans)
+
     def add(self, measure: str, period: str, value: float | None, unit: str = "count",
             breakdown: str = facts.TOTAL) -> None:
         missing = value is None or pd.isna(value)
@@ -231,7 +245,8 @@ def plans_open_at(data: CinData, day: object) -> pd.DataFrame:
     plans = data.cp_plans[open_at(data.cp_plans, when)]
     plans = plans.sort_values(["child_id", "start_date", "plan_id"]).drop_duplicates(
         "child_id", keep="last")
-    return plans.merge(data.children, on="child_id", how="left", validate="one_to_one")
+    children = data.children[data.children["child_id"].isin(plans["child_id"])]
+    return plans.merge(children, on="child_id", how="left", validate="one_to_one")
 
 
 def snapshot_facts(data: CinData, at: object, la_name: str | None = None) -> pd.DataFrame:
@@ -275,7 +290,7 @@ def _snapshot(rows: _Rows, data: CinData, period: Period) -> None:
                 report_duration_band(on["start_date"], until), [k for k, _ in REPORT_DURATION_BANDS])
     rows.pct("cp_2_years_or_more_pct", label,
              int((until >= add_months(on["start_date"], 24)).sum()), len(on))
-    in_time, eligible = reviews_in_timescale(data, day)
+    in_time, eligible = _reviews_in_timescale(data, rows.review_chain, day)
     rows.add("cp_reviews_eligible", label, eligible)
     rows.pct("cp_reviews_in_timescale_pct", label, in_time, eligible)
 
@@ -321,10 +336,13 @@ def reviews_in_timescale(data: CinData, day: object) -> tuple[int, int]:
     (start + 3 months <= day). On time: every review up to ``day`` was held by its
     due date, and the next review was not yet overdue (its due date is after ``day``).
     """
-    when = parse_period(day).end
+    return _reviews_in_timescale(data, _review_chain(data), parse_period(day).end)
+
+
+def _reviews_in_timescale(data: CinData, chain: pd.DataFrame, when: pd.Timestamp
+                          ) -> tuple[int, int]:
     on = plans_open_at(data, when)
     on = on[add_months(on["start_date"], 3) <= when]
-    chain = _review_chain(data)
     chain = chain[chain["review_date"] <= when].merge(on[["child_id", "plan_id"]],
                                                        on=["child_id", "plan_id"])
     keys = ["child_id", "plan_id"]
@@ -366,7 +384,7 @@ def _flows(rows: _Rows, data: CinData, period: Period) -> None:
     ended = plans[in_period(plans["end_date"], period)]
     rows.add("cp_plans_started", label, len(started))
     rows.add("cp_plans_ended", label, len(ended))
-    repeat = int(second_or_subsequent(plans).loc[started.index].sum())
+    repeat = int(rows.repeat.loc[started.index].sum())
     rows.add("cp_second_or_subsequent", label, repeat)
     rows.pct("cp_second_or_subsequent_pct", label, repeat, len(started))
     rows.counts("cp_ended_by_duration", label, "duration",
@@ -380,7 +398,7 @@ def _flows(rows: _Rows, data: CinData, period: Period) -> None:
 
     referrals = int(in_period(data.referrals["referral_date"], period).sum())
     s47s = int(in_period(data.s47s["s47_start_date"], period).sum())
-    icpcs = icpc_table(data)
+    icpcs = rows.icpcs
     icpcs = icpcs[in_period(icpcs["icpc_date"], period)]
     timed = icpcs[icpcs["working_days"].notna()]
     within = int((timed["working_days"] <= ICPC_WORKING_DAYS).sum())
@@ -393,7 +411,7 @@ def _flows(rows: _Rows, data: CinData, period: Period) -> None:
     rows.pct("s47_to_icpc_pct", label, len(icpcs), s47s)
     rows.pct("icpc_to_cp_plan_pct", label, len(started), len(icpcs))
 
-    chain = _review_chain(data)
+    chain = rows.review_chain
     chain = chain[in_period(chain["review_date"], period)]
     rows.add("review_conferences", label, len(chain))
     rows.add("review_conferences_in_timescale", label, int(chain["on_time"].sum()))
@@ -438,12 +456,15 @@ def icpc_table(data: CinData) -> pd.DataFrame:
 def period_facts(data: CinData, period: object, la_name: str | None = None) -> pd.DataFrame:
     """Flows in ``period`` and the snapshot at its end (see :func:`flow_facts`,
     :func:`snapshot_facts`)."""
-    p = parse_period(period)
     rows = _Rows(data, la_name)
+    _period(rows, data, parse_period(period))
+    return rows.table()
+
+
+def _period(rows: _Rows, data: CinData, p: Period) -> None:
     if p.kind != "date":
         _flows(rows, data, p)
     _snapshot(rows, data, p)
-    return rows.table()
 
 
 def series_facts(data: CinData, period: object, freq: str = "month",
@@ -460,16 +481,20 @@ def series_facts(data: CinData, period: object, freq: str = "month",
     pandas.DataFrame
         :func:`flow_facts` for each month/quarter plus ``cp_plans_at_date`` at its end.
     """
+    rows = _Rows(data, la_name)
+    _series(rows, data, period, freq)
+    return rows.table()
+
+
+def _series(rows: _Rows, data: CinData, period: object, freq: str) -> None:
     parts = {"month": months_in, "quarter": quarters_in}
     if freq not in parts:
         raise ParameterError("freq", freq, "'month' or 'quarter'")
-    rows = _Rows(data, la_name)
     for part in parts[freq](period):
         _flows(rows, data, part)
         on = open_at(data.cp_plans, part.end)
         rows.add("cp_plans_at_date", part.snapshot_label,
                  data.cp_plans.loc[on, "child_id"].nunique())
-    return rows.table()
 
 
 def series_frame(series: pd.DataFrame) -> pd.DataFrame:
@@ -509,11 +534,11 @@ def all_measures(data: CinData, years: Iterable[int | str] | None = None,
         Sorted facts, one row per (measure, period, breakdown).
     """
     chosen = [periods.parse_year(y) for y in years] if years is not None else years_covered(data)
-    parts = []
+    rows = _Rows(data, la_name)
     for year in chosen:
         label = periods.year_label(year)
-        parts += [period_facts(data, label, la_name), series_facts(data, label, "quarter", la_name),
-                  series_facts(data, label, "month", la_name)]
-    combined = pd.concat(parts, ignore_index=True)
-    combined = combined.drop_duplicates(["measure", "period", "breakdown"])
+        _period(rows, data, parse_period(label))
+        _series(rows, data, label, "quarter")
+        _series(rows, data, label, "month")
+    combined = rows.table().drop_duplicates(["measure", "period", "breakdown"])
     return facts.sort(combined)
