@@ -208,3 +208,16 @@ def test_region_and_country_codes_checked(cin_2022, tmp_path):
                  "National,W92000004,Wales,")
     with pytest.raises(InputError, match=r"column 'country_code': found 'W92000004'"):
         dfe.read_table(path)
+
+
+def test_chinese_counted_under_asian_in_dfe_tables(release):
+    """DfE's CIN tables put Chinese in the Asian group (unlike codes.ETHNIC_GROUP_OF)."""
+    england = {"geography_code": ENGLAND, "period": "2021-22"}
+    detailed = select(release, measure="cin_by_ethnicity", **england).set_index("breakdown")["value"]
+    asian = value_of(release, measure="cin_by_ethnic_group",
+                     breakdown="ethnic_group=Asian or Asian British", **england)
+    parts = ["AIND", "APKN", "ABAN", "CHNE", "AOTH"]
+    assert asian == sum(detailed[f"ethnicity={c}"] for c in parts) == 31230
+    groups = select(release, measure="cin_by_ethnic_group", **england).set_index("breakdown")
+    five = groups.drop(index="ethnic_group=known")["value"].sum()
+    assert five == groups.loc["ethnic_group=known", "value"] == 389050

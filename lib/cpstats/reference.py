@@ -37,7 +37,7 @@ MEASURES: tuple[str, ...] = (
     "cp_by_category", "cp_by_latest_category", "cp_plans_started_by_category",
     "cp_by_duration", "cp_plans_ended_by_duration", "cp_plans_3_months_or_more",
     "cp_reviews_in_timescale", "cp_reviews_in_timescale_pct", "cp_plans_second_or_subsequent",
-    "cp_second_or_subsequent_pct", "cp_by_gender", "cp_by_age_band", "cp_by_ethnicity",
+    "cp_second_or_subsequent_pct", "cp_by_gender", "cp_by_age_band", "cp_by_ethnic_group",
     # referrals, s47 enquiries, ICPCs and their timeliness
     "referrals", "referrals_rate_per_10k", "re_referrals", "re_referrals_pct",
     "referrals_by_month", "s47_enquiries", "s47_enquiries_rate_per_10k", "icpcs",

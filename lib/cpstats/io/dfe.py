@@ -122,10 +122,22 @@ _AGE = {"Unborn": "unborn", "Under 1": "under_1", "Under 1 year": "under_1",
         "10 to 15 years": "10_15", "10-15 years": "10_15", "16 years and over": "16_plus",
         "16 & over": "16_plus"}
 _GENDER = {"Female": "female", "Male": "male", "Unknown or Indeterminate gender": "unknown"}
-_ETHNIC_GROUP = {"White": "white", "Mixed": "mixed",
-                 "Asian or Asian British": "asian_or_asian_british",
-                 "Black or Black British": "black_or_black_british",
-                 "Other ethnic group": "other_ethnic_group", "Known ethnicity": "known"}
+# DfE's five groups use codes.ETHNIC_GROUPS labels (as the child-level measures do); "known"
+# is the sum of the five. In these tables Chinese is counted under Asian (a7's Asian total
+# includes it), not under Other as codes.ETHNIC_GROUP_OF has it.
+_ETHNIC_GROUP = {"White": "White", "Mixed": "Mixed", "Asian or Asian British": "Asian or Asian British",
+                 "Black or Black British": "Black or Black British",
+                 "Other ethnic group": "Other ethnic group", "Known ethnicity": "known"}
+# a7's detailed groups -> CIN Census codes (Gypsy/Roma and Irish Traveller are one group there).
+_A7_ETHNICITY = {
+    "White British": "WBRI", "White Irish": "WIRI", "Gypsy or Irish Traveller": "WIRT+WROM",
+    "Any other White background": "WOTH", "White and Black Caribbean": "MWBC",
+    "White and Black African": "MWBA", "White and Asian": "MWAS",
+    "Any other mixed background": "MOTH", "Indian": "AIND", "Pakistani": "APKN",
+    "Bangladeshi": "ABAN", "Chinese": "CHNE", "Any other Asian background": "AOTH",
+    "Black African": "BAFR", "Black Caribbean": "BCRB", "Any other Black background": "BOTH",
+    "Any other ethnic group": "OOTH",
+}
 
 
 def _snake(text: str) -> str:
@@ -151,7 +163,8 @@ def _a5_rows() -> dict[str, tuple[str | None, str]]:
     rows |= {f"Gender|{k}": ("cp_by_gender", f"gender={v}") for k, v in _GENDER.items()}
     rows |= {f"Age|{k}": ("cp_by_age_band", f"age_band={v}") for k, v in _AGE.items()
              if "-" in k or "&" in k or k in ("Unborn", "Under 1")}
-    rows |= {f"Ethnicity|{k}": ("cp_by_ethnicity", f"ethnicity={v}") for k, v in _ETHNIC_GROUP.items()}
+    rows |= {f"Ethnicity|{k}": ("cp_by_ethnic_group", f"ethnic_group={v}")
+             for k, v in _ETHNIC_GROUP.items()}
     return rows
 
 
@@ -161,16 +174,14 @@ def _a7_rows() -> dict[str, tuple[str | None, str]]:
     rows |= {f"Gender|{k}": ("cin_by_gender", f"gender={v}") for k, v in _GENDER.items()}
     rows |= {f"Age|{k}": ("cin_by_age_band", f"age_band={v}") for k, v in _AGE.items()
              if k.endswith(("year", "years", "over")) and "-" not in k}
-    detailed = ["White British", "White Irish", "Gypsy or Irish Traveller",
-                "Any other White background", "White and Black Caribbean", "White and Black African",
-                "White and Asian", "Any other mixed background", "Indian", "Pakistani", "Bangladeshi",
-                "Chinese", "Any other Asian background", "Black African", "Black Caribbean",
-                "Any other Black background", "Any other ethnic group"]
-    groups = {"Known ethnicity": "known", "Total White": "white", "Total mixed": "mixed",
-              "Total Asian or Asian British": "asian_or_asian_british",
-              "Total Black or Black British": "black_or_black_british"}
-    rows |= {f"Ethnicity|{k}": ("cin_by_ethnicity", f"ethnicity={v}") for k, v in groups.items()}
-    rows |= {f"Ethnicity|{k}": ("cin_by_ethnicity", f"ethnicity={_snake(k)}") for k in detailed}
+    groups = {"Known ethnicity": "known", "Total White": "White", "Total mixed": "Mixed",
+              "Total Asian or Asian British": "Asian or Asian British",
+              "Total Black or Black British": "Black or Black British",
+              "Any other ethnic group": "Other ethnic group"}
+    rows |= {f"Ethnicity|{k}": ("cin_by_ethnic_group", f"ethnic_group={v}") for k, v in groups.items()}
+    # "Any other ethnic group" is both a group and a code: the group row wins, OOTH is the same.
+    rows |= {f"Ethnicity|{k}": ("cin_by_ethnicity", f"ethnicity={v}")
+             for k, v in _A7_ETHNICITY.items() if k not in groups}
     return rows
 
 
@@ -403,11 +414,11 @@ TABLES: tuple[Table, ...] = (
     }, row_key=("characteristic",), rows=_gender_age_rows()),
     Table("a4", "Children in need by ethnicity, gender and age (England)", {
         "CIN_At31": Col("children_in_need_at_31_march"),
-        **_split("cin_by_ethnicity", "ethnicity", {
-            "Known_ethnicity": "known", "Ethnicity_White": "white", "Ethnicity_Mixed": "mixed",
-            "Ethnicity_Asian_or_Asian_British": "asian_or_asian_british",
-            "Ethnicity_Black_or_Black_British": "black_or_black_british",
-            "Other_ethnic_group": "other_ethnic_group"}),
+        **_split("cin_by_ethnic_group", "ethnic_group", {
+            "Known_ethnicity": "known", "Ethnicity_White": "White", "Ethnicity_Mixed": "Mixed",
+            "Ethnicity_Asian_or_Asian_British": "Asian or Asian British",
+            "Ethnicity_Black_or_Black_British": "Black or Black British",
+            "Other_ethnic_group": "Other ethnic group"}),
     }, row_key=("characteristic",), rows=_gender_age_rows()),
     Table("a7", "Children in need by age, gender and detailed ethnicity (England)", {
         "number": Col("{row}"), "percent": Col("{row}_pct", "percent"),
