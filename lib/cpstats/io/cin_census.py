@@ -438,7 +438,8 @@ def _parse_xml(path: Path, secret: bytes) -> _Return:
     frames = {name: pd.DataFrame.from_records(parser.rows[name], columns=columns)
               for name, columns in _XML_COLUMNS.items()}
     children = frames["children"]
-    raw_ids = [r.strip() if r and r.strip() else None for r in children["_raw_id"].tolist()]
+    raw_ids = [r[2].strip() if r[2] and r[2].strip() else None
+               for r in parser.rows["children"]]
     children = children.drop(columns="_raw_id")  # raw IDs go no further than here
     hasher = ChildHasher(la_code, secret)
     ids = np.array([hasher(r) if r else f"noid_line{line}"
@@ -675,10 +676,12 @@ class _Finder:
         return out
 
 
-def _expected(rule: str, other: pd.Series, hit: pd.Series, label: str = "") -> pd.Series:
+def _expected(rule: str, other: pd.Series, hit: pd.Series, label: str = "") -> pd.Series | None:
     """Per-row expected text: the rule's template with the other date filled in."""
-    text = pd.Series(None, index=other.index, dtype=object)
     hit = hit.fillna(False).astype(bool)
+    if not hit.any():
+        return None
+    text = pd.Series(None, index=other.index, dtype=object)
     template = RULES[rule][1]
     text[hit] = [template.format(other=f"{label}{_show(v)}") for v in other[hit]]
     return text
@@ -718,14 +721,14 @@ def _typed(ret: _Return, finder: _Finder) -> dict[str, pd.DataFrame]:
         for (table, column), rule in _MANDATORY.items():
             if table == name:
                 element = frame["gender_element"] if column == "gender" else None
-                finder.flag(frame, raw_missing(raw, column) & frame[column].isna(), rule, name,
-                            column, element=element)
+                finder.flag(frame, _raw_missing(raw, column), rule, name, column,
+                            element=element)
         typed[name] = frame
     _codes(typed, finder, ret.fmt)
     return typed
 
 
-def raw_missing(raw: pd.DataFrame, column: str) -> pd.Series:
+def _raw_missing(raw: pd.DataFrame, column: str) -> pd.Series:
     """True where the raw text is absent or blank (before any parsing)."""
     text = raw[column].astype("string").str.strip()
     return text.isna() | (text == "")
@@ -822,6 +825,8 @@ def _check_against(typed: dict[str, pd.DataFrame], finder: _Finder, table: str,
     anchor = anchor.rename(columns={column: "_anchor"})
     for name, target in targets:
         frame = typed[name]
+        if frame.empty or anchor.empty:
+            continue
         joined = frame[key].merge(anchor, on=key, how="left")["_anchor"].set_axis(frame.index)
         bad = frame[target] > joined if later else frame[target] < joined
         finder.flag(frame, bad, rule, name, target, expected=_expected(rule, joined, bad))
@@ -865,7 +870,7 @@ def _stable_ids(typed: dict[str, pd.DataFrame]) -> None:
                                "_new": _iso(source[date_column]).fillna(prefix + old)})
         lookup = lookup.drop_duplicates(["child_id", "_old"])
         for frame in typed.values():
-            if link not in frame:
+            if link not in frame or frame.empty:
                 continue
             old = frame[link].astype(str)
             new = frame[["child_id"]].assign(_old=old).merge(
