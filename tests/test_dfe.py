@@ -222,3 +222,15 @@ def test_chinese_counted_under_asian_in_dfe_tables(release):
     groups = groups[~groups["breakdown"].str.contains(";")].set_index("breakdown")  # no gender/age
     five = groups.drop(index="ethnic_group=known")["value"].sum()
     assert five == groups.loc["ethnic_group=known", "value"] == 389050
+
+
+def test_release_folder_with_a_table_twice(cin_2022, tmp_path):
+    for name in (D1, D3):
+        shutil.copy(cin_2022 / name, tmp_path / name)
+    shutil.copy(cin_2022 / D1, tmp_path / "d1_copy.csv")
+    (tmp_path / "d1.meta.csv").write_text("col_name,col_type,label\n")  # skipped: metadata
+    with pytest.raises(InputError, match=r"d1_copy\.csv.*table d1 is also in"):
+        dfe.read_release(tmp_path)
+    (tmp_path / "d1_copy.csv").unlink()
+    facts = dfe.read_release(tmp_path)
+    assert total(facts, BUCKS, "cp_second_or_subsequent_pct", "2016-17") > 0

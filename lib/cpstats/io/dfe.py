@@ -511,14 +511,19 @@ def read_release(folder: str | Path) -> pd.DataFrame:
         Facts sorted with :func:`cpstats.facts.sort`.
     """
     folder = Path(folder)
-    paths = sorted(folder.glob("*.csv"))
+    # EES downloads may carry metadata files beside the data ("*.meta.csv", "*_meta.csv")
+    paths = sorted(p for p in folder.glob("*.csv") if not p.name.lower().endswith("meta.csv"))
     if not paths:
         raise InputError(Problem(file=display_path(folder), expected="a folder of DfE CIN CSVs"))
-    parsed, found = [], []
+    parsed, found, seen = [], [], {}
     for path in paths:
         table, facts, problems = parse_table(path)
         found += problems
-        if table is not None:
+        if table is not None and table.name in seen:
+            found.append(Problem(file=display_path(path), expected=(
+                f"one file per table; table {table.name} is also in {seen[table.name]}")))
+        elif table is not None:
+            seen[table.name] = display_path(path)
             parsed.append((TABLES.index(table), facts))
     if found:
         raise InputError(found)
