@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,7 @@ import pandas as pd
 from cpstats.stats.forecast import (
     PANEL_COMBO,
     combine,
+    fill_too_short,
     fit_many,
     hazard_forecast,
     pooled_forecast,
@@ -157,12 +159,15 @@ def backtest_panel(panel: Mapping[Hashable, tuple[pd.Series, pd.DataFrame | None
                 from tqdm import tqdm
                 results = tqdm(results, total=len(tasks), desc="backtest", unit="series")
             frames = list(results)
-    if "pooled" in needed:
-        frames.append(_pooled_backtest(panel, origins, h, scale_lag))
-    frames = [f for f in frames if not f.empty]
+    pooled = _pooled_backtest(panel, origins, h, scale_lag)
+    frames = [f for f in [*frames, pooled] if not f.empty]
     if not frames:
         return pd.DataFrame(columns=["series", *BACKTEST_COLUMNS])
     out = pd.concat(frames, ignore_index=True)
+    # As in forecast_panel: a series too short for a model gets the pooled fallback.
+    fills = [fill_too_short(out[out["origin"] == o], pooled[pooled["origin"] == o], list(single))
+             for o in pooled["origin"].unique()] if not pooled.empty else []
+    out = pd.concat([out, *fills], ignore_index=True)
     if "combo_pooled" in wanted:
         combo = combine(out, PANEL_COMBO, "combo_pooled", keys=("series", "origin", "step"))
         out = pd.concat([out, combo.assign(error=combo["point"] - combo["actual"])],
@@ -259,3 +264,181 @@ def hazard_backtest(plans: pd.DataFrame, y: pd.Series, origins: Iterable[object]
     if not frames:
         return pd.DataFrame(columns=list(BACKTEST_COLUMNS))
     return pd.concat(frames, ignore_index=True)[list(BACKTEST_COLUMNS)]
+
+
+@dataclass
+class Study:
+    """A backtest with its default model chosen on early origins and scored on later ones.
+
+    Attributes
+    ----------
+    backtest
+        Every origin, model and step, plus the ``default`` rows.
+    default, note
+        The chosen model and how it was chosen.
+    choose_on, report_on
+        The origins the choice used, and the later origins it is scored on.
+    scores
+        :func:`score` by model and step on ``report_on`` only.
+    """
+
+    backtest: pd.DataFrame
+    default: str
+    note: str
+    choose_on: list
+    report_on: list
+    scores: pd.DataFrame
+
+
+def split_origins(origins: Sequence[object], choose_share: float = 0.5) -> tuple[list, list]:
+    """The first ``choose_share`` of ``origins`` (to choose on) and the rest (to report on)."""
+    ordered = list(origins)
+    cut = max(1, min(len(ordered) - 1, round(len(ordered) * choose_share)))
+    return ordered[:cut], ordered[cut:]
+
+
+def study(y: pd.Series, models: Sequence[str], origins: Sequence[object], h: int,
+          exog: pd.DataFrame | None = None, season: int | None = None, scale_lag: int = 1,
+          extra: pd.DataFrame | None = None, choose_share: float = 0.5,
+          baseline: str = "naive", fallback: str = "naive") -> Study:
+    """Backtest ``models`` on one series, choose the default early, score it late.
+
+    Parameters
+    ----------
+    y, models, origins, h, exog, season, scale_lag
+        As for :func:`rolling_origin`.
+    extra
+        Backtest rows of models fitted elsewhere (e.g. :func:`hazard_backtest`).
+    choose_share
+        Share of the (time-ordered) origins the default is chosen on.
+    baseline, fallback
+        The benchmark to beat on the early origins, and the default when nothing beats it.
+    """
+    frames = [rolling_origin(y, models, origins, h, exog, season, scale_lag)]
+    if extra is not None and not extra.empty:
+        frames.append(extra)
+    results = pd.concat(frames, ignore_index=True)
+    choose_on, report_on = split_origins(origins, choose_share)
+    default, note = choose_default(results, choose_on, baseline=baseline, fallback=fallback)
+    results = with_default(results, default)
+    wanted = {str(o) for o in report_on}
+    scores = score(results[results["origin"].astype(str).isin(wanted)])
+    return Study(results, default, note, choose_on, report_on, scores)
+
+
+# --- Next quarter: children on plans (child-level) and referrals (DfE monthly) ----------------
+
+#: Models for the quarterly stock of children on plans (non-seasonal: a stock has no
+#: reason to repeat by season, and 20 quarters cannot support seasonal terms), plus the
+#: child-level ``stock_flow_hazard``.
+QUARTERLY_MODELS = ("naive", "drift", "mean_k", "ets", "arima", "sarimax", "stock_flow", "combo")
+#: Seasonal models against seasonal naive for quarterly referrals.
+REFERRAL_MODELS = ("naive", "snaive", "mean_k", "ets", "arima")
+#: Quarters of history before the first backtest origin (the hazard model's window).
+FIRST_ORIGIN = 8
+
+
+@dataclass
+class Outlook:
+    """Forecasts from one origin, with the backtest that says how far to trust them.
+
+    Attributes
+    ----------
+    y
+        The series (up to its last known value).
+    origin
+        The last period the forecasts saw.
+    forecasts
+        Every model's forecasts from ``origin`` plus ``default`` (:data:`FORECAST_COLUMNS`
+        of :mod:`cpstats.stats.forecast`).
+    study
+        The backtest and the default's choice (:class:`Study`).
+    """
+
+    y: pd.Series
+    origin: pd.Period
+    forecasts: pd.DataFrame
+    study: Study
+
+
+def _origins_before(y: pd.Series, origin: pd.Period, h: int, first: int) -> list[pd.Period]:
+    """Backtest origins: from the ``first``-th period to the last whose outcome is known by ``origin``."""
+    index = y.loc[:origin].index
+    return [p for p in index[first:] if p + h <= origin]
+
+
+def _check_origin(y: pd.Series, origin: object, first: int) -> pd.Period:
+    from cpstats.errors import ParameterError
+
+    known = y.dropna().index
+    cut = y.index[-1] if origin is None else _as_period(origin, y.index)
+    if len(known) <= first + 2 or cut not in known or cut < known[first + 2]:
+        span = f"{known[first + 2]}-{known[-1]}" if len(known) > first + 2 else "none"
+        raise ParameterError("--origin", origin, f"a period with data and at least {first + 2} "
+                                                 f"periods before it ({span})")
+    return cut
+
+
+def next_quarter(cin: object, first_year: int, origin: object = None, h: int = 1,
+                 n_sims: int = 2000) -> Outlook:
+    """Children on plans in the quarters after ``origin``, from child-level records.
+
+    Parameters
+    ----------
+    cin
+        A :class:`cpstats.childlevel.CinData` (e.g. the synthetic county).
+    first_year
+        The first year ending 31 March the returns cover in full.
+    origin
+        The last quarter to use (``Q-MAR`` Period or label such as ``2017Q4`` =
+        January-March 2017); the last quarter of the data by default.
+    h
+        Quarters ahead.
+
+    Returns
+    -------
+    Outlook
+        Forecasts by :data:`QUARTERLY_MODELS`, ``stock_flow_hazard`` and ``default``
+        (chosen on the first half of the backtest origins, scored on the second).
+    """
+    from cpstats.stats.forecast import hazard_forecast, quarterly_series
+
+    y, exog = quarterly_series(cin, first_year)
+    cut = _check_origin(y, origin, FIRST_ORIGIN)
+    origins = _origins_before(y, cut, h, FIRST_ORIGIN)
+    extra = hazard_backtest(cin.cp_plans, y.loc[:cut], origins, h, n_sims=n_sims)
+    found = study(y.loc[:cut], QUARTERLY_MODELS, origins, h, exog.loc[:cut], season=1, extra=extra)
+    forecasts = pd.concat([
+        fit_many(QUARTERLY_MODELS, y.loc[:cut], h, exog.loc[:cut], season=1),
+        hazard_forecast(cin.cp_plans, cut, h, n_sims=n_sims),
+    ], ignore_index=True)
+    forecasts = _add_default(forecasts, found.default)
+    return Outlook(y.loc[:cut], cut, forecasts, found)
+
+
+def next_quarter_referrals(facts: pd.DataFrame, la_code: str, origin: object = None,
+                           h: int = 1, n_origins: int = 12) -> Outlook:
+    """Referrals in the quarters after ``origin`` for one LA, from DfE's referrals by month.
+
+    The monthly figures are summed to financial quarters; seasonal models
+    (:data:`REFERRAL_MODELS`) are backtested against seasonal naive over the last
+    ``n_origins`` origins, MASE scaled by the in-sample seasonal-naive error.
+    """
+    from cpstats.stats.forecast import monthly_series, to_quarters
+
+    y = to_quarters(monthly_series(facts, la_code))
+    if y.empty:
+        from cpstats.errors import ParameterError
+
+        raise ParameterError("--la", la_code, "an LA with referrals by month in the DfE release")
+    cut = _check_origin(y, origin, FIRST_ORIGIN)
+    origins = _origins_before(y, cut, h, FIRST_ORIGIN)[-n_origins:]
+    found = study(y.loc[:cut], REFERRAL_MODELS, origins, h, season=4, scale_lag=4,
+                  baseline="snaive", fallback="snaive")
+    forecasts = _add_default(fit_many(REFERRAL_MODELS, y.loc[:cut], h, season=4), found.default)
+    return Outlook(y.loc[:cut], cut, forecasts, found)
+
+
+def _add_default(forecasts: pd.DataFrame, model: str) -> pd.DataFrame:
+    chosen = forecasts[forecasts["model"] == model].assign(model="default")
+    return pd.concat([forecasts, chosen], ignore_index=True)

@@ -265,8 +265,19 @@ def _trailing_run(y: pd.Series) -> pd.Series:
     return y.iloc[gaps[-1] + 1:] if gaps.size else y
 
 
-def _fit_with_fallback(model: str, y: np.ndarray, h: int, m: int,
-                       exog: pd.DataFrame | None) -> tuple[_Fit, str, str]:
+def _fit_with_fallback(model: str, y: np.ndarray, h: int, m: int, exog: pd.DataFrame | None,
+                       cache: dict | None = None) -> tuple[_Fit, str, str]:
+    """Fit ``model`` or its fallbacks; ``cache`` (one series, one call of :func:`fit_many`)
+    saves refitting a model that ``combo`` also uses."""
+    if cache is not None:
+        if model not in cache:
+            try:
+                cache[model] = _fit_with_fallback(model, y, h, m, exog)
+            except TooShort as why:
+                cache[model] = why
+        if isinstance(cache[model], TooShort):
+            raise cache[model]
+        return cache[model]
     notes = []
     current: str | None = model
     while current is not None:
@@ -288,14 +299,15 @@ def _interval_frame(fit: _Fit) -> dict[str, np.ndarray]:
     return out
 
 
-def _combo(y: np.ndarray, h: int, m: int, exog: pd.DataFrame | None) -> tuple[dict, str, str]:
+def _combo(y: np.ndarray, h: int, m: int, exog: pd.DataFrame | None,
+           cache: dict | None = None) -> tuple[dict, str, str]:
     members = list(COMBO_MEMBERS)
     if exog is not None and set(FLOW_COLUMNS) <= set(exog.columns):
         members.append("stock_flow")
     frames, used, notes = [], [], []
     for member in members:
         try:
-            fit, fitted, note = _fit_with_fallback(member, y, h, m, exog)
+            fit, fitted, note = _fit_with_fallback(member, y, h, m, exog, cache)
         except TooShort as why:
             notes.append(str(why))
             continue
@@ -310,7 +322,7 @@ def _combo(y: np.ndarray, h: int, m: int, exog: pd.DataFrame | None) -> tuple[di
 
 
 def fit_forecast(model: str, y: pd.Series, h: int, exog: pd.DataFrame | None = None,
-                 season: int | None = None) -> pd.DataFrame:
+                 season: int | None = None, _cache: dict | None = None) -> pd.DataFrame:
     """Forecast ``h`` steps of a count series with 80% and 95% prediction intervals.
 
     Parameters
@@ -353,9 +365,9 @@ def fit_forecast(model: str, y: pd.Series, h: int, exog: pd.DataFrame | None = N
     values = run.to_numpy(dtype=float)
     x = None if exog is None else exog.reindex(run.index)
     if model == "combo":
-        bounds, fitted, note = _combo(values, h, m, x)
+        bounds, fitted, note = _combo(values, h, m, x, _cache)
     else:
-        fit, fitted, note = _fit_with_fallback(model, values, h, m, x)
+        fit, fitted, note = _fit_with_fallback(model, values, h, m, x, _cache)
         bounds = _interval_frame(fit)
     if run.size < y.size and run.size:
         note = "; ".join(filter(None, [f"used the last {run.size} unbroken points", note]))
@@ -368,10 +380,10 @@ def fit_forecast(model: str, y: pd.Series, h: int, exog: pd.DataFrame | None = N
 def fit_many(models: tuple[str, ...] | list[str], y: pd.Series, h: int,
              exog: pd.DataFrame | None = None, season: int | None = None) -> pd.DataFrame:
     """:func:`fit_forecast` for several models, stacked (models that cannot fit are left out)."""
-    frames = []
+    frames, cache = [], {}
     for model in models:
         try:
-            frames.append(fit_forecast(model, y, h, exog, season))
+            frames.append(fit_forecast(model, y, h, exog, season, _cache=cache))
         except TooShort:
             continue
     if not frames:
@@ -466,8 +478,9 @@ def pooled_forecast(panel: dict, origin: object, h: int,
                                 + [table[f].iloc[-1].to_numpy(dtype=float) for f in features])
     last = stock.iloc[-1].to_numpy(dtype=float)
     usable = np.isfinite(at_origin).all(axis=1) & (last > 0)
-    rows = {name: np.full((stock.shape[1], h), np.nan) for name in
-            ("point", "lower_80", "upper_80", "lower_95", "upper_95")}
+    names = ("lower_95", "lower_80", "upper_80", "upper_95")
+    rows = {name: np.full((stock.shape[1], h), np.nan) for name in ("point", *names)}
+    spread = {name: np.full((stock.shape[1], h), np.nan) for name in ("point", *names)}
     trained = True
     for k in range(1, h + 1):
         target = _stack(_log_ratio(stock.shift(-k), stock))
@@ -476,29 +489,32 @@ def pooled_forecast(panel: dict, origin: object, h: int,
             trained = False
             break
         beta, *_ = np.linalg.lstsq(x_all[ok], target[ok], rcond=None)
-        residuals = target[ok] - x_all[ok] @ beta
-        q = np.quantile(residuals, [0.025, 0.10, 0.90, 0.975])
+        q = np.quantile(target[ok] - x_all[ok] @ beta, [0.025, 0.10, 0.90, 0.975])
         centre = at_origin @ beta
+        # For series without features: no change, with the spread of every LA's k-step change.
+        q_change = np.quantile(target[np.isfinite(target)], [0.025, 0.10, 0.90, 0.975])
         rows["point"][:, k - 1] = last * np.exp(centre)
-        for name, quantile in zip(("lower_95", "lower_80", "upper_80", "upper_95"), q, strict=True):
-            rows[name][:, k - 1] = last * np.exp(centre + quantile)
+        spread["point"][:, k - 1] = last
+        for name, qr, qc in zip(names, q, q_change, strict=True):
+            rows[name][:, k - 1] = last * np.exp(centre + qr)
+            spread[name][:, k - 1] = last * np.exp(qc)
     frames = []
     for j, key in enumerate(stock.columns):
-        y, x = panel[key]
-        if trained and usable[j]:
-            frame = pd.DataFrame({"step": np.arange(1, h + 1),
-                                  "period": [cut + s for s in range(1, h + 1)],
-                                  **{name: values[j] for name, values in rows.items()}})
-            frame = frame.assign(model="pooled", fitted="pooled", note="")
-        else:
-            why = ("too few rows to train the pooled regression" if not trained
-                   else "no usable features at the origin")
-            try:
-                frame = fit_forecast("naive", y.loc[:cut], h).assign(model="pooled")
+        if not (trained and last[j] > 0):
+            try:  # too little to pool (or a stock of 0): the series' own naive forecast
+                frame = fit_forecast("naive", panel[key][0].loc[:cut], h).assign(model="pooled")
             except TooShort:
                 continue
-            frame = frame.assign(note=f"pooled: {why}; " + frame["note"])
-        frames.append(frame.assign(series=key))
+            why = "too few rows to train the pooled regression" if not trained else "a stock of 0"
+            frames.append(frame.assign(series=key, note=f"pooled: {why}; " + frame["note"]))
+            continue
+        source, fitted, note = ((rows, "pooled", "") if usable[j] else
+                                (spread, "naive_pooled", "pooled: no usable features at the origin; "
+                                 "naive point with the spread of every LA's change"))
+        frame = pd.DataFrame({"step": np.arange(1, h + 1),
+                              "period": [cut + s for s in range(1, h + 1)],
+                              **{name: values[j] for name, values in source.items()}})
+        frames.append(frame.assign(model="pooled", fitted=fitted, note=note, series=key))
     if not frames:
         return pd.DataFrame(columns=["series", *FORECAST_COLUMNS])
     return pd.concat(frames, ignore_index=True)[["series", *FORECAST_COLUMNS]]
@@ -552,6 +568,19 @@ def combine(forecasts: pd.DataFrame, members: tuple[str, ...], name: str,
     return out[[c for c in forecasts.columns if c in out.columns]]
 
 
+def fill_too_short(out: pd.DataFrame, pooled: pd.DataFrame, models: list[str]) -> pd.DataFrame:
+    """Series too short for a model get the pooled model's forecast under that model's name."""
+    naive_pooled = pooled[pooled["fitted"] == "naive_pooled"]
+    have = set(zip(out["series"], out["model"], strict=True))
+    fills = [naive_pooled[naive_pooled["series"] == key].assign(model=model)
+             for key in naive_pooled["series"].unique() for model in models
+             if (key, model) not in have]
+    if "note" in pooled.columns:
+        fills = [f.assign(note=f"{f['model'].iloc[0]}: series too short; naive with the pooled "
+                               "spread of changes") for f in fills]
+    return pd.concat(fills, ignore_index=True) if fills else pooled.iloc[:0]
+
+
 def forecast_panel(panel: dict, models: tuple[str, ...] | list[str], origin: object,
                    h: int, progress: bool = False) -> pd.DataFrame:
     """Forecasts of every series in ``panel`` from ``origin`` by every model in ``models``.
@@ -583,12 +612,10 @@ def forecast_panel(panel: dict, models: tuple[str, ...] | list[str], origin: obj
             continue
         fitted = fit_many(single, train, h, None if x is None else x.loc[:cut])
         frames.append(fitted.assign(series=key))
-    if "pooled" in needed:
-        frames.append(pooled_forecast(panel, cut, h))
+    pooled = pooled_forecast(panel, cut, h)
     frames = [f for f in frames if not f.empty]
-    if not frames:
-        return pd.DataFrame(columns=["series", *FORECAST_COLUMNS])
-    out = pd.concat(frames, ignore_index=True)
+    out = pd.concat([*frames, pooled], ignore_index=True)
+    out = pd.concat([out, fill_too_short(out, pooled, single)], ignore_index=True)
     if "combo_pooled" in wanted:
         out = pd.concat([out, combine(out, PANEL_COMBO, "combo_pooled")], ignore_index=True)
     out = out[out["model"].isin(wanted)]
@@ -656,7 +683,8 @@ def annual_panel(facts: pd.DataFrame) -> dict[str, tuple[pd.Series, pd.DataFrame
     return panel
 
 
-def monthly_series(facts: pd.DataFrame, la_code: str, measure: str = "referrals") -> pd.Series:
+def monthly_series(facts: pd.DataFrame, la_code: str,
+                   measure: str = "referrals_by_month") -> pd.Series:
     """One LA's published monthly series (DfE's referrals by month) on a monthly PeriodIndex.
 
     Months the release lacks are missing (NaN), so a gap breaks the series for the models.
@@ -749,15 +777,32 @@ def _starts_by_quarter(plans: pd.DataFrame, origin: pd.Period, window: int) -> t
     return np.array(counts[::-1], dtype=float), (sum(same) / total if total else 0.0)
 
 
+def _expected_starts(starts: np.ndarray, h: int, trend: bool) -> np.ndarray:
+    """Mean starts for each quarter ahead: the recent mean, or its straight-line trend."""
+    if not trend or starts.size < 3:
+        return np.full(h, max(starts.mean(), 0.0))
+    slope, intercept = np.polyfit(np.arange(starts.size), starts, 1)
+    return np.maximum(intercept + slope * (starts.size - 1 + np.arange(1, h + 1)), 0.0)
+
+
+def _draw_starts(rng: np.random.Generator, mean: float, var: float, n: int) -> np.ndarray:
+    """Starts in a quarter: negative binomial when recent starts varied more than Poisson."""
+    if var > mean > 0:
+        p = mean / var
+        return rng.negative_binomial(mean * p / (1 - p), p, size=n)
+    return rng.poisson(mean, size=n)
+
+
 def hazard_forecast(plans: pd.DataFrame, origin: object, h: int = 1, n_sims: int = 4000,
-                    seed: int = 20170331) -> pd.DataFrame:
+                    seed: int = 20170331, trend: bool = True) -> pd.DataFrame:
     """Children on plans at the next ``h`` quarter ends, simulated from the plans open now.
 
     Each plan open at the origin ends in a quarter with the hazard of its duration band
     (:func:`duration_hazards`) and otherwise moves one band on. New plans start at the
-    mean rate of the last 4 quarters, with negative-binomial spread when starts vary more
-    than Poisson; a share of them ends in the quarter they start (as in the last 8
-    quarters). The point is the mean of the simulated stocks, the bounds their quantiles.
+    straight-line trend of the last 4 quarters' starts (``trend=False``: their mean; the
+    trend was chosen on the synthetic county's early origins), with negative-binomial
+    spread when starts vary more than Poisson; a share of them ends in the quarter they
+    start (as in the last 4 quarters). The point is the mean of the simulated stocks, the bounds their quantiles.
     Only plans started by the origin, and ends on or before it, are used.
 
     Parameters
@@ -771,6 +816,8 @@ def hazard_forecast(plans: pd.DataFrame, origin: object, h: int = 1, n_sims: int
         Quarters ahead.
     n_sims, seed
         Simulated paths and the random seed (results are reproducible).
+    trend
+        Extrapolate the recent trend in starts (default) rather than their mean.
 
     Returns
     -------
@@ -787,7 +834,7 @@ def hazard_forecast(plans: pd.DataFrame, origin: object, h: int = 1, n_sims: int
     open_now = known[_open_on(known, day)]
     counts = np.bincount(_bands(open_now["start_date"], day), minlength=N_BANDS)
     rng = np.random.default_rng(seed)
-    mean, var = starts.mean(), starts.var(ddof=1) if starts.size > 1 else starts.mean()
+    mean, var = _expected_starts(starts, h, trend), starts.var(ddof=1) if starts.size > 1 else 0.0
     state = np.tile(counts, (n_sims, 1))
     stocks = np.empty((n_sims, h))
     for step in range(h):  # a loop over quarters ahead; every plan and path is vectorised
@@ -795,11 +842,7 @@ def hazard_forecast(plans: pd.DataFrame, origin: object, h: int = 1, n_sims: int
         aged = np.zeros_like(survivors)
         aged[:, 1:] = survivors[:, :-1]
         aged[:, -1] += survivors[:, -1]
-        if var > mean > 0:  # overdispersed starts: negative binomial with the same mean/var
-            p = mean / var
-            new = rng.negative_binomial(mean * p / (1 - p), p, size=n_sims)
-        else:
-            new = rng.poisson(mean, size=n_sims)
+        new = _draw_starts(rng, mean[step], var, n_sims)
         aged[:, 0] = rng.binomial(new, 1 - ended_same_quarter)
         state = aged
         stocks[:, step] = state.sum(axis=1)
@@ -849,3 +892,48 @@ def chair_capacity(forecast: pd.DataFrame, fte: float = CHAIR_FTE,
         fte_needed_upper_80=forecast["upper_80"] / target,
         fte_gap=forecast["point"] / target - fte,
     )
+
+
+#: Quarterly flows fed to the models next to the stock (measure names from cpstats.measures).
+QUARTERLY_EXOG = (*FLOW_COLUMNS, *LEADING_INDICATORS)
+
+
+def quarterly_series(cin: object, first_year: int, last_year: int | None = None
+                     ) -> tuple[pd.Series, pd.DataFrame]:
+    """Children on plans at each quarter end, with the quarter's flows, from child-level data.
+
+    Parameters
+    ----------
+    cin
+        A :class:`cpstats.childlevel.CinData`.
+    first_year, last_year
+        Years ending 31 March to cover (``last_year`` defaults to the reference date's
+        year). Start at the first year the returns cover in full: earlier quarters would
+        miss children whose plans ended before the first return.
+
+    Returns
+    -------
+    (pandas.Series, pandas.DataFrame)
+        The stock (``cp_plans_at_end``, distinct children, as :mod:`cpstats.measures`
+        counts it) on a ``Q-MAR`` PeriodIndex (``2017Q4`` = January-March 2017), and
+        :data:`QUARTERLY_EXOG` on the same index.
+    """
+    from cpstats import measures
+    from cpstats.periods import quarter_of
+
+    last = last_year if last_year is not None else quarter_of(pd.Timestamp(cin.reference_date))[0]
+    frames = [measures.series_frame(measures.series_facts(cin, year, freq="quarter"))
+              for year in range(first_year, last + 1)]
+    wide = pd.concat(frames)
+    index = pd.PeriodIndex([pd.Period(f"{int(p[:4]) + 1}Q{p[-1]}", freq="Q-MAR") for p in wide.index])
+    wide.index = index
+    return wide["cp_plans_at_end"].astype(float).rename(None), wide.reindex(
+        columns=list(QUARTERLY_EXOG)).astype(float)
+
+
+def to_quarters(monthly: pd.Series) -> pd.Series:
+    """Financial-quarter totals of a monthly series; a quarter missing any month is missing."""
+    quarters = monthly.index.asfreq("Q-MAR")
+    totals = monthly.groupby(quarters).sum(min_count=3)
+    counts = monthly.groupby(quarters).count()
+    return totals.where(counts == 3)
