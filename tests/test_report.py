@@ -115,3 +115,99 @@ def test_a_failing_notebook_leaves_no_partial_folder_and_force_is_needed(noteboo
     assert _run(*common, "--force") == 0
     assert not (folder / "earlier.txt").exists()
     assert (folder / "results.csv").is_file()
+
+
+# -- the real notebooks: the default run reproduces the report; another LA's prose follows its data
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+@pytest.fixture(scope="module")
+def real_runs(tmp_path_factory, shared_data):
+    """The default run (01 and 02) and Surrey from DfE data alone (01), in one parallel batch."""
+    out = tmp_path_factory.mktemp("reports")
+    default = report.plan(out=out)
+    surrey = report.plan(["Surrey"], ["2016-17"], dfe_dir=shared_data / "dfe" / "cin_2022", out=out)
+    themes = [NOTEBOOKS / "01_trends.ipynb", NOTEBOOKS / "02_demographics.ipynb"]
+    outcomes = report.execute(default, themes, jobs=2, progress=False)
+    outcomes += report.execute(surrey, themes[:1], jobs=1, progress=False)
+    assert all(o.ok for o in outcomes), [o.error for o in outcomes]
+    return {o.run.la_code: o.run.out_dir for o in outcomes}
+
+
+def _value(results: pd.DataFrame, measure: str, source: str, code: str = "825",
+           period: str = "2016-17", breakdown: str = "total") -> float:
+    rows = results[(results["measure"] == measure) & (results["source"] == source)
+                   & (results["geography_code"] == code) & (results["period"] == period)
+                   & (results["breakdown"] == breakdown)]
+    assert len(rows) == 1, (measure, source, code, period, breakdown, len(rows))
+    return float(rows["value"].iloc[0])
+
+
+@pytest.mark.slow
+def test_default_results_hold_the_report_s_figures_beside_dfe_s(real_runs):
+    folder = real_runs["825"]
+    assert folder.parts[-2:] == ("buckinghamshire", "2016-17")
+    results = pd.read_csv(folder / "results.csv", dtype={"geography_code": str, "period": str})
+    # The report, as transcribed (seed report: Child Protection Data, Performance, Staffing).
+    assert _value(results, "cp_plans_at_31_march", "report") == 564
+    assert _value(results, "cp_change_pct", "report") == 25
+    assert _value(results, "cp_change_pct", "report", period="2015-16") == 35
+    assert _value(results, "cp_rate_per_10k", "report") == 46.7
+    assert _value(results, "cp_rate_per_10k", "report", "E92000001", "2015-16") == 43.1
+    assert _value(results, "review_conferences_in_timescale_pct", "report") == 96
+    assert _value(results, "children_per_chair_fte", "report", period="2017-03-31") == 97
+    for key, value in {"neglect": 279, "emotional_abuse": 243, "sexual_abuse": 26,
+                       "physical_abuse": 16, "multiple": 0}.items():
+        assert _value(results, "cp_by_category", "report", breakdown=f"category={key}") == value
+    for key, value in {"male": 290, "female": 263, "unborn": 11}.items():
+        assert _value(results, "cp_by_gender", "report", breakdown=f"gender={key}") == value
+    for key, value in {"unborn": 11, "under_1": 41, "1_4": 146, "5_9": 172, "10_15": 157,
+                       "16_plus": 37}.items():
+        assert _value(results, "cp_by_age_band", "report", breakdown=f"age_band={key}") == value
+    for key, value in {"under_4_weeks": 47, "3_to_6_months": 134, "6_to_12_months": 139,
+                       "2_to_3_years": 3}.items():
+        assert _value(results, "cp_by_duration", "report", breakdown=f"duration={key}") == value
+    # What DfE later published for the same year (2022 release, d1 and d6).
+    assert _value(results, "cp_plans_at_31_march", "dfe") == 553
+    assert _value(results, "cp_rate_per_10k", "dfe") == 45.2
+    assert _value(results, "cp_reviews_in_timescale_pct", "dfe") == 84.6
+    # The unique key of the Results contract holds.
+    key = ["theme", "measure", "geography_code", "period", "breakdown", "source"]
+    assert not results.duplicated(key).any()
+    # The prose explains the difference between the two counts.
+    notebook = nbformat.read(folder / "01_trends.ipynb", as_version=4)
+    headline = _headline(notebook)
+    assert "**564**" in headline and "**553**" in headline
+    assert "on the day" in headline and "return" in headline
+    for name in ("index.html", "tables.xlsx", "01_trends.html", "02_demographics_with_code.html"):
+        assert (folder / name).is_file(), name
+    assert list((folder / "figures").glob("01_*.png")) and list((folder / "tables").glob("02_*.csv"))
+
+
+def _headline(notebook) -> str:
+    cells = [c for c in notebook.cells if "headline" in c.metadata.get("tags", [])]
+    assert cells, "no cell tagged headline"
+    return "\n".join(o["data"]["text/markdown"] for o in cells[0].outputs
+                     if "text/markdown" in o.get("data", {}))
+
+
+@pytest.mark.slow
+def test_another_la_s_headline_sentences_match_its_results(real_runs, cin_2022):
+    folder = real_runs["936"]
+    results = pd.read_csv(folder / "results.csv", dtype={"geography_code": str, "period": str})
+    # Surrey's count as DfE published it (d1, read here without cpstats).
+    d1 = pd.read_csv(cin_2022 / "d1_child_protection_plans_2013_to_2022.csv", dtype=str,
+                     encoding="utf-8-sig")
+    published = d1[(d1["old_la_code"] == "936") & (d1["time_period"] == "2017")]
+    count = _value(results, "cp_plans_at_31_march", "dfe", "936")
+    assert count == float(published["CPP_At31"].iloc[0])
+    change = _value(results, "cp_change_pct", "derived", "936")
+    england = _value(results, "cp_plans_at_31_march", "dfe", "E92000001")
+    headline = _headline(nbformat.read(folder / "01_trends.ipynb", as_version=4))
+    assert f"**{count:,.0f}** children in Surrey" in headline
+    assert f"{change:+.1f}%" in headline
+    assert f"England had {england:,.0f}" in headline
+    # Without a report or a CIN Census return the notebook says what it left out.
+    assert not (results["source"] == "report").any()
+    text = (folder / "01_trends.html").read_text(encoding="utf-8")
+    assert "Left out of this run" in text and "report" in text
