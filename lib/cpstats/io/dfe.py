@@ -17,6 +17,7 @@ Measure names follow the results contract in ``design.md`` where one exists
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 from collections.abc import Callable, Mapping
@@ -515,6 +516,14 @@ def read_release(folder: str | Path) -> pd.DataFrame:
     paths = sorted(p for p in folder.glob("*.csv") if not p.name.lower().endswith("meta.csv"))
     if not paths:
         raise InputError(Problem(file=display_path(folder), expected="a folder of DfE CIN CSVs"))
+    stamp = tuple((str(p.resolve()), p.stat().st_mtime_ns, p.stat().st_size) for p in paths)
+    return _read_release_cached(stamp).copy()
+
+
+@functools.lru_cache(maxsize=2)
+def _read_release_cached(stamp: tuple[tuple[str, int, int], ...]) -> pd.DataFrame:
+    """The release read once per set of files (path, mtime, size): themes and tests reuse it."""
+    paths = [Path(p) for p, _, _ in stamp]
     parsed, found, seen = [], [], {}
     for path in paths:
         table, facts, problems = parse_table(path)
