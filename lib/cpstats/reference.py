@@ -95,6 +95,7 @@ def build_reference(dfe_dir: str | Path | None = None, population_dir: str | Pat
     keep = pd.concat([select(facts, geography_code=areas[:3], measure=list(MEASURES)),
                       select(facts, geography_code=areas[3:], measure=list(NEIGHBOUR_MEASURES))])
     keep = keep[_year_ending(keep["period"]) >= FIRST_YEAR]
+    keep = keep[~keep["breakdown"].str.contains(";")]  # England's category x gender etc.: not needed
     out = _tidy(keep)
     out.attrs["populations"] = population is not None
     return out
