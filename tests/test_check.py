@@ -113,3 +113,26 @@ def test_folder_walk_skips_docs_and_hidden(cin_2022, tmp_path, capsys):
     (folder / "d1.csv").write_bytes((cin_2022 / D1).read_bytes())
     assert run_check(folder) == 0
     assert "1 file(s), 1 recognised" in capsys.readouterr().out
+
+
+def test_a_broken_reader_does_not_disable_the_others(tmp_path, monkeypatch, capsys):
+    import importlib
+    import pkgutil
+
+    real_import = importlib.import_module
+    modules = list(pkgutil.iter_modules(__import__("cpstats.io").io.__path__))
+    broken = pkgutil.ModuleInfo(modules[0].module_finder, "zz_broken", False)
+
+    def fake_import(name, *args):
+        if name == "cpstats.io.zz_broken":
+            raise SyntaxError("half-written module")
+        return real_import(name, *args)
+
+    monkeypatch.setattr(checks, "_discovered", False)
+    monkeypatch.setattr(checks, "_IMPORT_FAILURES", {})
+    monkeypatch.setattr(checks.pkgutil, "iter_modules", lambda path: [*modules, broken])
+    monkeypatch.setattr(checks.importlib, "import_module", fake_import)
+    path = _write(tmp_path / "notes.csv", "x,y\n1,2\n")
+    assert run_check(path) == 2
+    assert "readers that failed to load: cpstats.io.zz_broken" in capsys.readouterr().out
+    assert "dfe_cin" in [c.name for c in checks.checkers()]
