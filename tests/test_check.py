@@ -136,3 +136,11 @@ def test_a_broken_reader_does_not_disable_the_others(tmp_path, monkeypatch, caps
     assert run_check(path) == 2
     assert "readers that failed to load: cpstats.io.zz_broken" in capsys.readouterr().out
     assert "dfe_cin" in [c.name for c in checks.checkers()]
+
+
+def test_through_the_cpstats_command(cin_2022, tmp_path, capsys):
+    from cpstats.cli import main
+
+    assert main(["check", str(cin_2022 / D1)]) == 0
+    assert main(["check", str(tmp_path / "nope")]) == 2
+    assert "cpstats check:" in capsys.readouterr().err
