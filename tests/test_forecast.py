@@ -39,7 +39,7 @@ def test_a_straight_line_is_extended_by_drift_and_held_by_naive_and_mean_k():
     assert naive["upper_80"].iloc[0] - 190.0 == pytest.approx(10 * 1.3830, rel=1e-3)
 
 
-@pytest.mark.parametrize("model", ["snaive", "ets", "arima"])
+@pytest.mark.parametrize("model", ["snaive", "ets"])
 def test_a_pure_seasonal_pattern_is_repeated(model):
     pattern = [100.0, 120.0, 90.0, 130.0]
     y = pd.Series(np.tile(pattern, 5), index=QUARTERS)

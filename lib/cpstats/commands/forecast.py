@@ -146,8 +146,9 @@ def _child_level(args: argparse.Namespace) -> tuple[object, int]:
 
 
 def _table(outlook, series: str, code: str, source: str) -> pd.DataFrame:
+    labels = [quarter_label(p.qyear, p.quarter) for p in outlook.forecasts["period"]]
     rows = outlook.forecasts.assign(series=series, geography_code=code, source=source,
-                                    period=outlook.forecasts["period"].astype(str))
+                                    period=labels)
     return rows[list(QUARTERLY_COLUMNS)]
 
 
@@ -175,6 +176,9 @@ def run_quarterly(args: argparse.Namespace) -> int:
     horizon = _positive("--horizon", args.horizon)
     if args.fte <= 0 or args.target <= 0:
         raise ParameterError("--fte/--target", f"{args.fte}/{args.target}", "positive numbers")
+    folder = Path(args.dfe_dir) if args.dfe_dir else _default_dfe_dir()
+    if args.dfe_dir and not folder.is_dir():
+        _read_dfe(folder)  # the clear error, before the long child-level work
     cin, first = _child_level(args)
     plans = next_quarter(cin, first, _quarter(args.origin), horizon)
     lines = _describe(plans, f"Children on CP plans, LA {cin.la_code} ({cin.source})", "children")
@@ -187,8 +191,9 @@ def run_quarterly(args: argparse.Namespace) -> int:
                      f"{args.target:g} with {args.fte:g} FTE; {row.fte_needed:.1f} FTE needed "
                      f"({row.fte_needed_upper_80:.1f} at the upper 80% bound)")
     tables = [_table(plans, "cp_plans_at_end", cin.la_code, cin.source)]
-    folder = Path(args.dfe_dir) if args.dfe_dir else _default_dfe_dir()
-    if args.dfe_dir or folder.is_dir():
+    if args.no_referrals:
+        pass
+    elif args.dfe_dir or folder.is_dir():
         la = str(args.la or cin.la_code)
         referrals = next_quarter_referrals(_read_dfe(folder), la)
         lines += _describe(referrals, f"Referrals, LA {la} (DfE, by month summed to quarters)",
@@ -272,5 +277,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                 "../shared/data/dfe/cin_2022; skipped if absent)")
     quarterly.add_argument("--la", default=None,
                            help="LA code for the referrals (default: the records' LA)")
+    quarterly.add_argument("--no-referrals", action="store_true",
+                           help="skip the referrals forecast from the DfE release")
     quarterly.add_argument("--out", type=Path, default=None, help="also write the forecasts as CSV")
     quarterly.set_defaults(func=run_quarterly)
