@@ -234,3 +234,12 @@ def test_release_folder_with_a_table_twice(cin_2022, tmp_path):
     (tmp_path / "d1_copy.csv").unlink()
     facts = dfe.read_release(tmp_path)
     assert total(facts, BUCKS, "cp_second_or_subsequent_pct", "2016-17") > 0
+
+
+def test_academic_year_time_period_and_bad_years(cin_2022, tmp_path):
+    path = _edit(cin_2022 / D3, tmp_path / "academic.csv", "\n2017,", "\n201617,", count=-1)
+    facts = dfe.read_table(path)
+    assert total(facts, BUCKS, "cp_second_or_subsequent_pct", "2016-17") > 0
+    path = _edit(cin_2022 / D3, tmp_path / "bad_year.csv", "\n2017,", "\n201618,")
+    with pytest.raises(InputError, match=r"column 'time_period': found '201618'"):
+        dfe.read_table(path)

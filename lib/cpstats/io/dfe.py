@@ -454,7 +454,7 @@ _ALIASES = {alias.lower(): name.lower() for alias, name in ALIASES.items()}
 
 
 def _known_keys() -> frozenset[str]:
-    return frozenset(c.lower() for t in TABLES for c in t.columns) | {c for c in ID_COLUMNS}
+    return frozenset(c.lower() for t in TABLES for c in t.columns) | frozenset(ID_COLUMNS)
 
 
 def _key(column: str) -> str:
@@ -836,8 +836,9 @@ def _try_la(value: str) -> str | None:
 def _periods(frame: pd.DataFrame, name: str) -> tuple[pd.DataFrame, list[Problem]]:
     raw = frame["time_period"].str.strip()
     # Some releases write the academic-style 201617; DfE CIN uses the year ending 31 March.
-    year = pd.to_numeric(raw.where(raw.str.fullmatch(r"\d{4}")), errors="coerce").fillna(
-        pd.to_numeric(raw.str.extract(r"^\d{4}(\d{2})$")[0], errors="coerce") + 2000)
+    six = raw.str.extract(r"^(\d{4})(\d{2})$").apply(pd.to_numeric)
+    academic = (six[0] + 1).where((six[0] + 1) % 100 == six[1])
+    year = pd.to_numeric(raw.where(raw.str.fullmatch(r"\d{4}")), errors="coerce").fillna(academic)
     bad = year.isna() | (year < 1990) | (year > 2100)
     found = [Problem(file=name, row=int(r), column="time_period", value=v,
                      expected="a year ending 31 March such as 2017")
