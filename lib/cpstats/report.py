@@ -166,6 +166,7 @@ def _execute(notebook: str, output: str, parameters: dict[str, object], kernel: 
     from papermill.exceptions import PapermillExecutionError
 
     os.environ.update(THREAD_ENV)
+    _quiet_kernels()
     timings: dict[str, float] = {}
     started = time.perf_counter()
     for attempt in (1, 2):
@@ -185,6 +186,14 @@ def _execute(notebook: str, output: str, parameters: dict[str, object], kernel: 
         export_notebook_html(Path(output))
         timings["html"] = time.perf_counter() - started
     return timings
+
+
+def _quiet_kernels() -> None:
+    """Send this worker's stderr (and so its kernels' start-up chatter) to the null device: the
+    run's one progress bar owns the terminal, and cell errors come back as exceptions."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
 
 
 def _kernel_failure(error: BaseException) -> bool:
@@ -344,9 +353,12 @@ def _headline_rows(results: pd.DataFrame, run: Run) -> pd.DataFrame:
     from cpstats.periods import year_label
 
     own = results[(results["period"] == year_label(run.year)) & (results["breakdown"] == "total")]
+    # A figure stated by several themes is shown once.
+    own = own.drop_duplicates(["measure", "geography_code", "period", "breakdown", "source"])
     rank = own["measure"].map({m: i for i, m in enumerate(MEASURE_ORDER)}).fillna(len(MEASURE_ORDER))
-    return own.assign(_rank=rank).sort_values(["_rank", "measure", "geography_level", "source"],
-                                              kind="stable")
+    level = own["geography_level"].map({"local_authority": 0, "regional": 1, "national": 2})
+    return own.assign(_rank=rank, _level=level).sort_values(
+        ["_rank", "measure", "_level", "source"], kind="stable")
 
 
 def index_page(folder: Path, run: Run, results: pd.DataFrame, notebooks: Sequence[Path]) -> str:
@@ -356,7 +368,9 @@ def index_page(folder: Path, run: Run, results: pd.DataFrame, notebooks: Sequenc
     esc = html.escape
     rows = []
     for row in _headline_rows(results, run).itertuples(index=False):
-        value = format_value(row.value, row.unit, marker=row.marker if pd.notna(row.marker) else None)
+        places = 0 if pd.notna(row.value) and float(row.value).is_integer() else None
+        value = format_value(row.value, row.unit, places,
+                             marker=row.marker if pd.notna(row.marker) else None)
         note = "" if pd.isna(row.note) else esc(str(row.note))
         rows.append(f"<tr><td>{esc(str(row.measure))}</td><td>{esc(str(row.geography_name))}</td>"
                     f"<td class=n>{esc(value)}</td><td>{esc(str(row.source))}</td><td>{note}</td></tr>")
