@@ -43,7 +43,7 @@ def new_figure(width: float = FIGSIZE[0], height: float = FIGSIZE[1],
 
 
 def finish(fig: Figure, ax: Axes, *, title: str, xlabel: str, ylabel: str, source: str,
-           legend: bool | None = None) -> Figure:
+           legend: bool | None = None, legend_columns: int = 1) -> Figure:
     """Label a chart: the finding as its title, axis labels with units, the source under it.
 
     Parameters
@@ -58,12 +58,18 @@ def finish(fig: Figure, ax: Axes, *, title: str, xlabel: str, ylabel: str, sourc
         Where the figures come from, including the population vintage of any rate.
     legend
         Force the legend on or off; by default shown when the axes have labelled artists.
+    legend_columns
+        More than 1 puts the legend in a row across the top, with headroom made for it.
     """
     ax.set_title(title, wrap=True)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     handles, labels = ax.get_legend_handles_labels()
-    if legend or (legend is None and labels):
+    if legend_columns > 1 and labels:
+        low, high = ax.get_ylim()
+        ax.set_ylim(low, high + (high - low) * 0.18)
+        ax.legend(frameon=False, fontsize=9, loc="upper left", ncol=legend_columns)
+    elif legend or (legend is None and labels):
         ax.legend(frameon=False, fontsize=9)
     elif ax.get_legend() is not None:
         ax.get_legend().remove()
