@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -36,6 +35,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from lxml import etree
 
 from cpstats import childlevel, codes
@@ -578,7 +579,9 @@ def _hash_column(values: pd.Series | None, hasher: ChildHasher) -> list[str | No
 
 
 # =========================================================================== typing + rules
-_DATE_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}(?:Z|[+-]\d{2}:\d{2}|T[0-9:.]+(?:Z|[+-]\d{2}:\d{2})?)?$")
+#: xs:date text (a time zone or time after the date is tolerated, and ignored). A plain
+#: string pattern, so pandas hands it to pyarrow instead of a Python loop.
+_DATE_TEXT = r"\d{4}-\d{2}-\d{2}(?:Z|[+-]\d{2}:\d{2}|T[0-9:.]+(?:Z|[+-]\d{2}:\d{2})?)?"
 _DATE_COLUMNS = {name: [c for c, t in cols.items() if t == DATE]
                  for name, cols in childlevel.SCHEMA.items()}
 #: (table, column) -> allowed codes (single-valued).
@@ -713,7 +716,7 @@ def _typed(ret: _Return, finder: _Finder) -> dict[str, pd.DataFrame]:
             if column not in frame:
                 continue
             text = frame[column]
-            ok = text.str.match(_DATE_TEXT).fillna(False).astype(bool)
+            ok = text.str.fullmatch(_DATE_TEXT).fillna(False).astype(bool)
             parsed = pd.to_datetime(text.where(ok).str.slice(0, 10), format="%Y-%m-%d",
                                     errors="coerce")
             finder.flag(frame, text.notna() & parsed.isna(), "bad-date", name, column)
@@ -752,7 +755,10 @@ def _codes(typed: dict[str, pd.DataFrame], finder: _Finder, fmt: str) -> None:
     for (name, column), allowed in _LIST_CODES.items():
         frame = typed[name]
         text = frame[column]
-        codes_ = text.str.split(",").explode().str.strip()
+        listed = text.notna() & ~text.isin(allowed)  # single known codes need no splitting
+        if not listed.any():
+            continue
+        codes_ = text[listed].str.split(",").explode().str.strip()
         bad = (codes_.notna() & ~codes_.isin(allowed)).to_numpy(dtype=bool)
         if bad.any():  # the frame's RangeIndex labels are positions
             expected = RULES["unknown-code"][1].format(allowed=", ".join(sorted(allowed)))
@@ -760,7 +766,8 @@ def _codes(typed: dict[str, pd.DataFrame], finder: _Finder, fmt: str) -> None:
             finder.flag(rows, np.ones(len(rows), dtype=bool), "unknown-code", name, column,
                         value=codes_[bad], expected=expected)
         # rebuild only the lists that need it (unknown codes dropped, blanks removed)
-        dirty = text.index.isin(codes_.index[bad]) | text.str.contains(r"\s").fillna(False)
+        dirty = text.index.isin(codes_.index[bad]) | (
+            listed & text.str.contains(r"\s").fillna(False)).to_numpy(dtype=bool)
         if dirty.any():
             keep = codes_.index.isin(text.index[dirty]) & codes_.isin(allowed)
             rebuilt = codes_[keep].groupby(level=0).agg(",".join)
@@ -832,15 +839,22 @@ def _check_against(typed: dict[str, pd.DataFrame], finder: _Finder, table: str,
         finder.flag(frame, bad, rule, name, target, expected=_expected(rule, joined, bad))
 
 
+def _member(series: pd.Series, values: pd.Series) -> np.ndarray:
+    """``series.isin(values)`` for ID columns (pandas' arrow-string isin loops in Python)."""
+    def arrow(s: pd.Series) -> pa.Array:
+        return pa.array(s.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+    return pc.is_in(arrow(series), value_set=arrow(values)).to_numpy(zero_copy_only=False)
+
+
 def _check_children(typed: dict[str, pd.DataFrame], finder: _Finder) -> None:
     """A child with no CIN episode, or with neither a birth nor an expected birth date."""
     children = typed["children"]
-    no_cin = ~children["child_id"].isin(typed["referrals"]["child_id"])
+    no_cin = ~_member(children["child_id"], typed["referrals"]["child_id"])
     finder.flag(children, no_cin, "missing-element", "children", "child_id",
                 value=pd.Series(None, index=children.index, dtype=object), element="CINdetails")
     for name, frame in typed.items():
         if name != "children":
-            orphan = ~frame["child_id"].isin(children["child_id"])
+            orphan = ~_member(frame["child_id"], children["child_id"])
             finder.flag(frame, orphan, "orphan-episode", name, "child_id",
                         value=pd.Series(None, index=frame.index, dtype=object))
     undated = children["birth_month"].isna() & children["expected_birth_month"].isna()
@@ -1067,7 +1081,7 @@ def _assemble(returns: list[_Return], *, source: str | None,
         frame, conflicts = _combine(name, frame, files if len(files) > 1 else files[:1])
         summary.problems.extend(conflicts)
         if rejected and not keep_rejected:
-            frame = frame.loc[~frame["child_id"].isin(rejected)]
+            frame = frame.loc[~_member(frame["child_id"], pd.Series(sorted(rejected)))]
         tables[name] = _conform(name, frame)
         summary.rows_kept[name] = len(tables[name])
     all_children = set().union(*(set(f["child_id"]) for f in parts["children"]))
