@@ -344,3 +344,11 @@ def test_all_measures_is_unique_and_covers_the_years(march_edges: CinData) -> No
     assert value(out, "cp_plans_at_date", "2017-03-31") == value(
         out, "cp_plans_at_31_march", "2016-17")
     assert {"2016-17", "2016-17 Q4", "2017-03"} <= set(out["period"])
+
+
+def test_isin_matches_pandas_including_missing_values() -> None:
+    values = pd.Series(["a", "b", None, "c", "a"], dtype="string", index=[5, 6, 7, 8, 9])
+    allowed = pd.Series(["a", "c", None], dtype="string")
+    assert measures.isin(values, allowed).tolist() == [True, False, False, True, True]
+    assert measures.isin(values, allowed).index.tolist() == [5, 6, 7, 8, 9]
+    assert not measures.isin(values, []).any()

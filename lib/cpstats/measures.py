@@ -34,6 +34,8 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from cpstats import codes, facts, periods
 from cpstats.childlevel import CinData
@@ -135,6 +137,15 @@ def quarters_in(value: object) -> list[Period]:
 def add_months(dates: pd.Series, months: int) -> pd.Series:
     """Same day ``months`` later, clamped to the month's end (30 Nov + 3 = 28/29 Feb)."""
     return dates + pd.DateOffset(months=months)
+
+
+def isin(values: pd.Series, allowed: Iterable[object]) -> pd.Series:
+    """``values.isin(allowed)``, fast for long lists of strings (pandas 3's Arrow-backed
+    ``Series.isin`` converts each allowed value in Python: seconds for 100,000 IDs)."""
+    pool = pa.array(pd.Series(list(allowed) if not isinstance(allowed, pd.Series) else allowed,
+                              dtype=values.dtype).dropna().unique())
+    found = pc.is_in(pa.array(values), value_set=pool).to_numpy(zero_copy_only=False)
+    return pd.Series(found, index=values.index).fillna(False).astype(bool)
 
 
 def open_at(plans: pd.DataFrame, day: pd.Timestamp) -> pd.Series:
@@ -245,7 +256,7 @@ def plans_open_at(data: CinData, day: object) -> pd.DataFrame:
     plans = data.cp_plans[open_at(data.cp_plans, when)]
     plans = plans.sort_values(["child_id", "start_date", "plan_id"]).drop_duplicates(
         "child_id", keep="last")
-    children = data.children[data.children["child_id"].isin(plans["child_id"])]
+    children = data.children[isin(data.children["child_id"], plans["child_id"])]
     return plans.merge(children, on="child_id", how="left", validate="one_to_one")
 
 

@@ -37,7 +37,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from cpstats import periods, school_holidays
+from cpstats import measures, periods, school_holidays
 from cpstats.childlevel import CinData, conform_table
 from cpstats.errors import ParameterError
 from cpstats.identifiers import SYNTHETIC_SECRET, ChildHasher
@@ -218,8 +218,6 @@ def calibration(data: CinData, scale: float = 1.0) -> pd.DataFrame:
         ``measure, period, breakdown, target, actual, kind, tolerance, ok``; counts are
         compared relatively (targets times ``scale``), shares in percentage points.
     """
-    from cpstats import measures  # measures does not need synth; avoid a cycle at import
-
     wanted = sorted({key.split("@")[1] for key, _ in CALIBRATION})
     found = pd.concat([measures.period_facts(data, p) for p in wanted], ignore_index=True)
     rows = []
@@ -616,7 +614,7 @@ class _Tables:
             plans.loc[chosen, "initial_category"] = new
             plans.loc[chosen, "latest_category"] = new
         children = tables["children"]
-        on_plan = children["child_id"].isin(plans.loc[is_open, "child_id"]) & (
+        on_plan = measures.isin(children["child_id"], plans.loc[is_open, "child_id"]) & (
             children["birth_month"] <= day)
         self._match_ages(children, on_plan, tables["referrals"])
         males = on_plan & (children["gender"] == "male")
@@ -631,9 +629,7 @@ class _Tables:
         month of birth, still before their first referral) so the mix matches
         :data:`AGE_MIX_2017`. Children first referred before birth keep theirs."""
         day = pd.Timestamp(self.ref)
-        from cpstats.measures import age_band_at
-
-        band = age_band_at(children, day)
+        band = measures.age_band_at(children, day)
         first_referral = referrals.groupby("child_id")["referral_date"].min()
         movable = on_plan & children["expected_birth_month"].isna()
         counts = np.array([v[0] for v in AGE_MIX_2017.values()], dtype=float)

@@ -27,6 +27,7 @@ import pandas as pd
 
 from cpstats import __version__, periods
 from cpstats.childlevel import CinData
+from cpstats.measures import isin
 
 GENDER_CODE = {"male": "1", "female": "2", "unknown": "0"}
 #: Written in <SoftwareCode> so any reader of the file can see it is not real data.
@@ -73,8 +74,8 @@ def write_return(data: CinData, path: str | Path, reference_date: date | None = 
             children = children.sort_values("la_child_id", kind="stable")
             for start in range(0, len(children), CHUNK):
                 chunk = children.iloc[start:start + CHUNK]
-                ids = set(chunk["child_id"])
-                part = {k: v[v["child_id"].isin(ids)] for k, v in tables.items() if k != "children"}
+                part = {k: v[isin(v["child_id"], chunk["child_id"])]
+                        for k, v in tables.items() if k != "children"}
                 out.write(_children_xml(chunk, part, ref))
             out.write("</Children>\n</Message>\n")
         os.replace(tmp, path)
@@ -120,7 +121,7 @@ def _for_return(data: CinData, ref: pd.Timestamp, first: pd.Timestamp | None
                              "end_date")
     reviews = _on_or_before(data.reviews.merge(plans[["child_id", "plan_id"]],
                                                on=["child_id", "plan_id"]), "review_date", ref)
-    children = data.children[data.children["child_id"].isin(episodes["child_id"])]
+    children = data.children[isin(data.children["child_id"], episodes["child_id"])]
     born = children["birth_month"] <= ref
     children = children.assign(birth_month=children["birth_month"].where(born),
                                gender=children["gender"].where(born, "unknown"))
