@@ -185,6 +185,33 @@ def published_facts(inputs: Inputs) -> pd.DataFrame:
     return as_at(_published(inputs.dfe_dir, inputs.population_dir), inputs.year)
 
 
+#: Set by the report runner for each run: a private temporary folder where the first notebook
+#: to need the child-level records (or their measures) leaves them for the others.
+RUN_CACHE_ENV = "CPSTATS_RUN_CACHE"
+
+
+def _run_cached(name: str, compute):  # noqa: ANN001, ANN202 -- any picklable value
+    """``compute()``, shared between the notebooks of one runner run through its cache folder
+    (outside the report, removed when the run ends); computed afresh outside the runner."""
+    import os
+    import pickle
+    import tempfile
+
+    folder = os.environ.get(RUN_CACHE_ENV)
+    if not folder or not Path(folder).is_dir():
+        return compute()
+    path = Path(folder) / f"{name}.pickle"
+    if path.is_file():
+        with path.open("rb") as handle:
+            return pickle.load(handle)
+    value = compute()
+    handle, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+    with os.fdopen(handle, "wb") as out:
+        pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, path)
+    return value
+
+
 def load_child_level(inputs: Inputs) -> CinData | None:
     """The run's child-level records: the given CIN Census return(s); else, for the default LA,
     the synthetic county; else ``None``.
@@ -281,7 +308,7 @@ class Context:
     @functools.cached_property
     def child_level(self) -> CinData | None:
         """The CIN Census return (or the synthetic county by default), or ``None`` without one."""
-        return load_child_level(self.inputs)
+        return _run_cached("child_level", lambda: load_child_level(self.inputs))
 
     @functools.cached_property
     def child_facts(self) -> pd.DataFrame:
@@ -297,7 +324,8 @@ class Context:
         if data is None:
             return empty_facts()
         years = [y for y in measures.years_covered(data) if y <= self.year][-3:]
-        return as_at(measures.all_measures(data, years, la_name=self.la_name), self.year)
+        return _run_cached("child_facts", lambda: as_at(
+            measures.all_measures(data, years, la_name=self.la_name), self.year))
 
     @property
     def child_source(self) -> str | None:

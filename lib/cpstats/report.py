@@ -159,13 +159,20 @@ def plan(las: Sequence[str] | None = None, years: Sequence[str | int] | None = N
 
 # -- executing notebooks in worker processes ------------------------------------------------
 def _execute(notebook: str, output: str, parameters: dict[str, object], kernel: str,
-             export_html: bool) -> dict[str, float]:
+             export_html: bool, cache: str | None = None) -> dict[str, float]:
     """Worker: execute one notebook with papermill (retrying a kernel that fails to start once),
-    then export its HTML. Returns stage timings in seconds."""
+    then export its HTML. ``cache`` is the run's shared cache folder, passed to the kernel in
+    its environment. Returns stage timings in seconds."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
+    from cpstats.notebook_env import RUN_CACHE_ENV
+
     os.environ.update(THREAD_ENV)
+    if cache:
+        os.environ[RUN_CACHE_ENV] = cache
+    else:
+        os.environ.pop(RUN_CACHE_ENV, None)
     _quiet_kernels()
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -240,10 +247,13 @@ def execute(runs: Sequence[Run], notebooks: Sequence[Path], jobs: int | None = N
     jobs = jobs or usable_cores()
     outcomes = {run: Outcome(run) for run in runs}
     temps: dict[Run, Path] = {}
+    caches: dict[Run, Path] = {}
     for run in runs:
         run.out_dir.parent.mkdir(parents=True, exist_ok=True)
         temps[run] = Path(tempfile.mkdtemp(prefix=f".{run.out_dir.name}.", suffix=".tmp",
                                            dir=run.out_dir.parent))
+        # Private (mode 0700) and outside the report: it may hold child-level records.
+        caches[run] = Path(tempfile.mkdtemp(prefix="cpstats-run-"))
     remaining = {run: len(notebooks) for run in runs}
     bar = tqdm(total=len(runs) * len(notebooks), desc="cpstats report", unit="notebook",
                file=sys.stderr, disable=not progress, dynamic_ncols=True)
@@ -255,7 +265,7 @@ def execute(runs: Sequence[Run], notebooks: Sequence[Path], jobs: int | None = N
                 for notebook in notebooks:
                     parameters = {**run.parameters, "output_dir": str(temps[run])}
                     future = pool.submit(_execute, str(notebook), str(temps[run] / notebook.name),
-                                         parameters, kernel, True)
+                                         parameters, kernel, True, str(caches[run]))
                     pending[future] = (run, notebook)
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -273,9 +283,10 @@ def execute(runs: Sequence[Run], notebooks: Sequence[Path], jobs: int | None = N
                     remaining[run] -= 1
                     if remaining[run] == 0:
                         _complete(outcome, temps[run], notebooks)
+                        shutil.rmtree(caches[run], ignore_errors=True)
     finally:
         bar.close()
-        for temp in temps.values():
+        for temp in [*temps.values(), *caches.values()]:
             shutil.rmtree(temp, ignore_errors=True)
     return [outcomes[run] for run in runs]
 
