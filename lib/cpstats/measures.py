@@ -221,6 +221,15 @@ class _Rows:
     def repeat(self) -> pd.Series:
         return second_or_subsequent(self.data.cp_plans)
 
+    @cached_property
+    def ended_bands(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each plan's DfE and report duration band at its end, and whether it lasted 2+ years."""
+        plans = self.data.cp_plans
+        start, end = plans["start_date"], plans["end_date"]
+        return (duration_band(start, end).to_numpy(dtype=object),
+                report_duration_band(start, end).to_numpy(dtype=object),
+                (end >= add_months(start, 24)).fillna(False).to_numpy(dtype=bool))
+
     def add(self, measure: str, period: str, value: float | None, unit: str = "count",
             breakdown: str = facts.TOTAL) -> None:
         missing = value is None or pd.isna(value)
@@ -389,44 +398,73 @@ def flow_facts(data: CinData, period: object, la_name: str | None = None) -> pd.
 
 
 def _flows(rows: _Rows, data: CinData, period: Period) -> None:
-    label = period.label
+    _flows_many(rows, data, [period])
+
+
+def _slot(dates: pd.Series, parts: list[Period]) -> np.ndarray:
+    """Position in ``parts`` (sorted, not overlapping) of the part holding each date; -1 if none."""
+    starts = np.array([p.start.to_datetime64() for p in parts], dtype="datetime64[s]")
+    ends = np.array([p.end.to_datetime64() for p in parts], dtype="datetime64[s]")
+    days = dates.to_numpy(dtype="datetime64[s]")
+    index = np.searchsorted(ends, days, side="left")  # the first part ending on or after
+    inside = ~np.isnat(days) & (index < len(parts))
+    inside &= days >= starts[np.minimum(index, len(parts) - 1)]
+    return np.where(inside, index, -1)
+
+
+def _tally(slot: np.ndarray, n: int, mask: np.ndarray | None = None) -> np.ndarray:
+    """Events per part (optionally only where ``mask``)."""
+    keep = slot >= 0 if mask is None else (slot >= 0) & mask
+    return np.bincount(slot[keep], minlength=n)
+
+
+def _flows_many(rows: _Rows, data: CinData, parts: list[Period]) -> None:
+    """The flow measures of each period in ``parts``, counted in one pass per table."""
+    n = len(parts)
     plans = data.cp_plans
-    started = plans[in_period(plans["start_date"], period)]
-    ended = plans[in_period(plans["end_date"], period)]
-    rows.add("cp_plans_started", label, len(started))
-    rows.add("cp_plans_ended", label, len(ended))
-    repeat = int(rows.repeat.loc[started.index].sum())
-    rows.add("cp_second_or_subsequent", label, repeat)
-    rows.pct("cp_second_or_subsequent_pct", label, repeat, len(started))
-    rows.counts("cp_ended_by_duration", label, "duration",
-                duration_band(ended["start_date"], ended["end_date"]),
-                [k for k, _ in codes.DURATION_BANDS])
-    rows.counts("cp_ended_by_duration_report", label, "duration",
-                report_duration_band(ended["start_date"], ended["end_date"]),
-                [k for k, _ in REPORT_DURATION_BANDS])
-    rows.pct("cp_ended_2_years_or_more_pct", label,
-             int((ended["end_date"] >= add_months(ended["start_date"], 24)).sum()), len(ended))
-
-    referrals = int(in_period(data.referrals["referral_date"], period).sum())
-    s47s = int(in_period(data.s47s["s47_start_date"], period).sum())
-    icpcs = rows.icpcs
-    icpcs = icpcs[in_period(icpcs["icpc_date"], period)]
-    timed = icpcs[icpcs["working_days"].notna()]
-    within = int((timed["working_days"] <= ICPC_WORKING_DAYS).sum())
-    rows.add("referrals", label, referrals)
-    rows.add("s47_enquiries", label, s47s)
-    rows.add("icpcs", label, len(icpcs))
-    rows.add("icpc_within_15_working_days", label, within)
-    rows.pct("icpc_within_15_working_days_pct", label, within, len(timed))
-    rows.pct("referral_to_s47_pct", label, s47s, referrals)
-    rows.pct("s47_to_icpc_pct", label, len(icpcs), s47s)
-    rows.pct("icpc_to_cp_plan_pct", label, len(started), len(icpcs))
-
+    start_slot, end_slot = _slot(plans["start_date"], parts), _slot(plans["end_date"], parts)
+    started, ended = _tally(start_slot, n), _tally(end_slot, n)
+    repeat = _tally(start_slot, n, rows.repeat.to_numpy(dtype=bool))
+    dfe, report, two_years = rows.ended_bands
+    ended_by = {key: _tally(end_slot, n, dfe == key) for key, _ in codes.DURATION_BANDS}
+    ended_report = {key: _tally(end_slot, n, report == key) for key, _ in REPORT_DURATION_BANDS}
+    ended_long = _tally(end_slot, n, two_years)
+    referrals = _tally(_slot(data.referrals["referral_date"], parts), n)
+    s47s = _tally(_slot(data.s47s["s47_start_date"], parts), n)
+    icpc = rows.icpcs
+    icpc_slot = _slot(icpc["icpc_date"], parts)
+    days = icpc["working_days"]
+    icpcs = _tally(icpc_slot, n)
+    timed = _tally(icpc_slot, n, days.notna().to_numpy(dtype=bool))
+    within = _tally(icpc_slot, n, (days <= ICPC_WORKING_DAYS).fillna(False).to_numpy(dtype=bool))
     chain = rows.review_chain
-    chain = chain[in_period(chain["review_date"], period)]
-    rows.add("review_conferences", label, len(chain))
-    rows.add("review_conferences_in_timescale", label, int(chain["on_time"].sum()))
-    rows.pct("review_conferences_in_timescale_pct", label, int(chain["on_time"].sum()), len(chain))
+    review_slot = _slot(chain["review_date"], parts)
+    reviews = _tally(review_slot, n)
+    on_time = _tally(review_slot, n, chain["on_time"].fillna(False).to_numpy(dtype=bool))
+    for i, period in enumerate(parts):
+        label = period.label
+        rows.add("cp_plans_started", label, started[i])
+        rows.add("cp_plans_ended", label, ended[i])
+        rows.add("cp_second_or_subsequent", label, repeat[i])
+        rows.pct("cp_second_or_subsequent_pct", label, repeat[i], started[i])
+        for key, count in ended_by.items():
+            rows.add("cp_ended_by_duration", label, count[i],
+                     breakdown=codes.breakdown(duration=key))
+        for key, count in ended_report.items():
+            rows.add("cp_ended_by_duration_report", label, count[i],
+                     breakdown=codes.breakdown(duration=key))
+        rows.pct("cp_ended_2_years_or_more_pct", label, ended_long[i], ended[i])
+        rows.add("referrals", label, referrals[i])
+        rows.add("s47_enquiries", label, s47s[i])
+        rows.add("icpcs", label, icpcs[i])
+        rows.add("icpc_within_15_working_days", label, within[i])
+        rows.pct("icpc_within_15_working_days_pct", label, within[i], timed[i])
+        rows.pct("referral_to_s47_pct", label, s47s[i], referrals[i])
+        rows.pct("s47_to_icpc_pct", label, icpcs[i], s47s[i])
+        rows.pct("icpc_to_cp_plan_pct", label, started[i], icpcs[i])
+        rows.add("review_conferences", label, reviews[i])
+        rows.add("review_conferences_in_timescale", label, on_time[i])
+        rows.pct("review_conferences_in_timescale_pct", label, on_time[i], reviews[i])
 
 
 def second_or_subsequent(plans: pd.DataFrame) -> pd.Series:
@@ -501,8 +539,9 @@ def _series(rows: _Rows, data: CinData, period: object, freq: str) -> None:
     parts = {"month": months_in, "quarter": quarters_in}
     if freq not in parts:
         raise ParameterError("freq", freq, "'month' or 'quarter'")
-    for part in parts[freq](period):
-        _flows(rows, data, part)
+    chosen = parts[freq](period)
+    _flows_many(rows, data, chosen)
+    for part in chosen:
         on = open_at(data.cp_plans, part.end)
         rows.add("cp_plans_at_date", part.snapshot_label,
                  data.cp_plans.loc[on, "child_id"].nunique())
