@@ -134,6 +134,13 @@ def plan(las: Sequence[str] | None = None, years: Sequence[str | int] | None = N
         name = geography.la_name(code)
         for year in year_list:
             have = available.get(code, [])
+            if not have and not (las and str(las[0]).lower() == "all"):
+                where = (display_path(base.dfe_dir) if base.dfe_dir else
+                         "the shipped reference extract (Buckinghamshire, its region and "
+                         "statistical neighbours)")
+                raise ParameterError("--la", f"{name} ({code})",
+                                     f"an LA with published figures in {where}; pass --dfe-dir "
+                                     "with a DfE release for other LAs")
             if year not in have:
                 if las and str(las[0]).lower() == "all":
                     continue
