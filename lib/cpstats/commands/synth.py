@@ -14,8 +14,9 @@ from cpstats.errors import ParameterError, display_path
 from cpstats.io.cin_census_writer import write_return, write_returns
 from cpstats.paths import SYNTHETIC_DIR
 
-#: Children in the default county (scale 1), to turn --children into a scale.
-CHILDREN_AT_SCALE_1 = 32_400
+#: Children per return year in the default county (scale 1: 32,400 over 2013-2017), to turn
+#: --children into a scale.
+CHILDREN_PER_YEAR_AT_SCALE_1 = 6_480
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -61,9 +62,10 @@ def run(args: argparse.Namespace) -> int:
     """Generate and write; print the calibration check unless ``--quiet``."""
     if not re.fullmatch(r"\d{3}", str(args.la)):
         raise ParameterError("--la", args.la, "a DfE three-digit LA number such as 825")
-    scale = args.scale if args.children is None else args.children / CHILDREN_AT_SCALE_1
-    county = synth.generate(seed=args.seed, la_code=str(args.la), years=parse_years(args.years),
-                            scale=scale)
+    years = parse_years(args.years)
+    per_scale = CHILDREN_PER_YEAR_AT_SCALE_1 * (years[1] - years[0] + 1)
+    scale = args.scale if args.children is None else args.children / per_scale
+    county = synth.generate(seed=args.seed, la_code=str(args.la), years=years, scale=scale)
     out = args.out if args.out is not None else SYNTHETIC_DIR
     written = _write(county, Path(out))
     for path in written:
