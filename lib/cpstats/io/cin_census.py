@@ -223,36 +223,36 @@ class CinCensusData(CinData):
 
 
 # =========================================================================== XML parsing
-# The parser walks each <Child> subtree once, in document order. A block element
-# (CINdetails, Section47...) opens a new row; a leaf writes its text into the row
-# of the block that is its parent (checked by identity, so a misplaced element is
-# reported, never written into the wrong record).
-_ITEM = -1  # a repeated item (Disability, AssessmentFactors, CPPreviewDate)
-_IGNORE = None  # known, not kept (UPNs are never kept)
-_LEAVES: dict[str, dict[str, int | None]] = {
-    "LAchildID": {"ids": 2}, "PersonBirthDate": {"ids": 3},
-    "ExpectedPersonBirthDate": {"ids": 4}, "GenderCurrent": {"ids": 5}, "Sex": {"ids": 6},
-    "PersonDeathDate": {"ids": 7}, "UPN": {"ids": _IGNORE}, "FormerUPN": {"ids": _IGNORE},
-    "UPNunknown": {"ids": _IGNORE}, "Ethnicity": {"chars": 8}, "Disability": {"dis": _ITEM},
-    "CINreferralDate": {"cin": 3}, "ReferralSource": {"cin": 4}, "PrimaryNeedCode": {"cin": 5},
-    "ReferralNFA": {"cin": 6}, "CINclosureDate": {"cin": 7}, "ReasonForClosure": {"cin": 8},
-    "DateOfInitialCPC": {"cin": 9, "s47": 5},
-    "AssessmentActualStartDate": {"ass": 3}, "AssessmentAuthorisationDate": {"ass": 4},
-    "AssessmentInternalReviewDate": {"ass": _IGNORE}, "AssessmentFactors": {"fac": _ITEM},
-    "CINPlanStartDate": {"cpl": 3}, "CINPlanEndDate": {"cpl": 4},
-    "S47ActualStartDate": {"s47": 3}, "InitialCPCtarget": {"s47": 4},
-    "ICPCnotRequired": {"s47": 6},
-    "CPPstartDate": {"cpp": 4}, "CPPendDate": {"cpp": 5}, "InitialCategoryOfAbuse": {"cpp": 6},
-    "LatestCategoryOfAbuse": {"cpp": 7}, "NumberOfPreviousCPP": {"cpp": 8},
-    "CPPreviewDate": {"rev": _ITEM},
+# The parser walks each <Child> block by block: a block's leaves are written into
+# its row by position, a nested block (CINdetails, Section47...) opens a new row. An
+# element in the wrong block is reported, never written into the wrong record.
+_SKIP = 0  # a cell for elements known but not kept (UPNs are never kept)
+#: Block kind -> leaf tag -> cell in the block's row.
+_CELLS: dict[str, dict[str, int]] = {
+    "ids": {"LAchildID": 2, "PersonBirthDate": 3, "ExpectedPersonBirthDate": 4,
+            "GenderCurrent": 5, "Sex": 6, "PersonDeathDate": 7, "UPN": _SKIP,
+            "FormerUPN": _SKIP, "UPNunknown": _SKIP},
+    "chars": {"Ethnicity": 8},
+    "cin": {"CINreferralDate": 3, "ReferralSource": 4, "PrimaryNeedCode": 5, "ReferralNFA": 6,
+            "CINclosureDate": 7, "ReasonForClosure": 8, "DateOfInitialCPC": 9},
+    "ass": {"AssessmentActualStartDate": 3, "AssessmentAuthorisationDate": 4,
+            "AssessmentInternalReviewDate": _SKIP},
+    "cpl": {"CINPlanStartDate": 3, "CINPlanEndDate": 4},
+    "s47": {"S47ActualStartDate": 3, "InitialCPCtarget": 4, "DateOfInitialCPC": 5,
+            "ICPCnotRequired": 6},
+    "cpp": {"CPPstartDate": 4, "CPPendDate": 5, "InitialCategoryOfAbuse": 6,
+            "LatestCategoryOfAbuse": 7, "NumberOfPreviousCPP": 8},
 }
-#: Block element -> (its kind, the kind of block it must sit in).
-_BLOCKS = {"ChildIdentifiers": ("ids", "child"), "ChildCharacteristics": ("chars", "child"),
-           "Disabilities": ("dis", "chars"), "CINdetails": ("cin", "child"),
-           "Assessments": ("ass", "cin"), "FactorsIdentifiedAtAssessment": ("fac", "ass"),
-           "CINPlanDates": ("cpl", "cin"), "Section47": ("s47", "cin"),
-           "ChildProtectionPlans": ("cpp", "cin"), "Reviews": ("rev", "cpp"),
-           "PreProceedingsandFGDM": ("pre", "cin")}
+#: Block kind -> nested block tag -> its kind.
+_INNER: dict[str, dict[str, str]] = {
+    "child": {"ChildIdentifiers": "ids", "ChildCharacteristics": "chars", "CINdetails": "cin"},
+    "chars": {"Disabilities": "dis"},
+    "cin": {"Assessments": "ass", "CINPlanDates": "cpl", "Section47": "s47",
+            "ChildProtectionPlans": "cpp", "PreProceedingsandFGDM": "pre"},
+    "ass": {"FactorsIdentifiedAtAssessment": "fac"},
+    "cpp": {"Reviews": "rev"},
+}
+_EMPTY: dict = {}
 #: Item blocks -> the element they must hold at least one of.
 _ITEM_OF = {"dis": "Disability", "fac": "AssessmentFactors", "rev": "CPPreviewDate"}
 #: Rows: kind -> (table, width); the first three cells are _k, line, CIN sequence.
@@ -337,57 +337,59 @@ class _XmlParser:
         self.header["line"] = header.sourceline
 
     def _child(self, child: etree._Element) -> None:
-        """Rows for one child: the hot loop, so plain lists and dict look-ups only."""
+        """Rows for one child (the hot loop: plain lists and dict look-ups only)."""
         k = len(self.rows["children"])
-        found = self.found
         row = [k, child.sourceline, None, None, None, None, None, None, None, None]
         self.rows["children"].append(row)
-        blocks = {child: ("child", row)}
-        items = []
-        for e in child.iter():
+        self._fill(k, child, "child", row)
+
+    def _fill(self, k: int, block: etree._Element, kind: str, row: list) -> None:
+        """Write a block's leaves into ``row``; open its nested blocks."""
+        cells = _CELLS.get(kind, _EMPTY)
+        inner = _INNER.get(kind, _EMPTY)
+        text = block.text
+        if text and not text.isspace():
+            self.found.append((k, block.sourceline, "stray-text", block.tag, text.strip()))
+        for e in block:
             tag = e.tag
+            cell = cells.get(tag)
+            if cell:
+                row[cell] = e.text
+            elif cell is None:
+                sub = inner.get(tag)
+                if sub is None:
+                    self._unexpected(k, e)
+                elif sub in _ROW:
+                    self._fill(k, e, sub, self._open(sub, row, k, e.sourceline))
+                elif sub in _ITEM_OF:
+                    row[_ITEM_CELL[sub]] = self._items(k, e, _ITEM_OF[sub])
+                    if sub == "rev":
+                        row[10] = e.sourceline
+                elif sub == "pre":  # 2025-26 pre-proceedings: recognised, not kept
+                    self.pre_proceedings = True
+                else:  # ChildIdentifiers, ChildCharacteristics: cells of the child's row
+                    self._fill(k, e, sub, row)
             tail = e.tail
-            if tail and not tail.isspace() and e is not child:
-                found.append((k, e.sourceline, "stray-text", e.getparent().tag, tail.strip()))
-            spot = _LEAVES.get(tag)
-            if spot is not None:
-                owner = blocks.get(e.getparent())
-                cell = spot.get(owner[0], 0) if owner is not None else 0
-                if cell == _ITEM:
-                    owner[1].append(e.text)
-                elif cell:
-                    owner[1][cell] = e.text
-                elif cell == 0:
-                    self._unexpected(k, e)
-                continue
-            if e is not child:
-                kind, within = _BLOCKS.get(tag, (None, None))
-                owner = blocks.get(e.getparent())
-                if kind is None or owner is None or owner[0] != within:
-                    self._unexpected(k, e)
-                    continue
-            text = e.text
-            if text and not text.isspace():
-                found.append((k, e.sourceline, "stray-text", tag, text.strip()))
-            if e is child:
-                continue
-            if kind in _ROW:
-                blocks[e] = (kind, self._open(kind, owner[1], k, e.sourceline))
-            elif kind in _ITEM_OF:
-                listed: list[str | None] = []
-                owner[1][_ITEM_CELL[kind]] = listed
-                if kind == "rev":
-                    owner[1][10] = e.sourceline
-                blocks[e] = (kind, listed)
-                items.append((kind, listed, e.sourceline))
-            elif kind == "pre":  # 2025-26 pre-proceedings: recognised, not kept
-                self.pre_proceedings = True
-                blocks[e] = (kind, None)
+            if tail and not tail.isspace():
+                self.found.append((k, e.sourceline, "stray-text", block.tag, tail.strip()))
+
+    def _items(self, k: int, block: etree._Element, tag: str) -> list[str | None]:
+        """Texts of the repeated ``tag`` in ``block`` (Disability, CPPreviewDate...)."""
+        texts = []
+        text = block.text
+        if text and not text.isspace():
+            self.found.append((k, block.sourceline, "stray-text", block.tag, text.strip()))
+        for e in block:
+            if e.tag == tag:
+                texts.append(e.text)
             else:
-                blocks[e] = (kind, row)
-        for kind, listed, line in items:
-            if not any(t and t.strip() for t in listed):
-                found.append((k, line, "missing-element", _ITEM_OF[kind], None))
+                self._unexpected(k, e)
+            tail = e.tail
+            if tail and not tail.isspace():
+                self.found.append((k, e.sourceline, "stray-text", block.tag, tail.strip()))
+        if not any(t and t.strip() for t in texts):
+            self.found.append((k, block.sourceline, "missing-element", tag, None))
+        return texts
 
     def _open(self, kind: str, owner: list, k: int, line: int) -> list:
         """A new row for a block; CIN episodes and plans are numbered within the file."""
