@@ -76,6 +76,7 @@ def test_plan_ending_on_31_march_is_not_open_then(march_edges: CinData) -> None:
     previous = measures.snapshot_facts(march_edges, "2015-16")
     assert value(previous, "cp_plans_at_31_march", "2015-16") == 1  # ends_1apr started that day
     assert set(out["source"]) == {"synthetic"} and set(out["geography_code"]) == {"825"}
+    assert set(out["geography_name"]) == {"Buckinghamshire"}
 
 
 def test_snapshot_at_a_date_and_monthly_series_agree(march_edges: CinData) -> None:

@@ -37,7 +37,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cpstats import codes, facts, periods
+from cpstats import codes, facts, geography, periods
 from cpstats.childlevel import CinData
 from cpstats.errors import ParameterError
 from cpstats.workdays import ICPC_WORKING_DAYS, working_days_between
@@ -252,7 +252,15 @@ class _Rows:
             return facts.empty_facts()
         return facts.make_facts(
             self.rows, geography_level="local_authority", geography_code=self.data.la_code,
-            geography_name=self.la_name if self.la_name else pd.NA, source=self.data.source)
+            geography_name=self.la_name or _name_of(self.data.la_code), source=self.data.source)
+
+
+def _name_of(la_code: str) -> object:
+    """The LA's published name, or missing for a code not in the LA table."""
+    try:
+        return geography.la_name(la_code)
+    except ParameterError:
+        return pd.NA
 
 
 # ---------------------------------------------------------------------------------------------
@@ -279,7 +287,7 @@ def snapshot_facts(data: CinData, at: object, la_name: str | None = None) -> pd.
     at
         A period (the snapshot is its last day) or a date.
     la_name
-        ``geography_name`` for the facts (optional).
+        ``geography_name`` for the facts (default: the LA's published name).
 
     Returns
     -------
