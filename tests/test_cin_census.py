@@ -502,3 +502,8 @@ def test_registered_with_cpstats_check(tmp_path):
     csv_reports = checks.check_paths([folder])
     assert {r.checker.name for r in csv_reports} == {"cin_census_csv"}
     assert all(r.ok for r in csv_reports)
+
+
+def test_nothing_to_read():
+    with pytest.raises(InputError, match="at least one CIN Census XML file or CSV folder"):
+        read_returns([])

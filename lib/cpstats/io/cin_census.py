@@ -1031,6 +1031,9 @@ def check_cin_census(path: str | Path, *, secret: str | bytes | None = None) -> 
 def _load(paths, *, secret, source, keep_rejected) -> tuple[CinCensusData | None,
                                                            list[CinProblem]]:
     paths = [paths] if isinstance(paths, str | Path) else list(paths)
+    if not paths:
+        return None, [_problem("(no input)", "missing-file",
+                               expected="at least one CIN Census XML file or CSV folder")]
     if secret is None:
         secret = SYNTHETIC_SECRET if source == "synthetic" else None
     key = load_secret() if secret is None else (
@@ -1144,11 +1147,15 @@ def _stamp(path: Path) -> tuple:
     return tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files if f.exists())
 
 
+def _inspect(path: Path) -> tuple[tuple[Problem, ...], str]:
+    """Problems and a one-line summary of one return (check and describe share one read)."""
+    return _inspect_cached(path, _stamp(path), load_secret())
+
+
 @functools.lru_cache(maxsize=4)
-def _inspect(path: Path, stamp: tuple) -> tuple[tuple[Problem, ...], str]:
-    """Problems and a one-line summary of one return (cached: check and describe share it)."""
-    del stamp  # part of the cache key only
-    data, fatal = _load([path], secret=None, source=None, keep_rejected=False)
+def _inspect_cached(path: Path, stamp: tuple, secret: bytes) -> tuple[tuple[Problem, ...], str]:
+    del stamp  # part of the cache key only: a changed file is read again
+    data, fatal = _load([path], secret=secret, source=None, keep_rejected=False)
     if data is None:
         return tuple(fatal), "CIN Census return (unreadable)"
     kind = "CSV folder" if path.is_dir() else "XML"
@@ -1167,7 +1174,7 @@ def _is_csv_table(path: Path) -> bool:
 def _check_csv_table(path: Path) -> list[Problem]:
     """The folder's problems that belong to this file (meta.csv takes the rest)."""
     folder = path.parent
-    problems, _ = _inspect(folder, _stamp(folder))
+    problems, _ = _inspect(folder)
     own = display_path(path)
     tables = {display_path(folder / f"{name}.csv") for name in childlevel.TABLES}
     if path.stem == "meta":
@@ -1177,15 +1184,15 @@ def _check_csv_table(path: Path) -> list[Problem]:
 
 def _describe_csv_table(path: Path) -> str:
     if path.stem == "meta":
-        return _inspect(path.parent, _stamp(path.parent))[1]
+        return _inspect(path.parent)[1]
     return f"table {path.stem} of the CIN Census CSV return in {display_path(path.parent)}"
 
 
 register_checker(
     "cin_census_xml", lambda path: path.suffix.lower() == ".xml",
-    lambda path: list(_inspect(path, _stamp(path))[0]),
+    lambda path: list(_inspect(path)[0]),
     "CIN Census return, the DfE child-level XML (any collection year)",
-    lambda path: _inspect(path, _stamp(path))[1])
+    lambda path: _inspect(path)[1])
 register_checker(
     "cin_census_csv", _is_csv_table, _check_csv_table,
     "CIN Census tables as CSV: a folder with meta.csv (la_code, reference_date), "
