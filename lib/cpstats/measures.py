@@ -570,7 +570,11 @@ def series_frame(series: pd.DataFrame) -> pd.DataFrame:
 
 
 def years_covered(data: CinData) -> list[int]:
-    """Years ending 31 March from the earliest referral or plan to the reference date."""
+    """Years ending 31 March from the earliest referral or plan to the reference date.
+
+    Years before the first return's are incomplete (they hold only episodes still open
+    when it began): pass ``years`` to :func:`all_measures` to leave them out.
+    """
     dates = pd.concat([data.referrals["referral_date"], data.cp_plans["start_date"]]).dropna()
     last = periods.quarter_of(pd.Timestamp(data.reference_date))[0]
     first = periods.quarter_of(dates.min())[0] if len(dates) else last
