@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
-from cpstats.disclosure import suppress_counts, suppress_facts, suppress_table
+from cpstats.disclosure import shares, suppress_counts, suppress_facts, suppress_table, visible
 from cpstats.facts import make_facts
 
 
@@ -61,3 +62,15 @@ def test_facts_from_child_level_data_are_suppressed_and_published_ones_are_not()
     published = out[out["source"] == "dfe"].set_index("breakdown")
     assert published.loc["category=physical_abuse", "value"] == 3
     assert published["marker"].isna().all()
+
+
+def test_charts_of_child_level_counts_never_plot_a_suppressed_cell():
+    counts = pd.Series({"male": 300, "female": 260, "unknown": 2}, name="children")
+    shown = suppress_counts(counts)
+    plotted = visible(shown)
+    assert np.isnan(plotted["unknown"]) and np.isnan(plotted["female"]) and plotted["male"] == 300
+    share = shares(counts, child_level=True)
+    assert np.isnan(share["unknown"])
+    assert share["male"] == pytest.approx(300 / 562 * 100)
+    # Published counts are not suppressed: their shares are all shown.
+    assert shares(counts, child_level=False).notna().all()

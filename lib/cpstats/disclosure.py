@@ -171,3 +171,23 @@ def display_value(value: float, marker: object = None, source: str | None = None
     if source in CHILD_LEVEL_SOURCES and LOW <= value <= HIGH:
         return SUPPRESSED
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
+def visible(shown: pd.DataFrame | pd.Series) -> pd.DataFrame | pd.Series:
+    """A published table's numbers with suppressed cells as NaN: what a chart of it may plot.
+
+    Chart bars, lines and shares derived from child-level counts must come from this, never
+    from the exact counts, or a bar's height would give a suppressed count away.
+    """
+    if isinstance(shown, pd.Series):
+        return pd.to_numeric(shown.mask(shown == SUPPRESSED), errors="coerce")
+    return shown.apply(lambda column: pd.to_numeric(column.mask(column == SUPPRESSED),
+                                                    errors="coerce"))
+
+
+def shares(counts: pd.Series, child_level: bool) -> pd.Series:
+    """Each count's share of the total in percent; for child-level counts, NaN where the count
+    is suppressed (the total stays the true total)."""
+    total = counts.sum()
+    kept = visible(suppress_counts(counts)) if child_level else counts.astype(float)
+    return kept / total * 100
