@@ -46,7 +46,11 @@ def measure(mode: str, path: Path) -> dict[str, float]:
         for _, elem in etree.iterparse(str(path), events=("end",)):
             if elem.tag == "Child":
                 children += 1
-            elem.clear()
+                elem.clear()
+                while elem.getprevious() is not None:  # drop the emptied siblings too
+                    del elem.getparent()[0]
+            else:
+                elem.clear()
         parsed = time.perf_counter()
     else:
         data = read_returns([path], source="synthetic")
