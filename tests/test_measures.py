@@ -264,6 +264,8 @@ def test_dfe_reviews_in_timescale_at_31_march(review_cases: CinData) -> None:
     # All on time: feb28, six_ok.
     assert measures.reviews_in_timescale(review_cases, "2016-17") == (2, 5)
     out = measures.snapshot_facts(review_cases, "2016-17")
+    assert value(out, "cp_plans_3_months_or_more", "2016-17") == 5
+    assert value(out, "cp_reviews_in_timescale", "2016-17") == 2
     assert value(out, "cp_reviews_in_timescale_pct", "2016-17") == pytest.approx(40.0)
     # On 28 Feb 2017 the 30 Nov plans reach 3 months: feb28 reviewed that day, late not yet.
     assert measures.reviews_in_timescale(review_cases, "2017-02-28")[1] == 5
@@ -308,11 +310,14 @@ def test_duration_bands_at_a_date_and_at_end() -> None:
     for band, n in report.items():
         assert value(out, "cp_by_duration_report", "2016-17", f"duration={band}") == n, band
     assert value(out, "cp_2_years_or_more_pct", "2016-17") == pytest.approx(30.0)
+    assert value(out, "cp_by_duration_pct", "2016-17", "duration=2_years_or_more") == 30.0
     ended = measures.flow_facts(data, "2016-17")
-    assert value(ended, "cp_ended_by_duration", "2016-17", "duration=2_years_or_more") == 1
-    assert value(ended, "cp_ended_by_duration", "2016-17", "duration=3_months_or_less") == 1
-    assert value(ended, "cp_ended_by_duration_report", "2016-17", "duration=under_4_weeks") == 1
-    assert value(ended, "cp_ended_2_years_or_more_pct", "2016-17") == 50.0
+    assert value(ended, "cp_plans_ended_by_duration", "2016-17", "duration=2_years_or_more") == 1
+    assert value(ended, "cp_plans_ended_by_duration", "2016-17", "duration=3_months_or_less") == 1
+    assert value(ended, "cp_plans_ended_by_duration_report", "2016-17",
+                 "duration=under_4_weeks") == 1
+    assert value(ended, "cp_plans_ended_by_duration_pct", "2016-17",
+                 "duration=2_years_or_more") == 50.0
 
 
 # --- periods ------------------------------------------------------------------------------------

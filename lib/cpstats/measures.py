@@ -222,13 +222,12 @@ class _Rows:
         return second_or_subsequent(self.data.cp_plans)
 
     @cached_property
-    def ended_bands(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Each plan's DfE and report duration band at its end, and whether it lasted 2+ years."""
+    def ended_bands(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each plan's DfE and report duration band at its end."""
         plans = self.data.cp_plans
         start, end = plans["start_date"], plans["end_date"]
         return (duration_band(start, end).to_numpy(dtype=object),
-                report_duration_band(start, end).to_numpy(dtype=object),
-                (end >= add_months(start, 24)).fillna(False).to_numpy(dtype=bool))
+                report_duration_band(start, end).to_numpy(dtype=object))
 
     def add(self, measure: str, period: str, value: float | None, unit: str = "count",
             breakdown: str = facts.TOTAL) -> None:
@@ -237,8 +236,18 @@ class _Rows:
                           "value": np.nan if missing else float(value),
                           "marker": "z" if missing else pd.NA, "unit": unit})
 
-    def pct(self, measure: str, period: str, numerator: float, denominator: float) -> None:
-        self.add(measure, period, 100 * numerator / denominator if denominator else None, "percent")
+    def pct(self, measure: str, period: str, numerator: float, denominator: float,
+            breakdown: str = facts.TOTAL) -> None:
+        self.add(measure, period, 100 * numerator / denominator if denominator else None,
+                 "percent", breakdown)
+
+    def shares(self, measure: str, period: str, key: str, values: pd.Series,
+               order: Iterable[str]) -> None:
+        """Percentage of ``values`` in each listed value."""
+        tally = values.value_counts()
+        for name in order:
+            self.pct(measure, period, int(tally.get(name, 0)), len(values),
+                     codes.breakdown(**{key: name}))
 
     def counts(self, measure: str, period: str, key: str, values: pd.Series,
                order: Iterable[str] = ()) -> None:
@@ -296,8 +305,10 @@ def snapshot_facts(data: CinData, at: object, la_name: str | None = None) -> pd.
         ``cp_by_category`` (initial category, DfE), ``cp_by_latest_category``,
         ``cp_by_gender``, ``cp_by_age_band``, ``cp_by_ethnicity`` (codes),
         ``cp_by_ethnic_group`` (DfE's 5 groups), ``cp_by_disability``,
-        ``cp_by_duration`` (DfE bands), ``cp_by_duration_report`` (the report's bands),
-        ``cp_2_years_or_more_pct`` and ``cp_reviews_in_timescale_pct``.
+        ``cp_by_duration`` and ``_pct`` (DfE bands), ``cp_by_duration_report`` (the
+        report's bands), ``cp_2_years_or_more_pct``, ``cp_plans_3_months_or_more``,
+        ``cp_reviews_in_timescale`` and ``_pct``. Names shared with :mod:`cpstats.io.dfe`
+        mean the same figure.
     """
     period = parse_period(at)
     rows = _Rows(data, la_name)
@@ -316,10 +327,13 @@ def _snapshot(rows: _Rows, data: CinData, period: Period) -> None:
                 [k for k, _ in codes.DURATION_BANDS])
     rows.counts("cp_by_duration_report", label, "duration",
                 report_duration_band(on["start_date"], until), [k for k, _ in REPORT_DURATION_BANDS])
+    rows.shares("cp_by_duration_pct", label, "duration",
+                duration_band(on["start_date"], until), [k for k, _ in codes.DURATION_BANDS])
     rows.pct("cp_2_years_or_more_pct", label,
              int((until >= add_months(on["start_date"], 24)).sum()), len(on))
     in_time, eligible = _reviews_in_timescale(data, rows.review_chain, day)
-    rows.add("cp_reviews_eligible", label, eligible)
+    rows.add("cp_plans_3_months_or_more", label, eligible)
+    rows.add("cp_reviews_in_timescale", label, in_time)
     rows.pct("cp_reviews_in_timescale_pct", label, in_time, eligible)
 
 
@@ -394,8 +408,9 @@ def flow_facts(data: CinData, period: object, la_name: str | None = None) -> pd.
     -------
     pandas.DataFrame
         Facts labelled with the period: ``cp_plans_started``, ``cp_plans_ended``,
-        ``cp_second_or_subsequent`` and ``_pct``, ``cp_ended_by_duration`` (DfE bands),
-        ``cp_ended_by_duration_report``, ``cp_ended_2_years_or_more_pct``, ``referrals``,
+        ``cp_second_or_subsequent`` and ``_pct``,
+        ``cp_plans_ended_by_duration`` and ``_pct`` (DfE bands),
+        ``cp_plans_ended_by_duration_report``, ``referrals``,
         ``s47_enquiries``, ``icpcs``, ``icpc_within_15_working_days`` and ``_pct``,
         ``referral_to_s47_pct``, ``s47_to_icpc_pct``, ``icpc_to_cp_plan_pct``,
         ``review_conferences``, ``review_conferences_in_timescale`` and ``_pct``.
@@ -433,10 +448,9 @@ def _flows_many(rows: _Rows, data: CinData, parts: list[Period]) -> None:
     start_slot, end_slot = _slot(plans["start_date"], parts), _slot(plans["end_date"], parts)
     started, ended = _tally(start_slot, n), _tally(end_slot, n)
     repeat = _tally(start_slot, n, rows.repeat.to_numpy(dtype=bool))
-    dfe, report, two_years = rows.ended_bands
+    dfe, report = rows.ended_bands
     ended_by = {key: _tally(end_slot, n, dfe == key) for key, _ in codes.DURATION_BANDS}
     ended_report = {key: _tally(end_slot, n, report == key) for key, _ in REPORT_DURATION_BANDS}
-    ended_long = _tally(end_slot, n, two_years)
     referrals = _tally(_slot(data.referrals["referral_date"], parts), n)
     s47s = _tally(_slot(data.s47s["s47_start_date"], parts), n)
     icpc = rows.icpcs
@@ -456,12 +470,12 @@ def _flows_many(rows: _Rows, data: CinData, parts: list[Period]) -> None:
         rows.add("cp_second_or_subsequent", label, repeat[i])
         rows.pct("cp_second_or_subsequent_pct", label, repeat[i], started[i])
         for key, count in ended_by.items():
-            rows.add("cp_ended_by_duration", label, count[i],
-                     breakdown=codes.breakdown(duration=key))
+            band = codes.breakdown(duration=key)
+            rows.add("cp_plans_ended_by_duration", label, count[i], breakdown=band)
+            rows.pct("cp_plans_ended_by_duration_pct", label, count[i], ended[i], breakdown=band)
         for key, count in ended_report.items():
-            rows.add("cp_ended_by_duration_report", label, count[i],
+            rows.add("cp_plans_ended_by_duration_report", label, count[i],
                      breakdown=codes.breakdown(duration=key))
-        rows.pct("cp_ended_2_years_or_more_pct", label, ended_long[i], ended[i])
         rows.add("referrals", label, referrals[i])
         rows.add("s47_enquiries", label, s47s[i])
         rows.add("icpcs", label, icpcs[i])
