@@ -110,7 +110,7 @@ def test_default_is_chosen_on_early_origins_only_and_falls_back_when_nothing_bea
     # "late" is best overall but only thanks to 2020, which the choice must not look at.
     frame = _scored({"naive": [5, 5, 5, 5], "early": [4, 4, 4, 9], "late": [6, 6, 6, 0]})
     chosen, note = bt.choose_default(frame, [2017, 2018, 2019])
-    assert chosen == "early" and "2017-2019" in note
+    assert chosen == "early" and "origins 2017 to 2019" in note
     worse = _scored({"naive": [5, 5, 5, 5], "other": [6, 6, 6, 1]})
     chosen, note = bt.choose_default(worse, [2017, 2018, 2019], fallback="mean_k")
     assert chosen == "mean_k" and "no model beat naive" in note

@@ -13,6 +13,7 @@ from cpstats.errors import InputError, ParameterError, Problem, display_path
 from cpstats.paths import shared_data_dir
 from cpstats.periods import parse_year, quarter_label
 from cpstats.stats import forecast as fc
+from cpstats.stats.backtest import origin_label
 
 #: Columns of ``cpstats forecast annual``'s CSV (the contract in design.md).
 ANNUAL_COLUMNS = ("old_la_code", "la_name", "year", "model", "point", "lower_80", "upper_80",
@@ -131,18 +132,15 @@ def _quarter(text: str | None) -> str | None:
     raise ParameterError("--origin", text, "a financial quarter such as 2016-17 Q4")
 
 
-def _child_level(args: argparse.Namespace) -> tuple[object, int]:
+def _child_level(args: argparse.Namespace) -> tuple[object, int | None]:
+    first = parse_year(args.first_year) if args.first_year else None
     if args.cin_census:
         from cpstats.io.cin_census import read_returns
 
-        cin = read_returns(args.cin_census)
-        first = parse_year(args.first_year) if args.first_year else cin.reference_date.year - 4
-        return cin, first
+        return read_returns(args.cin_census), first
     from cpstats import synth
 
-    county = synth.generate()
-    first = parse_year(args.first_year) if args.first_year else county.years[0]
-    return county.data, first
+    return synth.generate().data, first
 
 
 def _table(outlook, series: str, code: str, source: str) -> pd.DataFrame:
@@ -160,7 +158,8 @@ def _describe(outlook, what: str, unit: str) -> list[str]:
         lines.append(f"  {label}: {row.point:,.0f} {unit} (80% {row.lower_80:,.0f}-"
                      f"{row.upper_80:,.0f}; 95% {row.lower_95:,.0f}-{row.upper_95:,.0f})")
     scores = outlook.study.scores
-    report = f"{outlook.study.report_on[0]}-{outlook.study.report_on[-1]}"
+    report = " to ".join(origin_label(o) for o in (outlook.study.report_on[0],
+                                                    outlook.study.report_on[-1]))
     lines.append(f"  backtest on origins {report} (not used to choose), step 1:")
     step1 = scores[scores["step"] == 1].sort_values("mase", kind="stable")
     lines += [f"    {r.model:<18} MASE {r.mase:5.2f}  bias {r.bias:+8.1f}  80% cover "
@@ -263,8 +262,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                 "synthetic county")
     quarterly.add_argument("--first-year", default=None,
                            help="first year ending 31 March the returns cover in full "
-                                "(default: the synthetic county's first year, or 4 years before "
-                                "the latest return)")
+                                "(default: the year after the earliest event, at most 5 years "
+                                "before the latest return)")
     quarterly.add_argument("--origin", default=None,
                            help="last quarter to use, e.g. 2016-17 Q4 (default: the last quarter)")
     quarterly.add_argument("--horizon", type=int, default=1, help="quarters ahead (default 1)")

@@ -45,6 +45,16 @@ def _as_period(origin: object, index: pd.PeriodIndex) -> pd.Period:
     return origin if isinstance(origin, pd.Period) else pd.Period(str(origin), freq=index.freq)
 
 
+def origin_label(origin: object) -> str:
+    """An origin as the project writes periods: ``2017`` for a year, ``2016-17 Q4`` for a
+    financial quarter (a ``Q-MAR`` Period), ``2017-03`` for a month."""
+    from cpstats.periods import quarter_label
+
+    if isinstance(origin, pd.Period) and origin.freqstr.startswith("Q"):
+        return quarter_label(origin.qyear, origin.quarter)
+    return str(origin)
+
+
 def naive_scale(y: pd.Series, lag: int = 1) -> float:
     """In-sample mean absolute error of the lag-``lag`` naive forecast (the MASE denominator).
 
@@ -213,6 +223,7 @@ def choose_default(backtest: pd.DataFrame, origins: Iterable[object],
     (str, str)
         The chosen model and a sentence saying how it was chosen.
     """
+    origins = list(origins)
     wanted = {str(o) for o in origins}
     early = backtest[backtest["origin"].astype(str).isin(wanted)]
     if early.empty:
@@ -221,7 +232,7 @@ def choose_default(backtest: pd.DataFrame, origins: Iterable[object],
     overall = by_step.groupby("model")["mase"].mean().sort_values(kind="stable")
     best, best_mase = overall.index[0], float(overall.iloc[0])
     base = float(overall.get(baseline, np.nan))
-    span = f"origins {min(wanted)}-{max(wanted)}"
+    span = f"origins {origin_label(min(origins))} to {origin_label(max(origins))}"
     if best == baseline or not best_mase < base:
         return fallback, (f"no model beat {baseline} on {span} (best {best}, mean MASE "
                           f"{best_mase:.3f} v {base:.3f}); the default is {fallback}")
@@ -379,7 +390,17 @@ def _check_origin(y: pd.Series, origin: object, first: int) -> pd.Period:
     return cut
 
 
-def next_quarter(cin: object, first_year: int, origin: object = None, h: int = 1,
+def first_full_year(cin: object) -> int:
+    """The first year ending 31 March the child-level records are taken to cover in full:
+    the year after the earliest event (which an open case carries back from an earlier
+    year), and at most five years before the latest return."""
+    from cpstats import measures
+
+    covered = measures.years_covered(cin)
+    return max(covered[0] + 1, covered[-1] - 4)
+
+
+def next_quarter(cin: object, first_year: int | None = None, origin: object = None, h: int = 1,
                  n_sims: int = 2000) -> Outlook:
     """Children on plans in the quarters after ``origin``, from child-level records.
 
@@ -388,7 +409,8 @@ def next_quarter(cin: object, first_year: int, origin: object = None, h: int = 1
     cin
         A :class:`cpstats.childlevel.CinData` (e.g. the synthetic county).
     first_year
-        The first year ending 31 March the returns cover in full.
+        The first year ending 31 March the returns cover in full (default
+        :func:`first_full_year`).
     origin
         The last quarter to use (``Q-MAR`` Period or label such as ``2017Q4`` =
         January-March 2017); the last quarter of the data by default.
@@ -403,7 +425,7 @@ def next_quarter(cin: object, first_year: int, origin: object = None, h: int = 1
     """
     from cpstats.stats.forecast import hazard_forecast, quarterly_series
 
-    y, exog = quarterly_series(cin, first_year)
+    y, exog = quarterly_series(cin, first_full_year(cin) if first_year is None else first_year)
     cut = _check_origin(y, origin, FIRST_ORIGIN)
     origins = _origins_before(y, cut, h, FIRST_ORIGIN)
     extra = hazard_backtest(cin.cp_plans, y.loc[:cut], origins, h, n_sims=n_sims)

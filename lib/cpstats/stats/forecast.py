@@ -449,7 +449,9 @@ def pooled_forecast(panel: dict, origin: object, h: int,
     ``t + k <= origin`` (so nothing after the origin is seen). The forecast is
     ``y[origin] * exp(prediction)``; its intervals are the empirical quantiles of
     the pooled residuals, so they are asymmetric and never negative. A series with
-    no usable features at the origin (or a stock of 0) falls back to ``naive``.
+    no usable features at the origin gets a naive point with the spread of every
+    series' ``k``-step change (``fitted`` = ``naive_pooled``); a step with fewer than
+    :data:`POOLED_MIN_ROWS` training rows falls back to the series' own ``naive``.
 
     Parameters
     ----------
@@ -478,43 +480,49 @@ def pooled_forecast(panel: dict, origin: object, h: int,
                                 + [table[f].iloc[-1].to_numpy(dtype=float) for f in features])
     last = stock.iloc[-1].to_numpy(dtype=float)
     usable = np.isfinite(at_origin).all(axis=1) & (last > 0)
-    names = ("lower_95", "lower_80", "upper_80", "upper_95")
-    rows = {name: np.full((stock.shape[1], h), np.nan) for name in ("point", *names)}
-    spread = {name: np.full((stock.shape[1], h), np.nan) for name in ("point", *names)}
-    trained = True
+    columns = ("point", "lower_95", "lower_80", "upper_80", "upper_95")
+    values = {c: np.full((stock.shape[1], h), np.nan) for c in columns}
+    kind = np.full((stock.shape[1], h), "", dtype=object)
     for k in range(1, h + 1):
         target = _stack(_log_ratio(stock.shift(-k), stock))
         ok = np.isfinite(target) & np.isfinite(x_all).all(axis=1)
-        if ok.sum() < POOLED_MIN_ROWS:
-            trained = False
-            break
-        beta, *_ = np.linalg.lstsq(x_all[ok], target[ok], rcond=None)
-        q = np.quantile(target[ok] - x_all[ok] @ beta, [0.025, 0.10, 0.90, 0.975])
-        centre = at_origin @ beta
-        # For series without features: no change, with the spread of every LA's k-step change.
-        q_change = np.quantile(target[np.isfinite(target)], [0.025, 0.10, 0.90, 0.975])
-        rows["point"][:, k - 1] = last * np.exp(centre)
-        spread["point"][:, k - 1] = last
-        for name, qr, qc in zip(names, q, q_change, strict=True):
-            rows[name][:, k - 1] = last * np.exp(centre + qr)
-            spread[name][:, k - 1] = last * np.exp(qc)
+        if ok.sum() >= POOLED_MIN_ROWS:
+            beta, *_ = np.linalg.lstsq(x_all[ok], target[ok], rcond=None)
+            q = np.quantile(target[ok] - x_all[ok] @ beta, [0.025, 0.10, 0.90, 0.975])
+            centre = at_origin[usable] @ beta
+            for column, shift in zip(columns, (0.0, *q), strict=True):
+                values[column][usable, k - 1] = last[usable] * np.exp(centre + shift)
+            kind[usable, k - 1] = "pooled"
+        changes = target[np.isfinite(target)]
+        if changes.size >= POOLED_MIN_ROWS:
+            # No features at the origin: no change, with the spread of every series' k-step change.
+            rest = (kind[:, k - 1] == "") & (last > 0)
+            q = np.quantile(changes, [0.025, 0.10, 0.90, 0.975])
+            for column, shift in zip(columns, (0.0, *q), strict=True):
+                values[column][rest, k - 1] = last[rest] * np.exp(shift)
+            kind[rest, k - 1] = "naive_pooled"
+    notes = {"pooled": "", "naive_pooled": "pooled: no usable features at the origin; naive point "
+             "with the spread of every series' change",
+             "naive": "pooled: too few series and years to pool (or a stock of 0); naive"}
     frames = []
     for j, key in enumerate(stock.columns):
-        if not (trained and last[j] > 0):
-            try:  # too little to pool (or a stock of 0): the series' own naive forecast
-                frame = fit_forecast("naive", panel[key][0].loc[:cut], h).assign(model="pooled")
-            except TooShort:
-                continue
-            why = "too few rows to train the pooled regression" if not trained else "a stock of 0"
-            frames.append(frame.assign(series=key, note=f"pooled: {why}; " + frame["note"]))
+        if np.isnan(last[j]):
             continue
-        source, fitted, note = ((rows, "pooled", "") if usable[j] else
-                                (spread, "naive_pooled", "pooled: no usable features at the origin; "
-                                 "naive point with the spread of every LA's change"))
         frame = pd.DataFrame({"step": np.arange(1, h + 1),
                               "period": [cut + s for s in range(1, h + 1)],
-                              **{name: values[j] for name, values in source.items()}})
-        frames.append(frame.assign(model="pooled", fitted=fitted, note=note, series=key))
+                              **{c: values[c][j] for c in columns}, "fitted": kind[j]})
+        if (kind[j] == "").any():
+            try:
+                naive = fit_forecast("naive", panel[key][0].loc[:cut], h)
+            except TooShort:
+                frame = frame[kind[j] != ""]
+            else:
+                alone = frame["fitted"] == ""
+                frame.loc[alone, list(columns)] = naive.loc[alone, list(columns)].to_numpy()
+                frame.loc[alone, "fitted"] = "naive"
+        if frame.empty:
+            continue
+        frames.append(frame.assign(model="pooled", note=frame["fitted"].map(notes), series=key))
     if not frames:
         return pd.DataFrame(columns=["series", *FORECAST_COLUMNS])
     return pd.concat(frames, ignore_index=True)[["series", *FORECAST_COLUMNS]]

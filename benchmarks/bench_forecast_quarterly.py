@@ -1,0 +1,104 @@
+"""Backtest the quarterly forecasts: children on plans (synthetic county) and referrals (DfE).
+
+A. Children on CP plans at each quarter end in the synthetic county (several seeds,
+   i.e. several equally plausible counties), 20 quarters 2012-13 Q1 to 2016-17 Q4:
+   every quarterly model and the child-level duration-hazard stock-flow model, origins
+   from the 9th quarter, h = 1-2. The default is chosen on the first half of the
+   origins and scored on the second half.
+B. Referrals per quarter (DfE referrals by month, summed), every LA: seasonal
+   models against seasonal naive over the last 8 origins (chosen on the first 4, scored
+   on the last 4), MASE scaled by the in-sample seasonal-naive error.
+
+    .venv/bin/python benchmarks/bench_forecast_quarterly.py [--seeds 5] [--las all|N] [--jobs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cpstats import synth
+from cpstats.io.dfe import read_release
+from cpstats.paths import shared_data_dir
+from cpstats.stats import backtest as bt
+from cpstats.stats import forecast as fc
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_forecast_annual import markdown  # noqa: E402
+
+FIRST_YEAR = synth.DEFAULT_YEARS[0]
+
+
+def _scores(results: pd.DataFrame, origins: list, baseline: str) -> pd.DataFrame:
+    wanted = {str(o) for o in origins}
+    scores = bt.score(results[results["origin"].astype(str).isin(wanted)])
+    base = scores[scores["model"] == baseline].set_index("step")["mase"]
+    return scores.assign(ratio_to_naive=scores["mase"] / scores["step"].map(base))
+
+
+def _report(title: str, results: pd.DataFrame, origins: list, h: int, baseline: str) -> None:
+    choose, report = bt.split_origins(origins)
+    default, note = bt.choose_default(results, choose, baseline=baseline, fallback=baseline)
+    results = bt.with_default(results, default)
+    span = f"{bt.origin_label(report[0])} to {bt.origin_label(report[-1])}"
+    print(f"\n## {title}\n\nDefault: {note}. Scored on origins {span}; "
+          f"ratios are to {baseline}.\n")
+    print(markdown(_scores(results, report, baseline)))
+
+
+def synthetic(seeds: int, h: int) -> None:
+    frames, origins = [], None
+    for seed in range(synth.DEFAULT_SEED, synth.DEFAULT_SEED + seeds):
+        cin = synth.generate(seed=seed).data
+        y, exog = fc.quarterly_series(cin, FIRST_YEAR)
+        origins = [p for p in y.index[bt.FIRST_ORIGIN:] if p + h <= y.index[-1]]
+        frames += [
+            bt.rolling_origin(y, bt.QUARTERLY_MODELS, origins, h, exog, season=1).assign(series=seed),
+            bt.hazard_backtest(cin.cp_plans, y, origins, h).assign(series=seed),
+        ]
+    _report(f"A. Children on plans next quarter: synthetic county, {seeds} seeds",
+            pd.concat(frames, ignore_index=True), origins, h, "naive")
+
+
+def referrals(dfe_dir: Path, las: str, jobs: int) -> None:
+    facts = read_release(dfe_dir)
+    codes = sorted(fc.la_names(facts))
+    if las != "all":
+        codes = sorted(np.random.default_rng(2022).choice(codes, size=int(las), replace=False))
+    panel = {}
+    for code in codes:
+        y = fc.to_quarters(fc.monthly_series(facts, code))
+        if y.notna().sum() >= 20 and pd.notna(y.iloc[-1]):
+            panel[code] = (y, None)
+    last = max(y.index[-1] for y, _ in panel.values())
+    origins = list(pd.period_range(last - 8, last - 1, freq=last.freq))
+    results = bt.backtest_panel(panel, bt.REFERRAL_MODELS, origins, 1, season=4, scale_lag=4,
+                                jobs=jobs)
+    _report(f"B. Referrals next quarter: {len(panel)} LAs (DfE by month, summed to quarters)",
+            results, origins, 1, "snaive")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seeds", type=int, default=5, help="synthetic counties (default 5)")
+    parser.add_argument("--horizon", type=int, default=2, help="quarters ahead (default 2)")
+    parser.add_argument("--las", default="all", help="LAs sampled for referrals (a number), or all")
+    parser.add_argument("--dfe-dir", type=Path, default=shared_data_dir() / "dfe" / "cin_2022")
+    parser.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)))
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    print("# Quarterly forecast backtests")
+    synthetic(args.seeds, args.horizon)
+    referrals(args.dfe_dir, args.las, args.jobs)
+    print(f"\n({time.perf_counter() - started:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
