@@ -205,6 +205,15 @@ def test_cli_writes_returns_and_rejects_bad_years(tmp_path: Path,
     assert "--years" in capsys.readouterr().err
 
 
+def test_later_years_keep_the_latest_volumes() -> None:
+    later = synth.generate(seed=3, years=(2019, 2020), scale=0.2)
+    out = measures.period_facts(later.data, "2019-20")
+    totals = out[out["breakdown"] == "total"].set_index("measure")["value"]
+    assert 0.2 * 450 <= totals["cp_plans_at_31_march"] <= 0.2 * 700
+    assert totals["cp_plans_started"] == pytest.approx(0.2 * 725, rel=0.1)
+    assert later.data.reference_date.isoformat() == "2020-03-31"
+
+
 def test_bad_parameters() -> None:
     with pytest.raises(ParameterError):
         synth.generate(years=(2017, 2013))

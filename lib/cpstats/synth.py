@@ -82,8 +82,9 @@ PLAN_STARTS: dict[int, int] = {2010: 210, 2011: 210, 2012: 215, 2013: 250, 2014:
                                2015: 440, 2016: 590, 2017: 725}
 ICPC_TO_PLAN = 0.835
 S47_TO_ICPC: dict[int, float] = {2017: 870 / 2600}
-REFERRALS: dict[int, int] = {2013: 5600, 2014: 6000, 2015: 6400, 2016: 6933, 2017: 9200}
-DEFAULT_S47_TO_ICPC, DEFAULT_REFERRALS = 0.36, 5500
+REFERRALS: dict[int, int] = {2010: 5500, 2011: 5500, 2012: 5500, 2013: 5600, 2014: 6000,
+                             2015: 6400, 2016: 6933, 2017: 9200}
+DEFAULT_S47_TO_ICPC = 0.36
 
 #: Weight of each month (April first) for conferences; 2016-17 has the report's Q3-Q4 rise.
 MONTH_WEIGHTS: dict[int | None, tuple[float, ...]] = {
@@ -243,6 +244,12 @@ def calibration(data: CinData, scale: float = 1.0) -> pd.DataFrame:
 # Helpers
 
 
+def _nearest(table: dict[int, int], year: int) -> int:
+    """The value for ``year``, or for the nearest year listed (years outside the calibrated
+    range keep the nearest known volume)."""
+    return table[min(table, key=lambda known: (abs(known - year), known))]
+
+
 def _survival_days(u: np.ndarray) -> np.ndarray:
     months = np.array([m for m, _ in SURVIVAL], dtype=float)
     alive = np.array([s for _, s in SURVIVAL])
@@ -342,10 +349,10 @@ class _Simulation:
 
     # -- volumes -------------------------------------------------------------------------
     def _yearly(self, year: int) -> dict[str, float]:
-        starts = PLAN_STARTS.get(year, PLAN_STARTS[min(PLAN_STARTS)]) * self.scale
+        starts = _nearest(PLAN_STARTS, year) * self.scale
         icpcs = starts / ICPC_TO_PLAN
         s47s = icpcs / S47_TO_ICPC.get(year, DEFAULT_S47_TO_ICPC)
-        referrals = REFERRALS.get(year, DEFAULT_REFERRALS) * self.scale
+        referrals = _nearest(REFERRALS, year) * self.scale
         return {"icpc": icpcs, "s47": s47s, "referral": referrals}
 
     def _monthly(self) -> pd.DataFrame:
