@@ -324,3 +324,30 @@ def test_shipped_census_extract_matches_the_published_files(shared_data, code):
     assert shipped.attrs["total"] == published.attrs["total"]
     pd.testing.assert_series_equal(shipped.sort_index(), published.sort_index(),
                                    check_names=False, check_dtype=False)
+
+
+def test_the_reports_printed_ethnicity_against_the_2011_population():
+    from cpstats.facts import select
+    from cpstats.io.local import read_report_figures
+    from cpstats.reference import load_reference
+
+    report = read_report_figures()
+    rows = select(report, measure="cp_by_ethnicity", source="report", geography_code="825")
+    printed = pd.Series(rows["value"].to_numpy(),
+                        index=rows["breakdown"].str.removeprefix("ethnicity=").to_numpy())
+    population = child_population_by_group("825", "2016-17", ons=load_reference())
+    table, gap = partial_comparison(printed, 564, population, population_basis="t")
+    assert (gap["printed"], gap["missing"], gap["known_printed"]) == (489, 75, 470)
+    # White British: 87,147 of 115,545 children in 2011 x 121,026 (ONS, 2016-17) = 91,280.9;
+    # 328 / 91,280.9 x 10,000 = 35.93 per 10,000.
+    wb = table.set_index("group").loc["white_british"]
+    assert wb["population"] == pytest.approx(87_147 / 115_545 * 121_026)
+    assert wb["rate_per_10k"] == pytest.approx(35.93, abs=0.01)
+    # Not printed: Indian 2,882 + Pakistani 8,229 + Bangladeshi 338 + other Asian 1,897 +
+    # Chinese 498 = 13,844 children in 2011 -> 14,500.7 in 2016-17; at most 75 of them on plans:
+    # 51.72 per 10,000, at most 51.72 / 35.93 = 1.44 times the White British rate.
+    assert gap["not_printed_population"] == pytest.approx(13_844 / 115_545 * 121_026)
+    assert gap["not_printed_rate_max"] == pytest.approx(51.72, abs=0.01)
+    assert gap["not_printed_rr_max"] == pytest.approx(1.44, abs=0.005)
+    assert set(table.loc[table["status"] == "not printed", "group"]) == {
+        "asian_indian", "asian_pakistani", "asian_bangladeshi", "asian_other", "chinese"}
