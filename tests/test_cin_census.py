@@ -507,3 +507,15 @@ def test_registered_with_cpstats_check(tmp_path):
 def test_nothing_to_read():
     with pytest.raises(InputError, match="at least one CIN Census XML file or CSV folder"):
         read_returns([])
+
+
+def test_csv_code_lists_tidied_and_unknown_codes_dropped(tmp_path):
+    folder = write_csv(read(DATA / "return_2017.xml"), tmp_path / "csv")
+    children = pd.read_csv(folder / "children.csv", dtype=str, keep_default_na=False)
+    c3 = children["child_id"] == h("BUCKS-C3")
+    children.loc[c3, "disabilities"] = " LD , XX,AUT,"
+    children.to_csv(folder / "children.csv", index=False)
+    data = read_cin_census(folder)
+    [problem] = data.summary.problems
+    assert (problem.rule, problem.column, problem.value) == ("unknown-code", "disabilities", "XX")
+    assert data.children.set_index("child_id").loc[h("BUCKS-C3"), "disabilities"] == "LD,AUT"

@@ -264,6 +264,9 @@ _ITEM_CELL = {"dis": 9, "fac": 5, "rev": 9}
 #: Raw columns per table as the XML parser collects them (``_k`` indexes the
 #: child in the file, ``line`` is the XML line, ``cin_id``/``plan_id`` are link
 #: keys until :func:`_stable_ids` replaces them).
+#: Rows are turned into frames every CHUNK children, so the Python objects held at
+#: once stay bounded (a frame of strings takes a fraction of their memory).
+CHUNK = 10_000
 _XML_COLUMNS = {
     "children": ["_k", "line", "_raw_id", "birth_month", "expected_birth_month",
                  "_gender_current", "_sex", "death_date", "ethnicity", "disabilities"],
@@ -287,6 +290,8 @@ class _XmlParser:
         self.file = display_path(path)
         self.header: dict[str, str | int | None] = {}
         self.rows: dict[str, list[list]] = {name: [] for name in _XML_COLUMNS}
+        self.chunks: dict[str, list[pd.DataFrame]] = {name: [] for name in childlevel.TABLES}
+        self.raw_ids: list[str | None] = []  # by child index; hashed once the LA is known
         self.found: list[tuple] = []  # (k, line, rule, element, value)
         self.fatal: list[CinProblem] = []
         self.pre_proceedings = False
@@ -306,6 +311,8 @@ class _XmlParser:
                         return self
                 if elem.tag == "Child":
                     self._child(elem)
+                    if len(self.rows["children"]) >= CHUNK:
+                        self._flush()
                 else:
                     self._header(elem)
                 elem.clear(keep_tail=True)
@@ -318,9 +325,31 @@ class _XmlParser:
             return self
         if not root_checked and context.root is not None and self._root_ok(context.root):
             self.fatal.append(_problem(self.file, "no-children", element="Children"))
-        elif root_checked and not self.rows["children"]:
+        elif root_checked and not self.raw_ids:
             self.fatal.append(_problem(self.file, "no-children", element="Children"))
         return self
+
+    def _flush(self) -> None:
+        """Rows so far -> one frame per table (lists of items joined, reviews apart)."""
+        frames = {name: pd.DataFrame.from_records(rows, columns=_XML_COLUMNS[name])
+                  for name, rows in self.rows.items()}
+        for rows in self.rows.values():
+            rows.clear()
+        frames["children"]["disabilities"] = _joined(frames["children"]["disabilities"])
+        frames["assessments"]["factors"] = _joined(frames["assessments"]["factors"])
+        plans = frames["cp_plans"]
+        reviews = plans[["_k", "_reviews_line", "plan_id", "_reviews"]].explode("_reviews")
+        frames["reviews"] = reviews.loc[reviews["_reviews"].notna()].rename(
+            columns={"_reviews_line": "line", "_reviews": "review_date"})
+        frames["cp_plans"] = plans.drop(columns=["_reviews", "_reviews_line"])
+        for name, frame in frames.items():
+            self.chunks[name].append(frame)
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        """Every row read, one frame per table."""
+        self._flush()
+        return {name: pd.concat(chunks, ignore_index=True)
+                for name, chunks in self.chunks.items()}
 
     def _root_ok(self, root: etree._Element) -> bool:
         if root.tag == "Message":
@@ -338,10 +367,13 @@ class _XmlParser:
 
     def _child(self, child: etree._Element) -> None:
         """Rows for one child (the hot loop: plain lists and dict look-ups only)."""
-        k = len(self.rows["children"])
+        k = len(self.raw_ids)
         row = [k, child.sourceline, None, None, None, None, None, None, None, None]
         self.rows["children"].append(row)
         self._fill(k, child, "child", row)
+        raw_id = row[2]
+        self.raw_ids.append(raw_id.strip() or None if raw_id else None)
+        row[2] = None  # raw IDs stay out of every frame
 
     def _fill(self, k: int, block: etree._Element, kind: str, row: list) -> None:
         """Write a block's leaves into ``row``; open its nested blocks."""
@@ -380,14 +412,14 @@ class _XmlParser:
         if text and not text.isspace():
             self.found.append((k, block.sourceline, "stray-text", block.tag, text.strip()))
         for e in block:
-            if e.tag == tag:
-                texts.append(e.text)
-            else:
+            if e.tag != tag:
                 self._unexpected(k, e)
+            elif e.text:
+                texts.append(e.text)
             tail = e.tail
             if tail and not tail.isspace():
                 self.found.append((k, e.sourceline, "stray-text", block.tag, tail.strip()))
-        if not any(t and t.strip() for t in texts):
+        if not texts:
             self.found.append((k, block.sourceline, "missing-element", tag, None))
         return texts
 
@@ -438,12 +470,12 @@ def _parse_xml(path: Path, secret: bytes) -> _Return:
     problems: list[CinProblem] = []
     ref = _reference_date(parser, problems)
     la_code = str(parser.header.get("la_code") or "")
-    frames = {name: pd.DataFrame.from_records(parser.rows[name], columns=columns)
-              for name, columns in _XML_COLUMNS.items()}
+    if parser.fatal:
+        return _Return(file=file, fmt="xml", la_code="", reference_date=None, raw={},
+                       problems=problems, fatal=parser.fatal, variants=[])
+    frames = parser.frames()
     children = frames["children"]
-    raw_ids = [r[2].strip() if r[2] and r[2].strip() else None
-               for r in parser.rows["children"]]
-    children = children.drop(columns="_raw_id")  # raw IDs go no further than here
+    raw_ids = parser.raw_ids
     hasher = ChildHasher(la_code, secret)
     ids = np.array([hasher(r) if r else f"noid_line{line}"
                     for r, line in zip(raw_ids, children["line"], strict=True)], dtype=object)
@@ -453,13 +485,7 @@ def _parse_xml(path: Path, secret: bytes) -> _Return:
     sex = children["_sex"]
     children["gender"] = sex.where(sex.notna(), children["_gender_current"])
     children["gender_element"] = np.where(sex.notna(), "Sex", "GenderCurrent")
-    children["disabilities"] = _joined(children["disabilities"])
     frames["children"] = children
-    frames["assessments"]["factors"] = _joined(frames["assessments"]["factors"])
-    plans = frames["cp_plans"]
-    reviews = plans[["_k", "_reviews_line", "plan_id", "_reviews"]].explode("_reviews")
-    frames["reviews"] = reviews.loc[reviews["_reviews"].notna()].rename(
-        columns={"_reviews_line": "line", "_reviews": "review_date"})
     raw = {}
     for name, columns in RAW_COLUMNS.items():
         frame = frames[name]
@@ -480,8 +506,7 @@ def _parse_xml(path: Path, secret: bytes) -> _Return:
 
 def _joined(lists: pd.Series) -> list[str | None]:
     """Lists of item texts -> comma-joined text (None: no list)."""
-    return [None if items is None or (not isinstance(items, list) and pd.isna(items))
-            else ",".join(t.strip() for t in items if t and t.strip()) or None
+    return [",".join(items) or None if isinstance(items, list) else None
             for items in lists.tolist()]
 
 
@@ -761,6 +786,7 @@ def _codes(typed: dict[str, pd.DataFrame], finder: _Finder, fmt: str) -> None:
         if not listed.any():
             continue
         codes_ = text[listed].str.split(",").explode().str.strip()
+        codes_ = codes_.mask(codes_ == "")  # blank items are dropped, not reported
         bad = (codes_.notna() & ~codes_.isin(allowed)).to_numpy(dtype=bool)
         if bad.any():  # the frame's RangeIndex labels are positions
             expected = RULES["unknown-code"][1].format(allowed=", ".join(sorted(allowed)))
@@ -769,7 +795,7 @@ def _codes(typed: dict[str, pd.DataFrame], finder: _Finder, fmt: str) -> None:
                         value=codes_[bad], expected=expected)
         # rebuild only the lists that need it (unknown codes dropped, blanks removed)
         dirty = text.index.isin(codes_.index[bad]) | (
-            listed & text.str.contains(r"\s").fillna(False)).to_numpy(dtype=bool)
+            listed & text.str.contains(r"\s|,,|^,|,$").fillna(False)).to_numpy(dtype=bool)
         if dirty.any():
             keep = codes_.index.isin(text.index[dirty]) & codes_.isin(allowed)
             rebuilt = codes_[keep].groupby(level=0).agg(",".join)
@@ -881,17 +907,18 @@ def _stable_ids(typed: dict[str, pd.DataFrame]) -> None:
     for link, table, date_column, prefix in (("cin_id", "referrals", "referral_date", "cin"),
                                              ("plan_id", "cp_plans", "start_date", "plan")):
         source = typed[table]
-        old = source[link].astype(str)
-        lookup = pd.DataFrame({"child_id": source["child_id"], "_old": old,
-                               "_new": _iso(source[date_column]).fillna(prefix + old)})
+        lookup = pd.DataFrame({"child_id": source["child_id"], "_old": source[link],
+                               "_new": _iso(source[date_column])})
         lookup = lookup.drop_duplicates(["child_id", "_old"])
         for frame in typed.values():
             if link not in frame or frame.empty:
                 continue
-            old = frame[link].astype(str)
-            new = frame[["child_id"]].assign(_old=old).merge(
-                lookup, on=["child_id", "_old"], how="left")["_new"]
-            frame[link] = new.fillna(prefix + old.reset_index(drop=True)).to_numpy()
+            keys = frame[["child_id", link]].rename(columns={link: "_old"})
+            new = keys.merge(lookup, on=["child_id", "_old"], how="left")["_new"]
+            unknown = new.isna().to_numpy()
+            if unknown.any():  # no date (rejected anyway) or no such episode: keep it apart
+                new[unknown] = prefix + frame[link].to_numpy()[unknown].astype(str)
+            frame[link] = new.to_numpy()
 
 
 def _iso(dates: pd.Series) -> pd.Series:
