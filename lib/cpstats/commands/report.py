@@ -30,7 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "(default: the reference extract in data/reference/)")
     parser.add_argument("--cin-census", type=Path, nargs="+", metavar="FILE_OR_DIR",
                         help="the LA's own CIN Census return(s), XML; enables child-level analyses "
-                        "(default for Buckinghamshire: the synthetic county in data/synthetic/)")
+                        "(default for Buckinghamshire alone: the synthetic county, generated records "
+                        "standing in for a return)")
     parser.add_argument("--population-dir", type=Path, metavar="DIR",
                         help="folder with ONS mid-year population estimates (default: data shipped)")
     parser.add_argument("--out", type=Path, metavar="DIR",
