@@ -29,6 +29,14 @@ stock_flow   next stock = (stock + expected starts) x (1 - exit share), with sta
              starts)) the mean of the last 3 periods.
 combo        the mean of the naive, mean_k, ets and arima forecasts (and stock_flow when
              starts and ends are given), point and bounds alike.
+
+Across many series (every LA), :func:`forecast_panel` adds ``pooled`` (one regression
+of the log change on features at the origin, over every LA and year: :func:`pooled_forecast`)
+and ``combo_pooled`` (:data:`PANEL_COMBO`, the annual default). From child-level records,
+:func:`hazard_forecast` (``stock_flow_hazard``) simulates the plans open now ending by
+their time on plan. :func:`chair_capacity` turns a forecast into conference chairs.
+The backtests are in :mod:`cpstats.stats.backtest`; methods and results in
+``docs/forecasting.md``.
 """
 
 from __future__ import annotations
