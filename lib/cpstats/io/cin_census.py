@@ -962,10 +962,10 @@ def _combine(name: str, frame: pd.DataFrame, files: list[str]) -> tuple[pd.DataF
     since ended), not a conflict.
     """
     key = _KEYS[name]
+    if not frame.duplicated(key).any():
+        return frame, []
     frame = frame.sort_values(["_order", "line"], kind="stable")
     repeated = frame.duplicated(key, keep=False)
-    if not repeated.any():
-        return frame, []
     single = frame.loc[~repeated]
     many = frame.loc[repeated]
     problems = []
