@@ -519,3 +519,13 @@ def test_csv_code_lists_tidied_and_unknown_codes_dropped(tmp_path):
     [problem] = data.summary.problems
     assert (problem.rule, problem.column, problem.value) == ("unknown-code", "disabilities", "XX")
     assert data.children.set_index("child_id").loc[h("BUCKS-C3"), "disabilities"] == "LD,AUT"
+
+
+def test_cli_check_exit_status_and_message(capsys):
+    from cpstats.cli import main
+
+    assert main(["check", str(DATA / "return_2017.xml")]) == 0
+    assert main(["check", str(DATA / "truncated.xml")]) == 2
+    out = capsys.readouterr().out
+    assert "3 children read, 3 kept, 0 rejected" in out
+    assert "truncated.xml, line 26" in out and "well-formed XML" in out
