@@ -2,10 +2,10 @@
 into :class:`cpstats.childlevel.CinData`, and check them.
 
 XML is stream-parsed (``lxml.etree.iterparse`` on ``<Child>``, each child cleared
-after use), so memory does not grow with the file beyond the output tables. The
-parse loop only collects raw text into lists of tuples; dates, codes and every
-validation rule then run vectorised on the finished tables, the same code for
-XML and CSV.
+and dropped after use), so memory does not grow with the file beyond the output
+tables. The parse loop only copies raw text into plain lists (turned into frames
+every :data:`CHUNK` children); dates, codes and every validation rule then run
+vectorised on whole tables, the same code for XML and CSV.
 
 Schema variants, named by the reference date of the returns that use them:
 
@@ -29,7 +29,7 @@ import functools
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -1154,17 +1154,8 @@ def write_csv(data: CinData, folder: str | Path) -> Path:
     return folder
 
 
-def summarise(problems: Iterable[Problem]) -> dict[str, int]:
-    """Problems counted by rule (for a short report)."""
-    counts: dict[str, int] = {}
-    for p in problems:
-        rule = getattr(p, "rule", "") or "other"
-        counts[rule] = counts.get(rule, 0) + 1
-    return dict(sorted(counts.items()))
-
-
 __all__ = ["CinCensusData", "CinProblem", "ReadSummary", "check_cin_census", "read_cin_census",
-           "read_returns", "summarise", "write_csv"]
+           "read_returns", "write_csv"]
 
 
 # =========================================================================== cpstats check
