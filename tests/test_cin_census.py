@@ -529,3 +529,17 @@ def test_cli_check_exit_status_and_message(capsys):
     out = capsys.readouterr().out
     assert "3 children read, 3 kept, 0 rejected" in out
     assert "truncated.xml, line 26" in out and "well-formed XML" in out
+
+
+def test_reference_date_from_year_or_refused(tmp_path):
+    text = (DATA / "return_2017.xml").read_text()
+    path = tmp_path / "no_ref.xml"
+    path.write_text(text.replace("<ReferenceDate>2017-03-31</ReferenceDate>", ""))
+    data = read_cin_census(path)
+    assert data.reference_date == date(2017, 3, 31)
+    assert [(p.rule, p.severity) for p in data.summary.problems] == [
+        ("reference-date-from-year", WARNING)]
+    path.write_text(text.replace("<ReferenceDate>2017-03-31</ReferenceDate>", "")
+                    .replace("<Year>2017</Year>", ""))
+    with pytest.raises(InputError, match="ReferenceDate"):
+        read_cin_census(path)
