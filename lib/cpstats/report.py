@@ -261,33 +261,40 @@ def execute(runs: Sequence[Run], notebooks: Sequence[Path], jobs: int | None = N
                                            dir=run.out_dir.parent))
         # Private (mode 0700) and outside the report: it may hold child-level records.
         caches[run] = Path(tempfile.mkdtemp(prefix="cpstats-run-"))
-    remaining = {run: len(notebooks) for run in runs}
+    # Each notebook is two tasks: execute it, then (queued behind the executions still waiting)
+    # export its HTML, so exports fill the cores that idle once few notebooks are left.
+    remaining = {run: 2 * len(notebooks) for run in runs}
     bar = tqdm(total=len(runs) * len(notebooks), desc="cpstats report", unit="notebook",
                file=sys.stderr, disable=not progress, dynamic_ncols=True)
     context = multiprocessing.get_context("forkserver")
     try:
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-            pending: dict[Future, tuple[Run, Path]] = {}
+            pending: dict[Future, tuple[str, Run, Path]] = {}
             for run in runs:
                 for notebook in notebooks:
                     parameters = {**run.parameters, "output_dir": str(temps[run])}
                     future = pool.submit(_execute, str(notebook), str(temps[run] / notebook.name),
-                                         parameters, kernel, True, str(caches[run]))
-                    pending[future] = (run, notebook)
+                                         parameters, kernel, False, str(caches[run]))
+                    pending[future] = ("execute", run, notebook)
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
-                    run, notebook = pending.pop(future)
+                    stage, run, notebook = pending.pop(future)
                     outcome = outcomes[run]
+                    remaining[run] -= 1
                     try:
-                        for stage, seconds in future.result().items():
-                            outcome.timings[stage] = outcome.timings.get(stage, 0.0) + seconds
-                            outcome.timings[f"{stage}:{notebook.stem}"] = seconds
+                        for name, seconds in future.result().items():
+                            outcome.timings[name] = outcome.timings.get(name, 0.0) + seconds
+                            outcome.timings[f"{name}:{notebook.stem}"] = seconds
                     except Exception as error:  # noqa: BLE001 -- reported per run below
                         if outcome.error is None:
                             outcome.error = _describe(error, notebook)
-                    bar.update(1)
-                    remaining[run] -= 1
+                    if stage == "execute" and outcome.ok:
+                        export = pool.submit(_export, str(temps[run] / notebook.name))
+                        pending[export] = ("html", run, notebook)
+                    else:
+                        bar.update(1)
+                        remaining[run] -= stage == "execute"  # its export will never run
                     if remaining[run] == 0:
                         _complete(outcome, temps[run], notebooks)
                         shutil.rmtree(caches[run], ignore_errors=True)
@@ -296,6 +303,13 @@ def execute(runs: Sequence[Run], notebooks: Sequence[Path], jobs: int | None = N
         for temp in [*temps.values(), *caches.values()]:
             shutil.rmtree(temp, ignore_errors=True)
     return [outcomes[run] for run in runs]
+
+
+def _export(executed: str) -> dict[str, float]:
+    """Worker: HTML of an executed notebook; returns its timing."""
+    started = time.perf_counter()
+    export_notebook_html(Path(executed))
+    return {"html": time.perf_counter() - started}
 
 
 def _complete(outcome: Outcome, temp: Path, notebooks: Sequence[Path]) -> None:
