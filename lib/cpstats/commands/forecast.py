@@ -4,6 +4,7 @@ next quarter (one LA's child-level records), with prediction intervals."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -42,7 +43,7 @@ def _read_dfe(folder: Path) -> pd.DataFrame:
 
 def annual_forecasts(facts: pd.DataFrame, origin: int, horizon: int,
                      models: tuple[str, ...] = fc.ANNUAL_MODELS,
-                     progress: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+                     progress: bool = False, jobs: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Forecasts of children on plans at 31 March for every LA, in the CLI's CSV layout.
 
     Parameters
@@ -55,6 +56,8 @@ def annual_forecasts(facts: pd.DataFrame, origin: int, horizon: int,
         Years ahead.
     models
         Models besides ``default`` (always added: :data:`cpstats.stats.forecast.ANNUAL_DEFAULT`).
+    progress, jobs
+        A progress bar on stderr; processes to fit the LAs in.
 
     Returns
     -------
@@ -69,7 +72,7 @@ def annual_forecasts(facts: pd.DataFrame, origin: int, horizon: int,
                                                  f"it, {years[2]}-{years[-1]}" if len(years) > 2
                              else "a year with data (the release has too few years)")
     wanted = tuple(dict.fromkeys((*models, fc.ANNUAL_DEFAULT)))
-    forecasts = fc.forecast_panel(panel, wanted, origin, horizon, progress=progress)
+    forecasts = fc.forecast_panel(panel, wanted, origin, horizon, progress=progress, jobs=jobs)
     chosen = forecasts[forecasts["model"] == fc.ANNUAL_DEFAULT].assign(model="default")
     forecasts = pd.concat([forecasts[forecasts["model"].isin(models)], chosen], ignore_index=True)
     names = fc.la_names(facts)
@@ -103,8 +106,9 @@ def run_annual(args: argparse.Namespace) -> int:
     if args.out.is_dir():
         raise ParameterError("--out", args.out, "a CSV file path, not a folder")
     facts = _read_dfe(Path(args.dfe_dir) if args.dfe_dir else _default_dfe_dir())
+    jobs = args.jobs or len(os.sched_getaffinity(0))
     table, forecasts = annual_forecasts(facts, origin, horizon, tuple(args.models),
-                                        progress=not args.quiet)
+                                        progress=not args.quiet, jobs=jobs)
     write_csv_atomic(table, args.out)
     note = _fallback_summary(forecasts)
     if note and not args.quiet:
@@ -246,6 +250,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     annual.add_argument("--models", type=_models, default=list(fc.ANNUAL_MODELS),
                         help="comma-separated models besides 'default' "
                              f"(default: {','.join(fc.ANNUAL_MODELS)})")
+    annual.add_argument("--jobs", type=int, default=None,
+                        help="processes to fit the LAs in (default: the usable cores)")
     annual.add_argument("--quiet", action="store_true", help="no progress bar")
     annual.set_defaults(func=run_annual)
 

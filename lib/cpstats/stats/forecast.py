@@ -44,7 +44,8 @@ from __future__ import annotations
 import sys
 import warnings
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 
 import numpy as np
@@ -597,14 +598,23 @@ def fill_too_short(out: pd.DataFrame, pooled: pd.DataFrame, models: list[str]) -
     return pd.concat(fills, ignore_index=True) if fills else pooled.iloc[:0]
 
 
+def _fit_series(task: tuple) -> pd.DataFrame:
+    key, y, x, models, cut, h = task
+    train = y.loc[:cut]
+    if train.empty or pd.isna(train.iloc[-1]):
+        return pd.DataFrame(columns=["series", *FORECAST_COLUMNS])
+    return fit_many(models, train, h, None if x is None else x.loc[:cut]).assign(series=key)
+
+
 def forecast_panel(panel: dict, models: tuple[str, ...] | list[str], origin: object,
-                   h: int, progress: bool = False) -> pd.DataFrame:
+                   h: int, progress: bool = False, jobs: int = 1) -> pd.DataFrame:
     """Forecasts of every series in ``panel`` from ``origin`` by every model in ``models``.
 
     ``models`` may include the panel models ``pooled`` and ``combo_pooled`` besides
     any of :data:`MODELS`. Each series is cut at the origin before fitting; a
     series with no value at the origin is left out. ``progress`` shows a progress
-    bar on stderr (for the command line, not for notebooks).
+    bar on stderr (for the command line, not for notebooks); ``jobs`` > 1 fits the series
+    in that many processes.
 
     Returns
     -------
@@ -616,18 +626,13 @@ def forecast_panel(panel: dict, models: tuple[str, ...] | list[str], origin: obj
     single = [m for m in MODELS if m in needed]
     some = next(iter(panel.values()))[0]
     cut = origin if isinstance(origin, pd.Period) else pd.Period(str(origin), freq=some.index.freq)
-    frames = []
-    keys = sorted(panel, key=str)
-    if progress:
-        from tqdm import tqdm
-        keys = tqdm(keys, desc="forecast", unit="LA", file=sys.stderr)
-    for key in keys:
-        y, x = panel[key]
-        train = y.loc[:cut]
-        if train.empty or pd.isna(train.iloc[-1]):
-            continue
-        fitted = fit_many(single, train, h, None if x is None else x.loc[:cut])
-        frames.append(fitted.assign(series=key))
+    tasks = [(key, *panel[key], tuple(single), cut, h) for key in sorted(panel, key=str)]
+    with ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else nullcontext() as pool:
+        results = pool.map(_fit_series, tasks, chunksize=4) if pool else map(_fit_series, tasks)
+        if progress:
+            from tqdm import tqdm
+            results = tqdm(results, total=len(tasks), desc="forecast", unit="LA", file=sys.stderr)
+        frames = list(results)
     pooled = pooled_forecast(panel, cut, h)
     frames = [f for f in frames if not f.empty]
     out = pd.concat([*frames, pooled], ignore_index=True)
