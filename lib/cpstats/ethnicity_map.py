@@ -20,6 +20,7 @@ That leaves 17 comparison groups that both sides can be summed into exactly.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from cpstats.errors import InputError, Problem
@@ -174,7 +175,8 @@ def comparison_group(codes: pd.Series, file: str = "(ethnicity codes)") -> pd.Se
     bad = mapped.isna()
     if bad.any():
         raise InputError([
-            Problem(file=file, row=int(i) + 2 if isinstance(i, int) else None, column="ethnicity",
+            Problem(file=file, row=int(i) + 2 if isinstance(i, (int, np.integer)) else None,
+                    column="ethnicity",
                     value=str(codes.loc[i]), expected=f"a CIN ethnicity code {sorted(CIN_TO_GROUP)}")
             for i in codes.index[bad.to_numpy()]
         ])
