@@ -11,6 +11,7 @@ import pytest
 from cpstats.stats.correlation import (
     correlation,
     cross_correlation,
+    cross_section,
     distributed_lag,
     month_effects,
     monthly_frame,
@@ -145,3 +146,19 @@ def test_monthly_referrals_and_their_season_from_dfe(cin_2022):
     assert months["period"].iloc[0] == "2012-04"
     table, test = month_effects(months)
     assert table["years"].min() == 10 and test["years"] == 10
+
+
+@pytest.mark.shared_data
+def test_cross_section_of_every_council(cin_2022):
+    from cpstats.io.dfe import read_table
+
+    facts = pd.concat([read_table(cin_2022 / name) for name in (
+        "c4_children_in_need_section_47s_and_icpcs_2013_to_2022.csv",
+        "d1_child_protection_plans_2013_to_2022.csv")], ignore_index=True)
+    table = cross_section(facts, "2016-17", "s47_enquiries_rate_per_10k", "cp_rate_per_10k")
+    # One row per council with both rates published (a few are suppressed or missing).
+    assert 145 <= len(table) <= 152 and table["geography_code"].is_unique
+    bucks = table.set_index("geography_code").loc["825"]
+    assert bucks["s47_enquiries_rate_per_10k"] == 210.5 and bucks["cp_rate_per_10k"] == 45.2
+    r = correlation(table["s47_enquiries_rate_per_10k"], table["cp_rate_per_10k"])
+    assert r["n"] == len(table) and r["lower"] < r["r"] < r["upper"]
