@@ -557,7 +557,8 @@ def _parse_csv(folder: Path, secret: bytes) -> _Return:
         ref = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
         if pd.isna(ref):
             fatal.append(_problem(display_path(meta_path), "no-reference-date", row=2,
-                                  column="reference_date", value=text))
+                                  column="reference_date", value=text,
+                                  expected="the return's reference date as YYYY-MM-DD"))
             ref = None
         if "source" in meta and len(meta) and meta["source"].iloc[0].strip():
             source = meta["source"].iloc[0].strip()
