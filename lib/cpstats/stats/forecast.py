@@ -798,20 +798,29 @@ def _starts_by_quarter(plans: pd.DataFrame, origin: pd.Period, window: int) -> t
     return np.array(counts[::-1], dtype=float), (sum(same) / total if total else 0.0)
 
 
-def _expected_starts(starts: np.ndarray, h: int, trend: bool) -> np.ndarray:
-    """Mean starts for each quarter ahead: the recent mean, or its straight-line trend."""
-    if not trend or starts.size < 3:
-        return np.full(h, max(starts.mean(), 0.0))
-    slope, intercept = np.polyfit(np.arange(starts.size), starts, 1)
-    return np.maximum(intercept + slope * (starts.size - 1 + np.arange(1, h + 1)), 0.0)
+def _expected_starts(starts: np.ndarray, h: int, trend: bool) -> tuple[np.ndarray, np.ndarray, float]:
+    """Mean starts for each quarter ahead (the recent mean, or its straight-line trend), the
+    standard error of that mean, and the variance of starts about it."""
+    n = starts.size
+    if not trend or n < 3:
+        var = float(starts.var(ddof=1)) if n > 1 else 0.0
+        return (np.full(h, max(starts.mean(), 0.0)), np.full(h, np.sqrt(var / max(n, 1))), var)
+    x = np.arange(n)
+    slope, intercept = np.polyfit(x, starts, 1)
+    var = float(np.sum((starts - intercept - slope * x) ** 2) / (n - 2))
+    ahead = n - 1 + np.arange(1, h + 1)
+    se = np.sqrt(var * (1 / n + (ahead - x.mean()) ** 2 / np.sum((x - x.mean()) ** 2)))
+    return np.maximum(intercept + slope * ahead, 0.0), se, var
 
 
-def _draw_starts(rng: np.random.Generator, mean: float, var: float, n: int) -> np.ndarray:
-    """Starts in a quarter: negative binomial when recent starts varied more than Poisson."""
-    if var > mean > 0:
-        p = mean / var
-        return rng.negative_binomial(mean * p / (1 - p), p, size=n)
-    return rng.poisson(mean, size=n)
+def _draw_starts(rng: np.random.Generator, means: np.ndarray, var: float) -> np.ndarray:
+    """Starts in a quarter for each path (``means`` per path): negative binomial with the
+    observed variance-to-mean ratio when recent starts varied more than Poisson."""
+    average = float(means.mean())
+    if var > average > 0:
+        p = average / var
+        return rng.negative_binomial(np.maximum(means, 1e-9) * p / (1 - p), p)
+    return rng.poisson(means)
 
 
 def hazard_forecast(plans: pd.DataFrame, origin: object, h: int = 1, n_sims: int = 4000,
@@ -823,8 +832,10 @@ def hazard_forecast(plans: pd.DataFrame, origin: object, h: int = 1, n_sims: int
     straight-line trend of the last 4 quarters' starts (``trend=False``: their mean; the
     trend was chosen on the synthetic county's early origins), with negative-binomial
     spread when starts vary more than Poisson; a share of them ends in the quarter they
-    start (as in the last 4 quarters). The point is the mean of the simulated stocks, the bounds their quantiles.
-    Only plans started by the origin, and ends on or before it, are used.
+    start (as in the last 4 quarters). Each simulated path also draws its own hazards and
+    expected starts from their estimation uncertainty. The point is the mean of the
+    simulated stocks, the bounds their quantiles. Only plans started by the origin, and
+    ends on or before it, are used.
 
     Parameters
     ----------
@@ -850,12 +861,20 @@ def hazard_forecast(plans: pd.DataFrame, origin: object, h: int = 1, n_sims: int
     cut = origin if isinstance(origin, pd.Period) else pd.Period(str(origin), freq="Q-MAR")
     day = _quarter_end(cut)
     known = _as_known_at(plans, day)
-    hazards = duration_hazards(plans, cut)["hazard"].to_numpy()
+    table = duration_hazards(plans, cut)
     starts, ended_same_quarter = _starts_by_quarter(known, cut, STARTS_WINDOW)
     open_now = known[_open_on(known, day)]
     counts = np.bincount(_bands(open_now["start_date"], day), minlength=N_BANDS)
     rng = np.random.default_rng(seed)
-    mean, var = _expected_starts(starts, h, trend), starts.var(ddof=1) if starts.size > 1 else 0.0
+    # Each path draws its own hazards (Beta around the observed ends / at risk) and its own
+    # expected starts (normal around the trend, by its standard error): the interval then
+    # carries the uncertainty of the estimates as well as the chance of ends and starts.
+    observed = table["at_risk"].to_numpy() > 0
+    ended, at_risk = table["ended"].to_numpy(), table["at_risk"].to_numpy()
+    hazards = np.tile(table["hazard"].to_numpy(), (n_sims, 1))
+    hazards[:, observed] = rng.beta(ended[observed] + 0.5, at_risk[observed] - ended[observed] + 0.5,
+                                    size=(n_sims, int(observed.sum())))
+    mean, se, var = _expected_starts(starts, h, trend)
     state = np.tile(counts, (n_sims, 1))
     stocks = np.empty((n_sims, h))
     for step in range(h):  # a loop over quarters ahead; every plan and path is vectorised
@@ -863,7 +882,8 @@ def hazard_forecast(plans: pd.DataFrame, origin: object, h: int = 1, n_sims: int
         aged = np.zeros_like(survivors)
         aged[:, 1:] = survivors[:, :-1]
         aged[:, -1] += survivors[:, -1]
-        new = _draw_starts(rng, mean[step], var, n_sims)
+        means = np.maximum(mean[step] + se[step] * rng.standard_normal(n_sims), 0.0)
+        new = _draw_starts(rng, means, var)
         aged[:, 0] = rng.binomial(new, 1 - ended_same_quarter)
         state = aged
         stocks[:, step] = state.sum(axis=1)
