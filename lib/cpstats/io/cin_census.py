@@ -733,13 +733,20 @@ def _strip(series: pd.Series) -> pd.Series:
 
 
 def _typed(ret: _Return, finder: _Finder) -> dict[str, pd.DataFrame]:
-    """Raw strings -> dates, codes, flags; unreadable and unknown values reported."""
+    """Raw strings -> dates, codes, flags; unreadable and unknown values reported.
+
+    Converts ``ret.raw`` in place (no copy of a large return) and empties it.
+    """
     typed = {}
-    for name, raw in ret.raw.items():
-        frame = raw.copy()
-        for column in raw.columns:
+    for name, frame in ret.raw.items():
+        for (table, column), rule in _MANDATORY.items():
+            if table == name:
+                element = frame["gender_element"] if column == "gender" else None
+                finder.flag(frame, _raw_missing(frame, column), rule, name, column,
+                            element=element)
+        for column in frame.columns:
             if column not in ("child_id", "line", "cin_id", "plan_id", "gender_element"):
-                frame[column] = _strip(raw[column])
+                frame[column] = _strip(frame[column])
         for column in _DATE_COLUMNS[name]:
             if column not in frame:
                 continue
@@ -749,12 +756,8 @@ def _typed(ret: _Return, finder: _Finder) -> dict[str, pd.DataFrame]:
                                     errors="coerce")
             finder.flag(frame, text.notna() & parsed.isna(), "bad-date", name, column)
             frame[column] = parsed.astype(DATE)
-        for (table, column), rule in _MANDATORY.items():
-            if table == name:
-                element = frame["gender_element"] if column == "gender" else None
-                finder.flag(frame, _raw_missing(raw, column), rule, name, column,
-                            element=element)
         typed[name] = frame
+    ret.raw = {}
     _codes(typed, finder, ret.fmt)
     return typed
 
@@ -1108,8 +1111,9 @@ def _assemble(returns: list[_Return], *, source: str | None,
     rejected = {p.child for p in summary.problems if p.severity == ERROR and p.child}
     files = summary.files
     tables = {}
-    for name, frames in parts.items():
-        frame = pd.concat(frames, ignore_index=True)
+    all_children = set().union(*(set(f["child_id"]) for f in parts["children"]))
+    for name in childlevel.TABLES:
+        frame = pd.concat(parts.pop(name), ignore_index=True)  # popped: freed as we go
         summary.rows_read[name] = len(frame)
         frame, conflicts = _combine(name, frame, files if len(files) > 1 else files[:1])
         summary.problems.extend(conflicts)
@@ -1117,7 +1121,6 @@ def _assemble(returns: list[_Return], *, source: str | None,
             frame = frame.loc[~_member(frame["child_id"], pd.Series(sorted(rejected)))]
         tables[name] = _conform(name, frame)
         summary.rows_kept[name] = len(tables[name])
-    all_children = set().union(*(set(f["child_id"]) for f in parts["children"]))
     summary.children_read = len(all_children)
     summary.children_rejected = len(rejected & all_children)
     summary.children_kept = len(tables["children"])
