@@ -162,8 +162,29 @@ def resolve(la: str | int | None = None, year: str | int | None = None,
     return inputs
 
 
+#: Set by the report runner: a private folder holding the published facts it has already read
+#: for its checks, so no notebook of a batch reads a whole DfE release again.
+PUBLISHED_CACHE_ENV = "CPSTATS_PUBLISHED_CACHE"
+
+
+def published_cache_path(folder: str | Path, dfe_dir: Path | None,
+                         population_dir: Path | None) -> Path:
+    """Where the runner leaves the published facts read from these inputs."""
+    import hashlib
+
+    key = "|".join(str(Path(p).resolve()) if p else "" for p in (dfe_dir, population_dir))
+    return Path(folder) / f"published-{hashlib.sha256(key.encode()).hexdigest()[:16]}.pickle"
+
+
 @functools.lru_cache(maxsize=4)
 def _published(dfe_dir: Path | None, population_dir: Path | None) -> pd.DataFrame:
+    import os
+
+    folder = os.environ.get(PUBLISHED_CACHE_ENV)
+    if folder:
+        cached = published_cache_path(folder, dfe_dir, population_dir)
+        if cached.is_file():
+            return pd.read_pickle(cached)
     frames = []
     if dfe_dir is None:
         from cpstats.reference import load_reference

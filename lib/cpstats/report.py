@@ -119,6 +119,8 @@ def plan(las: Sequence[str] | None = None, years: Sequence[str | int] | None = N
     year_list = sorted({parse_year(y) for y in years}) if years else [notebook_env.DEFAULT_YEAR]
     if cin_census and las and (len(las) != 1 or str(las[0]).lower() == "all"):
         raise ParameterError("--la", ",".join(map(str, las)), "one LA when --cin-census is given")
+    base.dfe_dir = base.dfe_dir.resolve() if base.dfe_dir else None
+    base.population_dir = base.population_dir.resolve() if base.population_dir else None
     facts = notebook_env._published(base.dfe_dir, base.population_dir)
     stock = facts[(facts["measure"] == "cp_plans_at_31_march") & (facts["breakdown"] == "total")
                   & (facts["geography_level"] == "local_authority")]
@@ -166,20 +168,22 @@ def plan(las: Sequence[str] | None = None, years: Sequence[str | int] | None = N
 
 # -- executing notebooks in worker processes ------------------------------------------------
 def _execute(notebook: str, output: str, parameters: dict[str, object], kernel: str,
-             export_html: bool, cache: str | None = None) -> dict[str, float]:
+             export_html: bool, cache: str | None = None,
+             published: str | None = None) -> dict[str, float]:
     """Worker: execute one notebook with papermill (retrying a kernel that fails to start once),
     then export its HTML. ``cache`` is the run's shared cache folder, passed to the kernel in
     its environment. Returns stage timings in seconds."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    from cpstats.notebook_env import RUN_CACHE_ENV
+    from cpstats.notebook_env import PUBLISHED_CACHE_ENV, RUN_CACHE_ENV
 
     os.environ.update(THREAD_ENV)
-    if cache:
-        os.environ[RUN_CACHE_ENV] = cache
-    else:
-        os.environ.pop(RUN_CACHE_ENV, None)
+    for name, value in ((RUN_CACHE_ENV, cache), (PUBLISHED_CACHE_ENV, published)):
+        if value:
+            os.environ[name] = value
+        else:
+            os.environ.pop(name, None)
     _quiet_kernels()
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -261,6 +265,9 @@ def execute(runs: Sequence[Run], notebooks: Sequence[Path], jobs: int | None = N
                                            dir=run.out_dir.parent))
         # Private (mode 0700) and outside the report: it may hold child-level records.
         caches[run] = Path(tempfile.mkdtemp(prefix="cpstats-run-"))
+    published = Path(tempfile.mkdtemp(prefix="cpstats-published-"))
+    caches_shared = [published]
+    _write_published(runs, published)
     # Each notebook is two tasks: execute it, then (queued behind the executions still waiting)
     # export its HTML, so exports fill the cores that idle once few notebooks are left.
     remaining = {run: 2 * len(notebooks) for run in runs}
@@ -274,7 +281,8 @@ def execute(runs: Sequence[Run], notebooks: Sequence[Path], jobs: int | None = N
                 for notebook in notebooks:
                     parameters = {**run.parameters, "output_dir": str(temps[run])}
                     future = pool.submit(_execute, str(notebook), str(temps[run] / notebook.name),
-                                         parameters, kernel, False, str(caches[run]))
+                                         parameters, kernel, False, str(caches[run]),
+                                         str(published))
                     pending[future] = ("execute", run, notebook)
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -300,9 +308,25 @@ def execute(runs: Sequence[Run], notebooks: Sequence[Path], jobs: int | None = N
                         shutil.rmtree(caches[run], ignore_errors=True)
     finally:
         bar.close()
-        for temp in [*temps.values(), *caches.values()]:
+        for temp in [*temps.values(), *caches.values(), *caches_shared]:
             shutil.rmtree(temp, ignore_errors=True)
     return [outcomes[run] for run in runs]
+
+
+def _write_published(runs: Sequence[Run], folder: Path) -> None:
+    """Leave the published facts each distinct set of inputs gives (already read by
+    :func:`plan`) in ``folder`` for the notebooks."""
+    from cpstats import notebook_env
+
+    seen = set()
+    for run in runs:
+        inputs = tuple(Path(run.parameters[k]) if k in run.parameters else None
+                       for k in ("dfe_dir", "population_dir"))
+        if inputs in seen:
+            continue
+        seen.add(inputs)
+        path = notebook_env.published_cache_path(folder, *inputs)
+        notebook_env._published(*inputs).to_pickle(path)
 
 
 def _export(executed: str) -> dict[str, float]:
