@@ -324,7 +324,8 @@ class Context:
             from cpstats.io.population import read_ons_population
 
             return as_at(read_ons_population(self.inputs.population_dir), self.year)
-        return select(self.facts, measure="population_0_17")
+        # ONS rows only: the report's own population figure is a transcription, not a vintage.
+        return select(self.facts, measure="population_0_17", source="ons")
 
     @functools.cached_property
     def child_level(self) -> CinData | None:
