@@ -211,3 +211,62 @@ def test_another_la_s_headline_sentences_match_its_results(real_runs, cin_2022):
     assert not (results["source"] == "report").any()
     text = (folder / "01_trends.html").read_text(encoding="utf-8")
     assert "Left out of this run" in text and "report" in text
+
+
+# -- what the runner and the notebooks share: parameter resolution, periods, holidays
+def test_parameters_resolve_from_none_to_the_embedded_default():
+    from cpstats.errors import ParameterError
+    from cpstats.notebook_env import resolve
+
+    default = resolve()
+    assert (default.la_code, default.year, default.year_label) == ("825", 2017, "2016-17")
+    assert default.uses_synthetic
+    other = resolve("Surrey", "2016-17")
+    assert (other.la_code, other.year, other.uses_synthetic) == ("936", 2017, False)
+    with pytest.raises(ParameterError, match="--cin-census"):
+        resolve(cin_census="no_such_return.xml")
+
+
+def test_period_helpers_tell_years_months_and_quarters_apart():
+    from cpstats.notebook_env import as_at, is_month, is_year, period_year
+
+    periods = pd.Series(["2016-17", "2017-03", "2017-04", "2016-17 Q4", "2017-03-31", "2017-18"])
+    assert period_year(periods).tolist() == [2017, 2017, 2018, 2017, 2017, 2018]
+    assert is_year(periods).tolist() == [True, False, False, False, False, True]
+    assert is_month(periods).tolist() == [False, True, True, False, False, False]
+    facts = pd.DataFrame({"period": periods, "value": range(6)})
+    assert as_at(facts, 2017)["period"].tolist() == ["2016-17", "2017-03", "2016-17 Q4", "2017-03-31"]
+
+
+def test_age_bands_harmonise_without_losing_children():
+    from cpstats.notebook_env import harmonise_age_bands
+
+    report_bands = pd.Series({"unborn": 11, "under_1": 41, "1_4": 146, "5_9": 172, "10_15": 157,
+                              "16_plus": 37})
+    harmonised = harmonise_age_bands(report_bands)
+    assert harmonised.to_dict() == {"unborn": 11, "0_4": 187, "5_9": 172, "10_17": 194}
+    assert harmonised.sum() == 564
+    with pytest.raises(KeyError, match="15_17"):
+        harmonise_age_bands(pd.Series({"15_17": 3}))
+
+
+def test_school_holidays_are_approximate_and_replaceable(tmp_path):
+    from cpstats import school_holidays
+    from cpstats.errors import InputError
+
+    table = school_holidays.load()
+    assert table["start"].min().year == 2012 and table["end"].max().year >= 2023
+    assert (table["end"] >= table["start"]).all()
+    # Summer 2016 holiday covers August; Christmas 2016 covers 25 December.
+    spans = school_holidays.between("2016-04-01", "2017-03-31")
+    covers = lambda day: ((spans["start"] <= day) & (spans["end"] >= day)).any()  # noqa: E731
+    assert covers(pd.Timestamp("2016-08-15")) and covers(pd.Timestamp("2016-12-27"))
+    assert not covers(pd.Timestamp("2016-11-15"))
+    share = school_holidays.weekday_share_by_month("2016-04-01", "2017-03-31")
+    assert share["2016-08"] == 1.0 and share["2016-11"] == 0.0
+    own = tmp_path / "council.csv"
+    own.write_text("holiday,start,end\nsummer,2016-07-22,2016-09-05\nbad,2016-13-01,2016-12-02\n",
+                   encoding="utf-8")
+    with pytest.raises(InputError) as error:
+        school_holidays.load(own)
+    assert "row 3" in str(error.value) and "'start'" in str(error.value)
