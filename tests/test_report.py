@@ -17,6 +17,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 from cpstats import report
 from cpstats.commands import report as commands_report
 from cpstats.errors import EXIT_BAD_INPUT, InputError
+from cpstats.results import current_umask
 
 PARAMETERS = ("la = None\nyear = None\ndfe_dir = None\ncin_census = None\n"
               "population_dir = None\noutput_dir = None")
@@ -96,6 +97,10 @@ def test_a_failing_notebook_leaves_no_partial_folder_and_force_is_needed(noteboo
     for name in ("01_ok.ipynb", "01_ok.html", "01_ok_with_code.html", "index.html", "tables.xlsx"):
         assert (folder / name).is_file(), name
     assert "553" in (folder / "index.html").read_text(encoding="utf-8")
+    # Readable by colleagues as the umask allows (temporary files start private).
+    mask = current_umask()
+    assert folder.stat().st_mode & 0o777 == 0o777 & ~mask
+    assert (folder / "results.csv").stat().st_mode & 0o777 == 0o666 & ~mask
     (folder / "earlier.txt").write_text("the earlier report", encoding="utf-8")
 
     # Without --force the report is never overwritten, and nothing runs.

@@ -351,6 +351,9 @@ def _complete(outcome: Outcome, temp: Path, notebooks: Sequence[Path]) -> None:
 
 def install(temp: Path, target: Path) -> None:
     """Move a finished report folder into place, replacing ``target`` only at the last moment."""
+    from cpstats.results import current_umask
+
+    os.chmod(temp, 0o777 & ~current_umask())  # mkdtemp's 0700 would hide it from colleagues
     backup = None
     if target.exists():
         backup = target.with_name(f".{target.name}.old-{os.getpid()}")

@@ -206,7 +206,15 @@ def write_csv_atomic(frame: pd.DataFrame, path: str | Path) -> None:
     os.close(handle)
     try:
         frame.to_csv(tmp, index=False, lineterminator="\n", float_format="%.10g")
+        os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp's 0600 would hide it from colleagues
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def current_umask() -> int:
+    """The process umask (read by setting and restoring it)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
