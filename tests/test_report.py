@@ -171,7 +171,7 @@ def test_default_results_hold_the_report_s_figures_beside_dfe_s(real_runs):
         assert _value(results, "cp_by_age_band", "report", breakdown=f"age_band={key}") == value
     for key, value in {"under_4_weeks": 47, "3_to_6_months": 134, "6_to_12_months": 139,
                        "2_to_3_years": 3}.items():
-        assert _value(results, "cp_by_duration", "report", breakdown=f"duration={key}") == value
+        assert _value(results, "cp_by_duration_report", "report", breakdown=f"duration={key}") == value
     # What DfE later published for the same year (2022 release, d1 and d6).
     assert _value(results, "cp_plans_at_31_march", "dfe") == 553
     assert _value(results, "cp_rate_per_10k", "dfe") == 45.2

@@ -60,7 +60,7 @@ def test_required_figures_are_transcribed(seed, measure, period, code, breakdown
     assert fig(seed, measure, period, code, breakdown) == expected
 
 
-@pytest.mark.parametrize("measure", ["cp_by_category", "cp_by_gender", "cp_by_age_band", "cp_by_duration"])
+@pytest.mark.parametrize("measure", ["cp_by_category", "cp_by_gender", "cp_by_age_band", "cp_by_duration_report"])
 def test_breakdowns_at_31_march_sum_to_the_564_children(seed, measure):
     rows = select(seed, geography_code=BUCKS, period="2016-17", measure=measure, source="report")
     assert rows["value"].sum() == 564
@@ -99,8 +99,8 @@ def test_internal_arithmetic_of_the_report(seed):
     stages = select(seed, measure="conference_length_minutes").set_index("breakdown")["value"]
     assert stages["stage=information_sharing"] + stages["stage=plan_and_decision"] == stages["total"]
     assert round(564 / fig(seed, "conference_chairs_fte", "2017-03-31")) == 97
-    band = fig(seed, "cp_by_duration", breakdown="duration=6_to_12_months")
-    assert round(100 * band / 564) == fig(seed, "cp_by_duration_pct", breakdown="duration=6_to_12_months")
+    band = fig(seed, "cp_by_duration_report", breakdown="duration=6_to_12_months")
+    assert round(100 * band / 564) == fig(seed, "cp_by_duration_report_pct", breakdown="duration=6_to_12_months")
 
 
 def test_review_measures_are_kept_apart(seed):

@@ -11,9 +11,11 @@ obtained); the 2011 Census (DC2101EW) has 18 groups too, but not the same 18:
   holds them (so its rate is slightly understated).
 * The census has "Arab"; CIN has no Arab code (Arab children are recorded as
   ``OOTH``). Census Arab + "Any other ethnic group" map to ``other``.
-* ``CHNE`` Chinese is its own comparison group; its *broad* group differs:
-  Asian in the census, "Other ethnic group" in DfE's CIN tables. Broad groups
-  are therefore built with a named scheme (:data:`BROAD_SCHEMES`).
+* ``CHNE`` Chinese is its own comparison group; its *broad* group depends on
+  the publication: Asian in the census and in DfE's CIN tables of the 2022
+  release (back series included), "Other ethnic group" in older DfE
+  publications. Broad groups are therefore built with a named scheme
+  (:data:`BROAD_SCHEMES`).
 
 That leaves 17 comparison groups that both sides can be summed into exactly.
 """
@@ -127,10 +129,12 @@ _BROAD_BASE: dict[str, str] = {
     **dict.fromkeys(["black_caribbean", "black_african", "black_other"], "Black or Black British"),
     "other": "Other ethnic group",
 }
-#: Comparison group -> broad group, per scheme. ``dfe``: Chinese under Other (DfE CIN
-#: tables, :data:`cpstats.codes.ETHNIC_GROUP_OF`); ``census``: Chinese under Asian.
+#: Comparison group -> broad group, per scheme. ``dfe``: DfE's CIN tables of the 2022
+#: release (:data:`cpstats.codes.ETHNIC_GROUP_OF`), Chinese under Asian as in the census;
+#: ``dfe_chinese_other``: older DfE publications, Chinese under Other.
 BROAD_SCHEMES: dict[str, dict[str, str]] = {
-    "dfe": {**_BROAD_BASE, "chinese": "Other ethnic group"},
+    "dfe": {**_BROAD_BASE, "chinese": "Asian or Asian British"},
+    "dfe_chinese_other": {**_BROAD_BASE, "chinese": "Other ethnic group"},
     "census": {**_BROAD_BASE, "chinese": "Asian or Asian British"},
 }
 BROAD_GROUPS = ("White", "Mixed", "Asian or Asian British", "Black or Black British",
@@ -142,7 +146,8 @@ MAPPING_CAVEATS: dict[str, str] = {
         "CIN WIRT + WROM against census 'Gypsy or Irish Traveller'; Roma ticked 'Other White' "
         "in 2011, so the denominator misses Roma children and the rate is overstated."),
     "white_other": "Census 'Other White' includes Roma children, whom CIN records as WROM.",
-    "chinese": "Asian in the census and the school census, 'Other' in DfE's CIN tables.",
+    "chinese": "Asian in the census, the school census and DfE's 2022-release CIN tables; "
+               "'Other' in older DfE publications.",
     "other": "Census 'Arab' + 'Any other ethnic group'; CIN records Arab children as OOTH.",
 }
 

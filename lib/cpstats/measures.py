@@ -306,7 +306,7 @@ def snapshot_facts(data: CinData, at: object, la_name: str | None = None) -> pd.
         ``cp_by_gender``, ``cp_by_age_band``, ``cp_by_ethnicity`` (codes),
         ``cp_by_ethnic_group`` (DfE's 5 groups), ``cp_by_disability``,
         ``cp_by_duration`` and ``_pct`` (DfE bands), ``cp_by_duration_report`` (the
-        report's bands), ``cp_2_years_or_more_pct``, ``cp_plans_3_months_or_more``,
+        report's bands), ``cp_plans_2_years_or_more_pct``, ``cp_plans_3_months_or_more``,
         ``cp_reviews_in_timescale`` and ``_pct``. Names shared with :mod:`cpstats.io.dfe`
         mean the same figure.
     """
@@ -329,7 +329,7 @@ def _snapshot(rows: _Rows, data: CinData, period: Period) -> None:
                 report_duration_band(on["start_date"], until), [k for k, _ in REPORT_DURATION_BANDS])
     rows.shares("cp_by_duration_pct", label, "duration",
                 duration_band(on["start_date"], until), [k for k, _ in codes.DURATION_BANDS])
-    rows.pct("cp_2_years_or_more_pct", label,
+    rows.pct("cp_plans_2_years_or_more_pct", label,
              int((until >= add_months(on["start_date"], 24)).sum()), len(on))
     in_time, eligible = _reviews_in_timescale(data, rows.review_chain, day)
     rows.add("cp_plans_3_months_or_more", label, eligible)
@@ -408,7 +408,7 @@ def flow_facts(data: CinData, period: object, la_name: str | None = None) -> pd.
     -------
     pandas.DataFrame
         Facts labelled with the period: ``cp_plans_started``, ``cp_plans_ended``,
-        ``cp_second_or_subsequent`` and ``_pct``,
+        ``cp_plans_second_or_subsequent`` and ``_pct``,
         ``cp_plans_ended_by_duration`` and ``_pct`` (DfE bands),
         ``cp_plans_ended_by_duration_report``, ``referrals``,
         ``s47_enquiries``, ``icpcs``, ``icpc_within_15_working_days`` and ``_pct``,
@@ -467,7 +467,7 @@ def _flows_many(rows: _Rows, data: CinData, parts: list[Period]) -> None:
         label = period.label
         rows.add("cp_plans_started", label, started[i])
         rows.add("cp_plans_ended", label, ended[i])
-        rows.add("cp_second_or_subsequent", label, repeat[i])
+        rows.add("cp_plans_second_or_subsequent", label, repeat[i])
         rows.pct("cp_second_or_subsequent_pct", label, repeat[i], started[i])
         for key, count in ended_by.items():
             band = codes.breakdown(duration=key)
