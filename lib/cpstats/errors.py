@@ -28,9 +28,12 @@ class Problem:
     value: str | None = None
     element: str | None = None
     child: str | None = None
+    line: int | None = None  # line in a text file (XML), where rows do not apply
 
     def __str__(self) -> str:
         where = [self.file]
+        if self.line is not None:
+            where.append(f"line {self.line}")
         if self.row is not None:
             where.append(f"row {self.row}")
         if self.child is not None:

@@ -155,22 +155,9 @@ class CinProblem(Problem):
 
     rule: str = ""
     severity: str = ERROR
-    line: int | None = None
 
     def __str__(self) -> str:
-        where = [self.file]
-        if self.line is not None:
-            where.append(f"line {self.line}")
-        if self.row is not None:
-            where.append(f"row {self.row}")
-        if self.child is not None:
-            where.append(f"child {self.child}")
-        if self.element is not None:
-            where.append(f"element <{self.element}>")
-        if self.column is not None:
-            where.append(f"column '{self.column}'")
-        found = f": found {self.value!r}" if self.value is not None else ""
-        return f"{self.severity}: {', '.join(where)}{found}; expected {self.expected}"
+        return f"{self.severity}: {super().__str__()}"
 
 
 def _problem(file: str, rule: str, *, expected: str | None = None, **where) -> CinProblem:
