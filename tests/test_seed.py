@@ -136,7 +136,7 @@ def test_empty_file(tmp_path):
 
 
 def test_header_only(tmp_path, seed_text):
-    with pytest.raises(InputError, match="at least one figure"):
+    with pytest.raises(InputError, match="at least one row of figures"):
         read_facts_csv(_write(tmp_path, seed_text.splitlines()[0] + "\n"))
 
 

@@ -7,8 +7,6 @@ any such file strictly: every problem is reported with its row and column.
 
 from __future__ import annotations
 
-import csv
-import gzip
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +14,7 @@ import pandas as pd
 from cpstats import facts as F
 from cpstats import geography
 from cpstats.errors import InputError, Problem, display_path
+from cpstats.io.textcsv import read_text_csv
 from cpstats.paths import SEED_DIR
 
 REPORT_FIGURES = SEED_DIR / "report_figures.csv"
@@ -105,38 +104,7 @@ def check_facts_csv(path: str | Path) -> list[Problem]:
 
 
 def _read_raw(path: Path, name: str) -> pd.DataFrame:
-    if not path.is_file():
-        raise InputError(Problem(file=name, expected="an existing facts CSV file"))
-    try:
-        raw = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False,
-                          na_values=[""], on_bad_lines="error")
-    except pd.errors.EmptyDataError:
-        raise InputError(Problem(file=name, expected="a header row and figures; the file is empty")) from None
-    except pd.errors.ParserError as error:
-        raise InputError(Problem(file=name, value=str(error).strip(),
-                                 expected=f"{len(FACTS_CSV_COLUMNS)} comma-separated fields on every row "
-                                 "(is the file truncated or a quote unbalanced?)")) from None
-    except UnicodeDecodeError:
-        raise InputError(Problem(file=name, expected="a UTF-8 text file")) from None
-    if raw.empty:
-        raise InputError(Problem(file=name, expected="at least one figure below the header"))
-    short = short_row_problems(path, name, len(raw.columns))
-    if short:
-        raise InputError(short)
-    return raw
-
-
-def short_row_problems(path: Path, name: str, width: int) -> list[Problem]:
-    """Rows with fewer fields than the header: pandas pads them with blanks, which would
-    hide a truncated file. Reads ``.gz`` files too."""
-    opener = gzip.open if path.suffix.lower() == ".gz" else open
-    with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
-        lengths = [len(fields) for fields in csv.reader(handle)]
-    return [
-        Problem(file=name, row=number, value=f"{n} fields",
-                expected=f"{width} fields as in the header (is the file truncated?)")
-        for number, n in enumerate(lengths, start=1) if 0 < n < width
-    ]
+    return read_text_csv(path, name, what="figures")
 
 
 def _column_problems(raw: pd.DataFrame, name: str) -> list[Problem]:

@@ -33,7 +33,7 @@ from cpstats import geography
 from cpstats.checks import register_checker
 from cpstats.errors import InputError, ParameterError, Problem, display_path
 from cpstats.ethnicity_map import CENSUS2011_TO_GROUP, SCHOOL_CENSUS_TO_GROUP
-from cpstats.io.local import short_row_problems
+from cpstats.io.textcsv import read_text_csv
 from cpstats.paths import shared_data_dir
 from cpstats.periods import parse_year, year_label
 
@@ -43,26 +43,6 @@ from cpstats.periods import parse_year, year_label
 MEASURE = "population_0_17"
 _LEVELS = {"National": "national", "Regional": "regional", "Local authority": "local_authority"}
 _INTEGER = re.compile(r"^\s*\d+\s*$")
-
-
-def _read_csv(path: Path, name: str) -> pd.DataFrame:
-    """Every column as text; blank cells missing. Errors name the file."""
-    if not path.is_file():
-        raise InputError(Problem(file=name, expected="an existing file"))
-    try:
-        frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False,
-                            na_values=[""], on_bad_lines="error")
-    except pd.errors.EmptyDataError:
-        raise InputError(Problem(file=name, expected="a header row and data; the file is empty")) from None
-    except (pd.errors.ParserError, UnicodeDecodeError, EOFError, OSError) as error:
-        raise InputError(Problem(file=name, value=str(error).strip()[:200],
-                                 expected="a complete CSV file (truncated or corrupt?)")) from None
-    if frame.empty:
-        raise InputError(Problem(file=name, expected="at least one data row below the header"))
-    short = short_row_problems(path, name, len(frame.columns))
-    if short:
-        raise InputError(short)
-    return frame
 
 
 def _require_columns(frame: pd.DataFrame, columns: Iterable[str], name: str, what: str) -> None:
@@ -174,7 +154,7 @@ def read_ons_population(path: str | Path | None = None) -> pd.DataFrame:
 def _read_ons_cached(resolved: str, _mtime: float) -> pd.DataFrame:
     path = Path(resolved)
     name = display_path(path)
-    raw = _read_csv(path, name)
+    raw = read_text_csv(path, name)
     _require_columns(raw, ONS_COLUMNS, name, "an ONS mid-year population file")
     raw = raw[raw["age_group"] == ONS_AGE_GROUP].reset_index(drop=True)
     if raw.empty:
@@ -326,7 +306,7 @@ def read_dc2101ew_children(path: str | Path) -> pd.DataFrame:
 def _read_dc2101ew_cached(resolved: str, _mtime: float) -> pd.DataFrame:
     path = Path(resolved)
     name = display_path(path)
-    raw = _read_csv(path, name)
+    raw = read_text_csv(path, name)
     _require_columns(raw, ("geography", "geography code"), name, "a nomis DC2101EW file")
     wanted = {(a, g): None for a in CHILD_AGE_BANDS for g in (_ALL_GROUPS, *CENSUS2011_GROUPS)}
     for column in raw.columns:
@@ -482,7 +462,7 @@ def _county_lookup(folder: Path) -> pd.DataFrame:
 @functools.lru_cache(maxsize=2)
 def _county_lookup_cached(resolved: str, _mtime: float) -> pd.DataFrame:
     path = Path(resolved)
-    frame = _read_csv(path, display_path(path))
+    frame = read_text_csv(path, display_path(path))
     _require_columns(frame, ("LAD18CD", "CTY18CD"), display_path(path), "the LAD18 -> county lookup")
     return frame
 
@@ -548,7 +528,7 @@ def read_school_census_ethnicity(path: str | Path | None = None) -> pd.DataFrame
 def _read_school_cached(resolved: str, _mtime: float) -> pd.DataFrame:
     path = Path(resolved)
     name = display_path(path)
-    raw = _read_csv(path, name)
+    raw = read_text_csv(path, name)
     _require_columns(raw, SCHOOL_CENSUS_COLUMNS, name, "the school census pupils-by-ethnicity file")
     raw = raw[(raw["phase_type_grouping"] == "Total") & (raw["language"] == "Total")].reset_index(drop=True)
     if raw.empty:
@@ -686,7 +666,7 @@ def is_county_lookup_file(path: str | Path) -> bool:
 
 def _read_county_lookup_file(path: Path) -> pd.DataFrame:
     name = display_path(path)
-    frame = _read_csv(path, name)
+    frame = read_text_csv(path, name)
     _require_columns(frame, ("LAD18CD", "CTY18CD"), name, "the LAD18 -> county lookup")
     found = _problems_where(frame, ~frame["LAD18CD"].str.fullmatch(r"E0[6-9]\d{6}").fillna(False),
                             "LAD18CD", name, "an English district GSS code (E06-E09...)")
@@ -704,7 +684,7 @@ def is_school_census_meta_file(path: str | Path) -> bool:
 
 def _read_school_census_meta(path: Path) -> pd.DataFrame:
     name = display_path(path)
-    frame = _read_csv(path, name)
+    frame = read_text_csv(path, name)
     _require_columns(frame, ("col_name", "col_type", "label"), name, "a DfE metadata file")
     found = _problems_where(frame, ~frame["col_type"].isin(["Filter", "Indicator"]), "col_type", name,
                             "Filter or Indicator")
