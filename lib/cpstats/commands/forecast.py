@@ -229,8 +229,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "forecast", help="forecast children on child protection plans, with intervals",
         description="Forecast the number of children on child protection plans: next years' "
                     "31 March figures for every LA from DfE's published tables (annual), or next "
-                    "quarter from child-level records (quarterly). Every forecast carries 80%% and "
-                    "95%% prediction intervals; docs/forecasting.md gives the backtest behind them.")
+                    "quarter from child-level records (quarterly). Every forecast carries 80% and "
+                    "95% prediction intervals; docs/forecasting.md gives the backtest behind them.")
     commands = parser.add_subparsers(dest="forecast_command", metavar="KIND", required=True)
 
     annual = commands.add_parser(
