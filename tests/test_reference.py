@@ -12,21 +12,23 @@ from cpstats.paths import REFERENCE_DIR
 @pytest.fixture(scope="module")
 def rebuilt(shared_data, tmp_path_factory):
     out = tmp_path_factory.mktemp("reference")
-    facts = reference.build_reference(shared_data / "dfe" / "cin_2022", shared_data / "ons")
-    return facts, reference.write_reference(facts, out)
+    dfe_dir, ons = shared_data / "dfe" / "cin_2022", shared_data / "ons"
+    facts = reference.build_reference(dfe_dir, ons)
+    all_las = reference.build_all_las(dfe_dir, ons)
+    return facts, reference.write_reference(facts, out), reference.write_all_las(all_las, out)
 
 
-def test_rebuild_equals_committed_file(rebuilt):
-    _, path = rebuilt
-    committed = REFERENCE_DIR / reference.REFERENCE_FILE
-    assert path.read_bytes() == committed.read_bytes(), (
-        "data/reference is stale: run 'cpstats reference build'")
+def test_rebuild_equals_committed_files(rebuilt):
+    _, path, all_las = rebuilt
+    for built, name in ((path, reference.REFERENCE_FILE), (all_las, reference.ALL_LA_FILE)):
+        assert built.read_bytes() == (REFERENCE_DIR / name).read_bytes(), (
+            f"data/reference/{name} is stale: run 'cpstats reference build'")
 
 
 def test_compact_and_complete():
-    path = REFERENCE_DIR / reference.REFERENCE_FILE
-    assert path.stat().st_size < 600_000  # "well under 1 MB"
-    ref = reference.load_reference()
+    size = sum(f.stat().st_size for f in REFERENCE_DIR.iterdir())
+    assert size < 800_000  # the whole folder "well under 1 MB"
+    ref = reference.load_reference(all_las=False)
     areas = set(ref["geography_code"])
     assert areas == {"E92000001", "E12000008", "825", *geography.statistical_neighbours("825")}
     assert len(areas) == 13
@@ -54,6 +56,57 @@ def test_published_figures_survive_the_round_trip():
     assert len(pops) == pops["period"].nunique() >= 10
 
 
+def test_disability_proxy_for_every_area():
+    ref = reference.load_reference(all_las=False)
+    rows = select(ref, measure="cin_with_disability_pct", period="2016-17", breakdown="total")
+    assert len(rows) == 13 and rows["value"].notna().all()
+    # DfE b2, 2017: Buckinghamshire 518 of 3,306 children in need (15.7%)
+    bucks = {"geography_code": "825", "period": "2016-17", "breakdown": "total"}
+    assert value_of(ref, measure="cin_with_disability_pct", **bucks) == 15.7
+    assert value_of(ref, measure="cin_with_disability", **bucks) == 518
+
+
+def test_all_las_rows_are_the_release_rows(shared_data):
+    from cpstats.io.dfe import read_release
+
+    rows = reference.load_all_las()
+    release = read_release(shared_data / "dfe" / "cin_2022")
+    release = release[(release["geography_level"] == "local_authority")
+                      & (release["breakdown"] == "total")
+                      & release["measure"].isin(reference.ALL_LA_MEASURES)
+                      & (release["period"] >= "2012-13")]
+    assert set(rows["geography_code"]) == set(release["geography_code"])
+    keys = ["geography_code", "period", "measure"]
+    published = rows[rows["source"] == "dfe"].merge(release, on=keys, how="outer",
+                                                    suffixes=("", "_release"), indicator=True)
+    assert (published["_merge"] == "both").all()  # nothing lost, nothing added
+    assert published["value"].equals(published["value_release"])
+    assert published["marker"].equals(published["marker_release"])
+    assert (published["note"] == published["note_release"]).all()
+
+
+def test_all_las_published_figures_and_markers():
+    ref = reference.load_reference()
+    assert ref["geography_code"].nunique() > 150  # every LA, not only Bucks' neighbours
+    assert not ref.duplicated(["geography_code", "period", "measure", "breakdown", "source"]).any()
+    # Birmingham is in no table of facts.csv: DfE d1, c4, c1 and ONS, year ending March 2017
+    brum = {"geography_code": "330", "period": "2016-17", "breakdown": "total"}
+    assert value_of(ref, measure="cp_plans_at_31_march", **brum) == 983
+    assert value_of(ref, measure="cp_rate_per_10k", **brum) == 34.3
+    assert value_of(ref, measure="cp_plans_started", **brum) == 1608
+    assert value_of(ref, measure="cp_plans_ended", **brum) == 1472
+    assert value_of(ref, measure="s47_enquiries", **brum) == 3873
+    assert value_of(ref, measure="s47_enquiries_rate_per_10k", **brum) == 135.2
+    assert value_of(ref, measure="icpcs", **brum) == 1726
+    assert value_of(ref, measure="referrals", **brum) == 17417
+    assert value_of(ref, measure="population_0_17", source="ons", **brum) == 291299
+    # City of London's plans at 31 March 2017 are suppressed: a marker, no value
+    city = select(ref, geography_code="201", period="2016-17", measure="cp_plans_at_31_march")
+    assert city["value"].isna().all() and city["marker"].tolist() == ["c"]
+    assert select(ref, geography_code="201", period="2016-17",
+                  measure="s47_enquiries")["value"].tolist() == [10]
+
+
 def test_missing_extract_is_a_clear_error(tmp_path):
     from cpstats.errors import InputError
 
@@ -71,11 +124,13 @@ def test_command_builds_into_out_and_rejects_bad_folder(shared_data, tmp_path, c
     command.register(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["reference", "build", "--out", str(tmp_path / "ref")])
     assert args.func(args) == 0
-    assert "13 areas" in capsys.readouterr().out
-    assert (tmp_path / "ref" / "facts.csv").read_bytes() == (
-        REFERENCE_DIR / reference.REFERENCE_FILE).read_bytes()
+    out = capsys.readouterr().out
+    assert "13 areas" in out and "LA-years" in out
+    for name in (reference.REFERENCE_FILE, reference.ALL_LA_FILE):
+        assert (tmp_path / "ref" / name).read_bytes() == (REFERENCE_DIR / name).read_bytes()
     bad = parser.parse_args(["reference", "build", "--dfe-dir", str(tmp_path / "none"),
                              "--out", str(tmp_path / "bad")])
     with pytest.raises(InputError, match="a folder of DfE CIN CSVs"):
         bad.func(bad)
     assert not (tmp_path / "bad" / "facts.csv").exists()
+    assert not (tmp_path / "bad" / "all_las.csv").exists()

@@ -1,10 +1,19 @@
 """The shipped reference extract (``data/reference/``): published figures the default report needs.
 
 A compact, rebuildable subset of the DfE *Characteristics of children in need* release
-(and ONS child populations when :mod:`cpstats.io.population` is available) for England,
-the LA's region, the LA and its ten statistical neighbours, years ending 31 March 2013
-onwards. ``cpstats reference build`` rebuilds it from newer files; rebuilding from the
-same files gives byte-identical output (sorted rows, fixed float format).
+(and ONS child populations when :mod:`cpstats.io.population` is available), years ending
+31 March 2013 onwards, in two files:
+
+- ``facts.csv``: long facts for England, the LA's region, the LA and its ten statistical
+  neighbours (the full set of measures for the first three, a benchmarking subset for
+  the neighbours);
+- ``all_las.csv``: every LA in the release, a handful of measures (:data:`ALL_LA_MEASURES`),
+  one row per LA and year, one column per measure (a cell is a value, a marker such as
+  ``c``, or empty where nothing was published), for cross-LA comparisons and models.
+
+:func:`load_reference` returns both as one facts table. ``cpstats reference build``
+rebuilds them from newer files; rebuilding from the same files gives byte-identical
+output (sorted rows, fixed float format).
 """
 
 from __future__ import annotations
@@ -16,11 +25,12 @@ import pandas as pd
 
 from cpstats import geography
 from cpstats.errors import InputError, Problem, display_path
-from cpstats.facts import NOTE_COLUMN, conform, select, sort, validate
+from cpstats.facts import NOTE_COLUMN, TOTAL, conform, select, sort, validate
 from cpstats.io import dfe
 from cpstats.paths import REFERENCE_DIR, shared_data_dir
 
 REFERENCE_FILE = "facts.csv"
+ALL_LA_FILE = "all_las.csv"
 DEFAULT_LA = "825"
 #: First year (ending 31 March) kept.
 FIRST_YEAR = 2013
@@ -45,6 +55,8 @@ MEASURES: tuple[str, ...] = (
     "icpc_within_15_working_days_pct",
     # context and denominators (population_0_17 from cpstats.io.population)
     "children_in_need_at_31_march", "cin_rate_per_10k", "population_0_17",
+    # all children in need with a disability recorded (table b2): the proxy comparator for plans
+    "cin_with_disability", "cin_with_disability_pct",
 )
 #: The smaller set kept for each statistical neighbour (benchmarking, not deep dives).
 NEIGHBOUR_MEASURES: tuple[str, ...] = (
@@ -53,8 +65,18 @@ NEIGHBOUR_MEASURES: tuple[str, ...] = (
     "cp_second_or_subsequent_pct", "referrals", "referrals_rate_per_10k", "re_referrals_pct",
     "s47_enquiries", "s47_enquiries_rate_per_10k", "icpcs", "icpcs_rate_per_10k",
     "icpc_within_15_working_days_pct", "children_in_need_at_31_march", "cin_rate_per_10k",
-    "population_0_17",
+    "population_0_17", "cin_with_disability", "cin_with_disability_pct",
 )
+#: Measures kept for every LA in ``all_las.csv`` (totals only): the annual forecasting panel
+#: (:data:`cpstats.stats.forecast.ANNUAL_MEASURES`), the two published rates of the cross-LA
+#: scatter and the ONS population. Each is also in :data:`MEASURES`, whose rows in
+#: ``facts.csv`` lend the all-LA rows their unit, source and note.
+ALL_LA_MEASURES: tuple[str, ...] = (
+    "cp_plans_at_31_march", "cp_rate_per_10k", "cp_plans_started", "cp_plans_ended",
+    "referrals", "s47_enquiries", "s47_enquiries_rate_per_10k", "icpcs", "population_0_17",
+)
+_ALL_LA_KEYS = ["geography_code", "geography_name", "period"]
+_FACT_KEYS = ["geography_code", "period", "measure", "breakdown", "source"]
 
 
 def reference_areas(la: str = DEFAULT_LA) -> list[str]:
@@ -84,21 +106,48 @@ def build_reference(dfe_dir: str | Path | None = None, population_dir: str | Pat
     pandas.DataFrame
         Facts with ``note``, sorted.
     """
-    shared = shared_data_dir()
-    release = dfe.read_release(Path(dfe_dir) if dfe_dir else shared / "dfe" / "cin_2022")
-    parts = [release]
-    population = _population(Path(population_dir) if population_dir else shared / "ons")
-    if population is not None:
-        parts.append(population)
-    facts = pd.concat(parts, ignore_index=True)
+    facts, populations = _published(dfe_dir, population_dir)
     areas = reference_areas(la)
     keep = pd.concat([select(facts, geography_code=areas[:3], measure=list(MEASURES)),
                       select(facts, geography_code=areas[3:], measure=list(NEIGHBOUR_MEASURES))])
     keep = keep[_year_ending(keep["period"]) >= FIRST_YEAR]
     keep = keep[~keep["breakdown"].str.contains(";")]  # England's category x gender etc.: not needed
     out = _tidy(keep)
-    out.attrs["populations"] = population is not None
+    out.attrs["populations"] = populations
     return out
+
+
+def build_all_las(dfe_dir: str | Path | None = None,
+                  population_dir: str | Path | None = None) -> pd.DataFrame:
+    """Build the all-LA table: every LA in the release, every year, :data:`ALL_LA_MEASURES`.
+
+    Parameters
+    ----------
+    dfe_dir, population_dir
+        As for :func:`build_reference`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``geography_code, geography_name, period`` (DfE's LA number, name and year) and one
+        text column per measure: the value written with :data:`FLOAT_FORMAT`, the marker
+        where DfE suppressed it, empty where nothing was published. Rows are the LA-years
+        DfE published from :data:`FIRST_YEAR`, sorted by code and year.
+    """
+    facts, _ = _published(dfe_dir, population_dir)
+    rows = facts[(facts["geography_level"] == "local_authority") & (facts["breakdown"] == "total")
+                 & facts["measure"].isin(ALL_LA_MEASURES)]
+    rows = rows[_year_ending(rows["period"]) >= FIRST_YEAR]
+    dfe_rows = rows[rows["source"] == "dfe"]
+    # LA-years DfE published, under DfE's name (ONS spells some names differently)
+    index = dfe_rows.drop_duplicates(["geography_code", "period"])[_ALL_LA_KEYS]
+    values = rows["value"].map(lambda v: FLOAT_FORMAT % v, na_action="ignore")
+    rows = rows.assign(cell=values.fillna(rows["marker"]).fillna(""))
+    wide = rows.pivot_table(index=["geography_code", "period"], columns="measure", values="cell",
+                            aggfunc="first").reindex(columns=list(ALL_LA_MEASURES))
+    table = index.merge(wide.reset_index(), on=["geography_code", "period"], how="left")
+    table = table.fillna("").sort_values(["geography_code", "period"], kind="stable")
+    return table.rename_axis(columns=None).reset_index(drop=True)
 
 
 def write_reference(facts: pd.DataFrame, out_dir: str | Path | None = None) -> Path:
@@ -115,13 +164,28 @@ def write_reference(facts: pd.DataFrame, out_dir: str | Path | None = None) -> P
     return target
 
 
-def load_reference(path: str | Path | None = None) -> pd.DataFrame:
+def write_all_las(table: pd.DataFrame, out_dir: str | Path | None = None) -> Path:
+    """Write :func:`build_all_las`' table as ``ALL_LA_FILE`` in ``out_dir`` (temporary file, rename)."""
+    folder = Path(out_dir) if out_dir else REFERENCE_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / ALL_LA_FILE
+    tmp = target.with_name(f".{target.name}.tmp")
+    table.to_csv(tmp, index=False, lineterminator="\n")
+    tmp.replace(target)
+    return target
+
+
+def load_reference(path: str | Path | None = None, all_las: bool = True) -> pd.DataFrame:
     """The shipped reference extract as facts (published DfE figures, derived shares, populations).
 
     Parameters
     ----------
     path
-        The extract's CSV or its folder; default ``data/reference/facts.csv``.
+        The extract's folder or its ``facts.csv``; default ``data/reference``.
+    all_las
+        Add every other LA's rows from ``all_las.csv`` (next to ``facts.csv``; an extract
+        without it is read as ``facts.csv`` alone). Rows already in ``facts.csv`` are kept
+        from there.
 
     Returns
     -------
@@ -144,7 +208,56 @@ def load_reference(path: str | Path | None = None) -> pd.DataFrame:
     frame = pd.read_csv(file, dtype=str, encoding="utf-8-sig", keep_default_na=False,
                         na_values=[""])
     frame["value"] = pd.to_numeric(frame["value"])
-    return validate(conform(frame), display_path(file))
+    facts = validate(conform(frame), display_path(file))
+    other = file.with_name(ALL_LA_FILE)
+    if not all_las or not other.is_file():
+        return facts
+    extra = load_all_las(other, facts)
+    extra = extra.merge(facts[_FACT_KEYS], on=_FACT_KEYS, how="left", indicator=True)
+    extra = extra[extra["_merge"] == "left_only"].drop(columns="_merge")
+    return sort(pd.concat([facts, extra], ignore_index=True))
+
+
+def load_all_las(path: str | Path | None = None, like: pd.DataFrame | None = None) -> pd.DataFrame:
+    """``all_las.csv`` as facts: one row per LA, year and measure that DfE published.
+
+    Parameters
+    ----------
+    path
+        The file; default ``data/reference/all_las.csv``.
+    like
+        The extract's ``facts.csv`` facts (default: read them), whose rows for the same measure
+        and year give each row its unit, source and note.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Facts with ``note``; suppressed cells are rows with the marker and no value.
+    """
+    file = Path(path) if path else REFERENCE_DIR / ALL_LA_FILE
+    if like is None:
+        like = load_reference(file.with_name(REFERENCE_FILE), all_las=False)
+    wide = pd.read_csv(file, dtype=str, encoding="utf-8-sig", keep_default_na=False)
+    long = wide.melt(id_vars=_ALL_LA_KEYS, var_name="measure", value_name="cell")
+    long = long[long["cell"] != ""]
+    value = pd.to_numeric(long["cell"], errors="coerce")
+    long = long.assign(value=value, marker=long["cell"].where(value.isna()),
+                       geography_level="local_authority", breakdown=TOTAL).drop(columns="cell")
+    labels = (like[(like["geography_level"] == "local_authority") & (like["breakdown"] == TOTAL)]
+              .drop_duplicates(["measure", "period"])[["measure", "period", "unit", "source", NOTE_COLUMN]])
+    long = long.merge(labels, on=["measure", "period"], how="left")
+    return validate(conform(long), display_path(file))
+
+
+def _published(dfe_dir: str | Path | None,
+               population_dir: str | Path | None) -> tuple[pd.DataFrame, bool]:
+    """The release's facts with the ONS populations, and whether populations were read."""
+    shared = shared_data_dir()
+    release = dfe.read_release(Path(dfe_dir) if dfe_dir else shared / "dfe" / "cin_2022")
+    population = _population(Path(population_dir) if population_dir else shared / "ons")
+    if population is None:
+        return release, False
+    return pd.concat([release, population], ignore_index=True), True
 
 
 def _population(path: Path) -> pd.DataFrame | None:

@@ -15,15 +15,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="rebuild data/reference/ (the published figures the default report uses)",
         description="Manage the reference extract: published DfE 'Characteristics of children in "
         "need' figures and ONS child populations for England, the LA's region, the LA and its "
-        "ten statistical neighbours, years ending 31 March 2013 onwards.",
+        "ten statistical neighbours, and a few measures for every LA, years ending 31 March 2013 "
+        "onwards.",
     )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     build = actions.add_parser(
         "build",
         help="rebuild the extract from published files",
         description="Read a DfE CIN release and the ONS population file, keep what the default "
-        "report needs and write data/reference/facts.csv (sorted, fixed float format: rebuilding "
-        "from the same files gives identical bytes). Defaults read ../shared/data.",
+        "report needs and write data/reference/facts.csv and all_las.csv (sorted, fixed float "
+        "format: rebuilding from the same files gives identical bytes). Defaults read "
+        "../shared/data.",
     )
     build.add_argument("--dfe-dir", metavar="DIR",
                        help="DfE CIN release folder (default ../shared/data/dfe/cin_2022)")
@@ -38,9 +40,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_build(args: argparse.Namespace) -> int:
     """Build and write the extract; print what was written."""
     facts = reference.build_reference(args.dfe_dir, args.population_dir, args.la)
+    all_las = reference.build_all_las(args.dfe_dir, args.population_dir)
     path = reference.write_reference(facts, args.out)
     areas = facts["geography_code"].nunique()
     print(f"wrote {display_path(path)}: {len(facts):,} facts, {areas} areas, "
+          f"{path.stat().st_size / 1024:.0f} KiB")
+    path = reference.write_all_las(all_las, args.out)
+    print(f"wrote {display_path(path)}: {all_las['geography_code'].nunique()} LAs, "
+          f"{len(all_las):,} LA-years, {len(reference.ALL_LA_MEASURES)} measures, "
           f"{path.stat().st_size / 1024:.0f} KiB")
     if not facts.attrs.get("populations"):
         print("populations not included: cpstats.io.population is not available")
