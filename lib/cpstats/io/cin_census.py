@@ -318,19 +318,15 @@ class _XmlParser:
 
     def _flush(self) -> None:
         """Rows so far -> one frame per table (lists of items joined, reviews apart)."""
-        frames = {name: pd.DataFrame.from_records(rows, columns=_XML_COLUMNS[name])
-                  for name, rows in self.rows.items()}
-        for rows in self.rows.values():
-            rows.clear()
-        frames["children"]["disabilities"] = _joined(frames["children"]["disabilities"])
-        frames["assessments"]["factors"] = _joined(frames["assessments"]["factors"])
-        plans = frames["cp_plans"]
-        reviews = plans[["_k", "_reviews_line", "plan_id", "_reviews"]].explode("_reviews")
-        frames["reviews"] = reviews.loc[reviews["_reviews"].notna()].rename(
-            columns={"_reviews_line": "line", "_reviews": "review_date"})
-        frames["cp_plans"] = plans.drop(columns=["_reviews", "_reviews_line"])
-        for name, frame in frames.items():
-            self.chunks[name].append(frame)
+        rows = self.rows
+        for name, cell in (("children", 9), ("assessments", 5)):
+            _join_items(rows[name], cell)
+        reviews = [[plan[0], plan[10], plan[3], date]
+                   for plan in rows["cp_plans"] if plan[9] for date in plan[9]]
+        self.chunks["reviews"].append(_frame(reviews, _REVIEW_COLUMNS))
+        for name, table_rows in rows.items():
+            self.chunks[name].append(_frame(table_rows, _XML_COLUMNS[name]))
+            table_rows.clear()
 
     def frames(self) -> dict[str, pd.DataFrame]:
         """Every row read, one frame per table."""
@@ -491,10 +487,33 @@ def _parse_xml(path: Path, secret: bytes) -> _Return:
                    problems=problems, fatal=parser.fatal, variants=variants)
 
 
-def _joined(lists: pd.Series) -> list[str | None]:
-    """Lists of item texts -> comma-joined text (None: no list)."""
-    return [",".join(items) or None if isinstance(items, list) else None
-            for items in lists.tolist()]
+def _join_items(rows: list[list], cell: int) -> None:
+    """Lists of item texts -> comma-joined text, in place (None: no list)."""
+    for row in rows:
+        items = row[cell]
+        if items is not None:
+            row[cell] = ",".join(items) or None
+
+
+#: Columns of the parser's rows that are integers (the rest are text); cells named
+#: ``_reviews*`` and ``_raw_id`` are taken out before framing.
+_INT_COLUMNS = frozenset({"_k", "line", "cin_id", "plan_id"})
+_NOT_FRAMED = frozenset({"_raw_id", "_reviews", "_reviews_line"})
+_REVIEW_COLUMNS = ["_k", "line", "plan_id", "review_date"]
+
+
+def _frame(rows: list[list], columns: list[str]) -> pd.DataFrame:
+    """Rows of cells -> a frame, one column at a time: integers as int64, text straight
+    into pyarrow strings (pandas' type inference on object rows cost more than the
+    parse's walk)."""
+    data = {}
+    for i, name in enumerate(columns):
+        if name in _NOT_FRAMED:
+            continue
+        cells = [row[i] for row in rows]
+        data[name] = (np.array(cells, dtype=np.int64) if name in _INT_COLUMNS
+                      else pd.array(pa.array(cells, type=pa.string()), dtype="str"))
+    return pd.DataFrame(data)
 
 
 def _reference_date(parser: _XmlParser, problems: list[CinProblem]) -> pd.Timestamp | None:
