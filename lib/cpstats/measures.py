@@ -331,7 +331,7 @@ def _snapshot(rows: _Rows, data: CinData, period: Period) -> None:
                 duration_band(on["start_date"], until), [k for k, _ in codes.DURATION_BANDS])
     rows.pct("cp_plans_2_years_or_more_pct", label,
              int((until >= add_months(on["start_date"], 24)).sum()), len(on))
-    in_time, eligible = _reviews_in_timescale(data, rows.review_chain, day)
+    in_time, eligible = _reviews_in_timescale(data, rows.review_chain, day, on)
     rows.add("cp_plans_3_months_or_more", label, eligible)
     rows.add("cp_reviews_in_timescale", label, in_time)
     rows.pct("cp_reviews_in_timescale_pct", label, in_time, eligible)
@@ -381,16 +381,17 @@ def reviews_in_timescale(data: CinData, day: object) -> tuple[int, int]:
     return _reviews_in_timescale(data, _review_chain(data), parse_period(day).end)
 
 
-def _reviews_in_timescale(data: CinData, chain: pd.DataFrame, when: pd.Timestamp
-                          ) -> tuple[int, int]:
-    on = plans_open_at(data, when)
+def _reviews_in_timescale(data: CinData, chain: pd.DataFrame, when: pd.Timestamp,
+                          on: pd.DataFrame | None = None) -> tuple[int, int]:
+    if on is None:  # a snapshot passes the plans it found open (the costliest step here)
+        on = plans_open_at(data, when)
     on = on[add_months(on["start_date"], 3) <= when]
     chain = chain[chain["review_date"] <= when].merge(on[["child_id", "plan_id"]],
                                                        on=["child_id", "plan_id"])
     keys = ["child_id", "plan_id"]
-    late = chain.groupby(keys)["on_time"].all().rename("all_on_time")
-    last = chain.groupby(keys)["review_date"].max().rename("last_review")
-    plans = on[keys + ["start_date"]].join(late, on=keys).join(last, on=keys)
+    per_plan = chain.groupby(keys).agg(all_on_time=("on_time", "all"),
+                                       last_review=("review_date", "max"))
+    plans = on[keys + ["start_date"]].join(per_plan, on=keys)
     next_due = add_months(plans["start_date"], 3).where(
         plans["last_review"].isna(), add_months(plans["last_review"], 6))
     ok = plans["all_on_time"].fillna(True).astype(bool) & (next_due > when)
