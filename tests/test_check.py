@@ -144,3 +144,22 @@ def test_through_the_cpstats_command(cin_2022, tmp_path, capsys):
     assert main(["check", str(cin_2022 / D1)]) == 0
     assert main(["check", str(tmp_path / "nope")]) == 2
     assert "cpstats check:" in capsys.readouterr().err
+
+
+def test_every_shipped_data_file_is_recognised_and_clean(capsys):
+    from cpstats.paths import REFERENCE_DIR, SEED_DIR
+
+    assert run_check(SEED_DIR, REFERENCE_DIR) == 0
+    assert "4 file(s), 4 recognised, 0 problem(s)" in capsys.readouterr().out
+
+
+def test_census_extract_total_must_be_the_sum_of_its_groups(tmp_path, capsys):
+    from cpstats.reference import CENSUS_EXTRACT
+
+    lines = CENSUS_EXTRACT.read_text().splitlines()
+    fields = lines[1].split(",")
+    fields[3] = str(int(fields[3]) + 1)  # total no longer the sum of the groups
+    broken = tmp_path / CENSUS_EXTRACT.name
+    broken.write_text("\n".join([lines[0], ",".join(fields), *lines[2:]]) + "\n")
+    assert run_check(broken) == 2
+    assert "row 2, column 'total'" in capsys.readouterr().out

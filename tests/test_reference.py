@@ -15,12 +15,15 @@ def rebuilt(shared_data, tmp_path_factory):
     dfe_dir, ons = shared_data / "dfe" / "cin_2022", shared_data / "ons"
     facts = reference.build_reference(dfe_dir, ons)
     all_las = reference.build_all_las(dfe_dir, ons)
-    return facts, reference.write_reference(facts, out), reference.write_all_las(all_las, out)
+    census = reference.build_census_extract(shared_data / "census")
+    return (facts, reference.write_reference(facts, out), reference.write_all_las(all_las, out),
+            reference.write_census_extract(census, out))
 
 
 def test_rebuild_equals_committed_files(rebuilt):
-    _, path, all_las = rebuilt
-    for built, name in ((path, reference.REFERENCE_FILE), (all_las, reference.ALL_LA_FILE)):
+    _, path, all_las, census = rebuilt
+    for built, name in ((path, reference.REFERENCE_FILE), (all_las, reference.ALL_LA_FILE),
+                        (census, reference.CENSUS_EXTRACT.name)):
         assert built.read_bytes() == (REFERENCE_DIR / name).read_bytes(), (
             f"data/reference/{name} is stale: run 'cpstats reference build'")
 

@@ -202,3 +202,25 @@ register_checker(
     "facts", _looks_like_facts, _facts_problems,
     "a cpstats facts table (CSV with the facts columns: data/seed, data/reference, results)",
 )
+
+
+def _looks_like_all_las(path: Path) -> bool:
+    from cpstats.reference import ALL_LA_FILE
+
+    return path.name == ALL_LA_FILE and (path.parent / "facts.csv").is_file()
+
+
+def _all_las_problems(path: Path) -> list[Problem]:
+    from cpstats.reference import load_all_las
+
+    try:
+        load_all_las(path)
+    except InputError as error:
+        return error.problems
+    return []
+
+
+register_checker(
+    "reference_all_las", _looks_like_all_las, _all_las_problems,
+    "the reference extract's all_las.csv (a few measures for every LA, beside its facts.csv)",
+)

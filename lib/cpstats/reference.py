@@ -175,6 +175,45 @@ def write_all_las(table: pd.DataFrame, out_dir: str | Path | None = None) -> Pat
     return target
 
 
+#: Census 2011 children aged 0-17 by ethnic group for England, regions and every LA (wide:
+#: one column per census group plus ``total``), the denominator of the ethnicity theme.
+CENSUS_EXTRACT = REFERENCE_DIR / "census2011_children_0_17_by_ethnicity.csv"
+_CENSUS_KEYS = ["geography_level", "geography_code", "geography_name"]
+
+
+def build_census_extract(census_dir: str | Path | None = None) -> pd.DataFrame:
+    """Census 2011 DC2101EW children 0-17 per area and census group (districts summed into
+    counties by :func:`cpstats.io.population.read_census2011_children`)."""
+    from cpstats.io import population
+
+    facts = population.read_census2011_children(None, census_dir)
+    column = facts["breakdown"].str.removeprefix("census_group=")
+    wide = facts.assign(column=column).pivot_table(
+        index=_CENSUS_KEYS, columns="column", values="value", aggfunc="first", observed=True)
+    wide = wide.reindex(columns=["total", *population.CENSUS2011_GROUPS.values()])
+    return wide.astype("int64").reset_index().sort_values("geography_code", kind="stable")
+
+
+def write_census_extract(table: pd.DataFrame, out_dir: str | Path | None = None) -> Path:
+    """Write :func:`build_census_extract`'s table into ``out_dir`` (temporary file, rename)."""
+    folder = Path(out_dir) if out_dir else REFERENCE_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / CENSUS_EXTRACT.name
+    tmp = target.with_name(f".{target.name}.tmp")
+    table.to_csv(tmp, index=False, lineterminator="\n")
+    tmp.replace(target)
+    return target
+
+
+def load_census_extract(path: str | Path | None = None) -> pd.DataFrame:
+    """The shipped census extract, codes as text."""
+    file = Path(path) if path else CENSUS_EXTRACT
+    if not file.is_file():
+        raise InputError(Problem(file=display_path(file),
+                                 expected="the census extract: run 'cpstats reference build'"))
+    return pd.read_csv(file, dtype={k: str for k in _CENSUS_KEYS}, encoding="utf-8-sig")
+
+
 def load_reference(path: str | Path | None = None, all_las: bool = True) -> pd.DataFrame:
     """The shipped reference extract as facts (published DfE figures, derived shares, populations).
 

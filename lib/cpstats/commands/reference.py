@@ -23,7 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "build",
         help="rebuild the extract from published files",
         description="Read a DfE CIN release and the ONS population file, keep what the default "
-        "report needs and write data/reference/facts.csv and all_las.csv (sorted, fixed float "
+        "report needs and write data/reference/facts.csv, all_las.csv and the Census 2011 "
+        "children-by-ethnic-group extract (sorted, fixed float "
         "format: rebuilding from the same files gives identical bytes). Defaults read "
         "../shared/data.",
     )
@@ -31,6 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="DfE CIN release folder (default ../shared/data/dfe/cin_2022)")
     build.add_argument("--population-dir", metavar="DIR",
                        help="folder or file of ONS mid-year estimates (default ../shared/data/ons)")
+    build.add_argument("--census-dir", metavar="DIR",
+                       help="Census 2011 DC2101EW folder (default ../shared/data/census)")
     build.add_argument("--out", metavar="DIR", help="output folder (default data/reference)")
     build.add_argument("--la", default=reference.DEFAULT_LA, metavar="CODE_OR_NAME",
                        help="LA whose region and statistical neighbours are kept (default 825)")
@@ -48,6 +51,10 @@ def run_build(args: argparse.Namespace) -> int:
     path = reference.write_all_las(all_las, args.out)
     print(f"wrote {display_path(path)}: {all_las['geography_code'].nunique()} LAs, "
           f"{len(all_las):,} LA-years, {len(reference.ALL_LA_MEASURES)} measures, "
+          f"{path.stat().st_size / 1024:.0f} KiB")
+    census = reference.build_census_extract(args.census_dir)
+    path = reference.write_census_extract(census, args.out)
+    print(f"wrote {display_path(path)}: children 0-17 by ethnic group, {len(census)} areas, "
           f"{path.stat().st_size / 1024:.0f} KiB")
     if not facts.attrs.get("populations"):
         print("populations not included: cpstats.io.population is not available")

@@ -693,6 +693,31 @@ def _read_school_census_meta(path: Path) -> pd.DataFrame:
     return frame
 
 
+def is_census_extract_file(path: str | Path) -> bool:
+    """True when ``path`` is the shipped extract of Census 2011 children 0-17 by census group
+    (``cpstats reference build`` writes it)."""
+    return _has_columns(Path(path), ("geography_code", "total", *CENSUS2011_GROUPS.values()))
+
+
+def _read_census_extract(path: Path) -> pd.DataFrame:
+    name = display_path(path)
+    frame = read_text_csv(path, name)
+    groups = list(CENSUS2011_GROUPS.values())
+    counts = frame[["total", *groups]]
+    found: list[Problem] = []
+    for column in counts.columns:
+        found += _problems_where(frame, ~counts[column].str.fullmatch(r"\d+").fillna(False), column,
+                                 name, "a whole number of children")
+    if found:
+        raise InputError(found)
+    numbers = counts.astype("int64")
+    found = _problems_where(frame, numbers[groups].sum(axis=1) != numbers["total"], "total", name,
+                            "the sum of the census groups")
+    if found:
+        raise InputError(found)
+    return frame
+
+
 def _problems_reading(read: Callable[[Path], object]) -> Callable[[Path], list[Problem]]:
     def problems(path: Path) -> list[Problem]:
         try:
@@ -714,6 +739,8 @@ _FORMATS = (
      "DfE data-file metadata (col_name, col_type, label), e.g. the school census _meta.csv"),
     ("lad18_county_lookup", is_county_lookup_file, _read_county_lookup_file,
      "ONS local authority district to county lookup (LAD18CD, CTY18CD)"),
+    ("census2011_children_extract", is_census_extract_file, _read_census_extract,
+     "the shipped extract of Census 2011 children aged 0-17 by ethnic group (data/reference)"),
 )
 for _name, _recognise, _read, _description in _FORMATS:
     register_checker(_name, _recognise, _problems_reading(_read), _description)

@@ -34,7 +34,7 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.rates import confint_poisson_2indep
 
-from cpstats import measures
+from cpstats import measures, reference
 from cpstats.childlevel import CinData
 from cpstats.codes import ETHNICITY_UNKNOWN
 from cpstats.errors import ParameterError
@@ -45,9 +45,7 @@ from cpstats.ethnicity_map import (
     UNKNOWN_GROUPS,
     comparison_group,
 )
-from cpstats.paths import REFERENCE_DIR
 from cpstats.periods import parse_year, year_label
-from cpstats.results import write_csv_atomic
 
 PER = 10_000
 #: Flag counts below this (PHE: rates on fewer than 10 events are unreliable).
@@ -469,43 +467,18 @@ POPULATION_BASES: dict[str, str] = {
     "census2011": "Census 2011 shares",
     "school_census": "school census shares",
 }
-#: Census 2011 children 0-17 by ethnic group for England, regions and every LA, shipped so
-#: the default run needs nothing outside the project (rebuild: :func:`write_census_extract`).
-CENSUS_EXTRACT = REFERENCE_DIR / "census2011_children_0_17_by_ethnicity.csv"
-_EXTRACT_KEYS = ["geography_level", "geography_code", "geography_name"]
-
-
-def write_census_extract(census_dir: str | Path | None = None, path: str | Path | None = None
-                         ) -> Path:
-    """Write :data:`CENSUS_EXTRACT`: one row per area, one column per census group, plus
-    ``total`` (DC2101EW children 0-17, districts summed into counties by
-    :func:`cpstats.io.population.read_census2011_children`)."""
-    from cpstats.io import population
-
-    facts = population.read_census2011_children(None, census_dir)
-    column = facts["breakdown"].str.removeprefix("census_group=")
-    wide = facts.assign(column=column).pivot_table(
-        index=_EXTRACT_KEYS, columns="column", values="value", aggfunc="first", observed=True)
-    wide = wide.reindex(columns=["total", *population.CENSUS2011_GROUPS.values()])
-    out = Path(path) if path is not None else CENSUS_EXTRACT
-    write_csv_atomic(wide.astype("int64").reset_index().sort_values("geography_code"), out)
-    out.chmod(0o644)  # a shipped data file, readable like the rest of data/
-    return out
-
-
 def census_children(code: str | int, census_dir: str | Path | None = None) -> pd.Series:
     """Census 2011 children aged 0-17 per comparison group for one area.
 
     From the DC2101EW files in ``census_dir`` when given, else the shipped
-    :data:`CENSUS_EXTRACT`, else ``../shared/data/census``. ``attrs["total"]``
+    :data:`cpstats.reference.CENSUS_EXTRACT`, else ``../shared/data/census``. ``attrs["total"]``
     is the area's census total of children 0-17.
     """
     from cpstats.io import population
 
-    if census_dir is None and CENSUS_EXTRACT.is_file():
+    if census_dir is None and reference.CENSUS_EXTRACT.is_file():
         _, area, _ = population.resolve_area(code)
-        extract = pd.read_csv(CENSUS_EXTRACT, dtype={k: str for k in _EXTRACT_KEYS},
-                              encoding="utf-8-sig")
+        extract = reference.load_census_extract()
         row = extract[extract["geography_code"] == area]
         if len(row) == 1:
             group_of = {gid: CENSUS2011_TO_GROUP[label]
