@@ -65,3 +65,11 @@ def test_merge_keeps_themes_apart_and_intervals():
     assert len(merged) == 2
     forecast = merged[merged["measure"] == "cp_forecast_next_quarter"].iloc[0]
     assert forecast["value"] == 590 and forecast["upper_95"] == 640
+
+
+def test_measure_labels_read_as_words():
+    from cpstats.results import measure_label
+
+    assert measure_label("cp_rate_per_10k") == "CP rate per 10,000"
+    assert measure_label("icpc_within_15_working_days_pct") == "ICPC within 15 working days (%)"
+    assert measure_label("s47_enquiries") == "Section 47 enquiries"

@@ -422,7 +422,7 @@ def _headline_rows(results: pd.DataFrame, run: Run) -> pd.DataFrame:
 
 def index_page(folder: Path, run: Run, results: pd.DataFrame, notebooks: Sequence[Path]) -> str:
     """The report's front page: headline figures first, then links to everything."""
-    from cpstats.results import format_value
+    from cpstats.results import format_value, measure_label
 
     esc = html.escape
     rows = []
@@ -431,7 +431,8 @@ def index_page(folder: Path, run: Run, results: pd.DataFrame, notebooks: Sequenc
         value = format_value(row.value, row.unit, places,
                              marker=row.marker if pd.notna(row.marker) else None)
         note = "" if pd.isna(row.note) else esc(str(row.note))
-        rows.append(f"<tr><td>{esc(str(row.measure))}</td><td>{esc(str(row.geography_name))}</td>"
+        rows.append(f"<tr><td title='{esc(str(row.measure))}'>{esc(measure_label(str(row.measure)))}"
+                    f"</td><td>{esc(str(row.geography_name))}</td>"
                     f"<td class=n>{esc(value)}</td><td>{esc(str(row.source))}</td><td>{note}</td></tr>")
     links = []
     for notebook in notebooks:
@@ -454,7 +455,7 @@ td.n{{text-align:right}}img{{margin:.3em;border:1px solid #ddd}}</style></head><
 <p>Each figure with its source (report = the council's report as transcribed, dfe = DfE's
 published statistics, derived = computed from published figures, cin_census/synthetic = computed from
 child-level records). The full list is in <a href="results.csv">results.csv</a>.</p>
-<table><tr><th>measure</th><th>area</th><th>value</th><th>source</th><th>note</th></tr>
+<table><tr><th>figure</th><th>area</th><th>value</th><th>source</th><th>note</th></tr>
 {''.join(rows)}</table>
 <h2>Themes</h2><ul>{''.join(links)}</ul>
 <h2>Tables</h2><p><a href="tables.xlsx">All tables in one workbook (tables.xlsx)</a></p><ul>{tables}</ul>

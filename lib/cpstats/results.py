@@ -160,6 +160,23 @@ class Results:
         return path
 
 
+#: Words of measure names that read better otherwise; the rest lose their underscores.
+_LABEL_WORDS = {"cp": "CP", "pct": "(%)", "10k": "10,000", "s47": "section 47",
+                "s47s": "section 47s", "icpc": "ICPC", "icpcs": "ICPCs", "fte": "FTE",
+                "cin": "CIN", "ons": "ONS"}
+
+
+def measure_label(measure: str) -> str:
+    """A reader's label for a measure name: ``cp_rate_per_10k`` -> ``CP rate per 10,000``.
+
+    >>> measure_label("icpc_within_15_working_days_pct")
+    'ICPC within 15 working days (%)'
+    """
+    words = [_LABEL_WORDS.get(word, word) for word in measure.split("_")]
+    text = " ".join(words)
+    return text[0].upper() + text[1:] if text else text
+
+
 def to_results(frame: pd.DataFrame) -> pd.DataFrame:
     """Conform, validate and sort a results table; raise on a duplicated key."""
     if frame.empty:
