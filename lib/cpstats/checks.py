@@ -56,6 +56,20 @@ _IMPORT_FAILURES: dict[str, str] = {}
 _discovered = False
 
 
+def problems_when_reading(read: Callable[[Path], object]) -> Callable[[Path], list[Problem]]:
+    """A ``check`` for :func:`register_checker` that reads the file with ``read``: the problems
+    of the :class:`~cpstats.errors.InputError` it raises, or none."""
+
+    def check(path: Path) -> list[Problem]:
+        try:
+            read(path)
+        except InputError as error:
+            return error.problems
+        return []
+
+    return check
+
+
 def register_checker(name: str, recognises: Callable[[Path], bool],
                      check: Callable[[Path], list[Problem]], description: str,
                      describe: Callable[[Path], str] | None = None) -> Checker:
@@ -189,13 +203,9 @@ def _facts_problems(path: Path) -> list[Problem]:
 
 
 def _looks_like_facts(path: Path) -> bool:
-    if path.suffix.lower() != ".csv":
-        return False
-    from cpstats.facts import FACT_COLUMNS
+    from cpstats.io.local import looks_like_facts_csv  # lazy: the readers import this module
 
-    with path.open(encoding="utf-8-sig") as handle:
-        header = handle.readline().strip().split(",")
-    return set(FACT_COLUMNS) <= set(header)
+    return looks_like_facts_csv(path)
 
 
 register_checker(
@@ -210,17 +220,13 @@ def _looks_like_all_las(path: Path) -> bool:
     return path.name == ALL_LA_FILE and (path.parent / "facts.csv").is_file()
 
 
-def _all_las_problems(path: Path) -> list[Problem]:
-    from cpstats.reference import load_all_las
+def _read_all_las(path: Path) -> object:
+    from cpstats.reference import load_all_las  # lazy: reference imports the readers
 
-    try:
-        load_all_las(path)
-    except InputError as error:
-        return error.problems
-    return []
+    return load_all_las(path)
 
 
 register_checker(
-    "reference_all_las", _looks_like_all_las, _all_las_problems,
+    "reference_all_las", _looks_like_all_las, problems_when_reading(_read_all_las),
     "the reference extract's all_las.csv (a few measures for every LA, beside its facts.csv)",
 )

@@ -94,15 +94,6 @@ def looks_like_facts_csv(path: str | Path) -> bool:
     return set(F.FACT_COLUMNS) <= set(header)
 
 
-def check_facts_csv(path: str | Path) -> list[Problem]:
-    """Every problem in a facts CSV (empty when clean), for ``cpstats check``."""
-    try:
-        read_facts_csv(path)
-    except InputError as error:
-        return error.problems
-    return []
-
-
 def _read_raw(path: Path, name: str) -> pd.DataFrame:
     return read_text_csv(path, name, what="figures")
 

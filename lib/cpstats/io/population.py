@@ -30,7 +30,7 @@ import pandas as pd
 
 from cpstats import facts as F
 from cpstats import geography
-from cpstats.checks import register_checker
+from cpstats.checks import problems_when_reading, register_checker
 from cpstats.errors import InputError, ParameterError, Problem, display_path
 from cpstats.ethnicity_map import CENSUS2011_TO_GROUP, SCHOOL_CENSUS_TO_GROUP
 from cpstats.io.textcsv import read_text_csv
@@ -654,7 +654,7 @@ def check_population_file(path: str | Path) -> list[Problem]:
     path = Path(path)
     for _, recognise, read, _ in _FORMATS:
         if recognise(path):
-            return _problems_reading(read)(path)
+            return problems_when_reading(read)(path)
     return [Problem(file=display_path(path), expected="an ONS population, Census 2011 DC2101EW or "
                     "school census ethnicity file")]
 
@@ -718,16 +718,6 @@ def _read_census_extract(path: Path) -> pd.DataFrame:
     return frame
 
 
-def _problems_reading(read: Callable[[Path], object]) -> Callable[[Path], list[Problem]]:
-    def problems(path: Path) -> list[Problem]:
-        try:
-            read(path)
-        except InputError as error:
-            return error.problems
-        return []
-    return problems
-
-
 _FORMATS = (
     ("ons_population", is_ons_population_file, read_ons_population,
      "ONS mid-year population estimates of children aged 0-17 (DfE's CSV)"),
@@ -743,4 +733,4 @@ _FORMATS = (
      "the shipped extract of Census 2011 children aged 0-17 by ethnic group (data/reference)"),
 )
 for _name, _recognise, _read, _description in _FORMATS:
-    register_checker(_name, _recognise, _problems_reading(_read), _description)
+    register_checker(_name, _recognise, problems_when_reading(_read), _description)
