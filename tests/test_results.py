@@ -67,9 +67,28 @@ def test_merge_keeps_themes_apart_and_intervals():
     assert forecast["value"] == 590 and forecast["upper_95"] == 640
 
 
-def test_measure_labels_read_as_words():
+def test_measure_labels_come_from_the_registry():
     from cpstats.results import measure_label
 
-    assert measure_label("cp_rate_per_10k") == "CP rate per 10,000"
-    assert measure_label("icpc_within_15_working_days_pct") == "ICPC within 15 working days (%)"
+    assert measure_label("cp_rate_per_10k") == "Children on a plan per 10,000 children"
     assert measure_label("s47_enquiries") == "Section 47 enquiries"
+    assert measure_label("not_a_measure") == "not_a_measure"
+
+
+def test_record_refuses_an_unregistered_measure_and_a_wrong_unit():
+    from cpstats.registry import UnregisteredMeasure
+
+    results = Results("01_trends")
+    where = dict(geography_code="825", geography_name="Buckinghamshire", period="2016-17",
+                 source="dfe")
+    with pytest.raises(UnregisteredMeasure, match="not_registered"):
+        results.record("not_registered", 1.0, **where)
+    with pytest.raises(ValueError, match="the registry says 'rate'"):
+        results.record("cp_rate_per_10k", 45.2, unit="percent", **where)
+
+
+def test_record_stores_the_registry_precision():
+    results = Results("01_trends")
+    text = results.record("cp_rate_per_10k", 45.2345, geography_code="825",
+                          geography_name="Buckinghamshire", period="2016-17", source="dfe")
+    assert text == "45.2" and results.frame()["value"].iloc[0] == 45.2

@@ -71,3 +71,39 @@ def quarter_bounds(year: int, quarter: int) -> tuple[date, date]:
 def month_label(day: date | pd.Timestamp) -> str:
     """``date(2017, 3, 31)`` -> ``"2017-03"``."""
     return f"{day.year:04d}-{day.month:02d}"
+
+
+# -- predicates over a column of period labels (vectorised) -----------------------------------
+def period_year(period: pd.Series) -> pd.Series:
+    """The year ending 31 March each period falls in (``2016-17`` -> 2017, ``2017-03`` -> 2017,
+    ``2017-04`` -> 2018, ``2016-17 Q4`` -> 2017, ``2017-03-31`` -> 2017); ``<NA>`` otherwise."""
+    text = period.astype("string")
+    fy = text.str.extract(r"^(\d{4})-(\d{2})(?: Q[1-4])?$").astype("Float64")
+    # A financial year's two halves are consecutive ("2016-17"); otherwise it is a month.
+    is_fy = (fy[0] + 1) % 100 == fy[1]
+    ym = text.str.extract(r"^(\d{4})-(\d{2})(?:-\d{2})?$").astype("Float64")
+    from_month = ym[0] + (ym[1] >= 4).astype("Float64")
+    return (fy[0] + 1).where(is_fy.fillna(False), from_month).astype("Int64")
+
+
+def is_year(period: pd.Series) -> pd.Series:
+    """True for a year ending 31 March written ``2016-17`` (consecutive years, so never a month)."""
+    parts = period.astype("string").str.extract(r"^(\d{4})-(\d{2})$").astype("Float64")
+    return ((parts[0] + 1) % 100 == parts[1]).fillna(False).astype(bool)
+
+
+def is_month(period: pd.Series) -> pd.Series:
+    """True for a month written ``2017-03``."""
+    text = period.astype("string")
+    return (text.str.fullmatch(r"\d{4}-(0[1-9]|1[0-2])").fillna(False) & ~is_year(text)).astype(bool)
+
+
+def is_quarter(period: pd.Series) -> pd.Series:
+    """True for a financial quarter written ``2016-17 Q4``."""
+    return period.astype("string").str.fullmatch(r"\d{4}-\d{2} Q[1-4]").fillna(False).astype(bool)
+
+
+def as_at(facts: pd.DataFrame, year: int) -> pd.DataFrame:
+    """Facts for periods up to and including the year ending 31 March ``year``: a report shows
+    nothing after its year."""
+    return facts[(period_year(facts["period"]) <= year).fillna(False)].reset_index(drop=True)

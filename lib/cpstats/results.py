@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from cpstats import registry
 from cpstats.errors import InputError, Problem
 from cpstats.facts import FACT_COLUMNS, NOTE_COLUMN, TOTAL, make_facts
 
@@ -66,8 +67,8 @@ class Results:
         self.theme = theme
         self._rows: list[dict[str, object]] = []
 
-    def record(self, measure: str, value: float | None, *, unit: str, geography_code: str,
-               geography_name: str, period: str, source: str,
+    def record(self, measure: str, value: float | None, *, geography_code: str,
+               geography_name: str, period: str, source: str, unit: str | None = None,
                geography_level: str = "local_authority", breakdown: str = TOTAL,
                marker: str | None = None, note: str | None = None,
                interval_80: tuple[float, float] | None = None,
@@ -77,8 +78,10 @@ class Results:
 
         Parameters
         ----------
-        measure, unit, geography_code, geography_name, geography_level, period, breakdown, source
+        measure, geography_code, geography_name, geography_level, period, breakdown, source
             The facts-schema fields of the figure (see ``cpstats.facts``).
+        unit
+            Taken from the registry; when given it must agree with it.
         value
             The figure itself; ``None``/NaN with a ``marker`` when suppressed or unavailable.
         note
@@ -86,7 +89,8 @@ class Results:
         interval_80, interval_95
             (lower, upper) of a prediction or confidence interval, when one applies.
         decimals, signed
-            Formatting of the returned string (see :func:`format_value`).
+            Formatting of the returned string (see :func:`format_value`); the stored value is
+            rounded to the registry's published precision.
 
         Returns
         -------
@@ -97,12 +101,18 @@ class Results:
         ------
         ValueError
             If the same key (theme, measure, geography, period, breakdown, source) is recorded twice
-            with a different value.
+            with a different value, or ``unit`` disagrees with the registry.
+        registry.UnregisteredMeasure
+            If the measure is not in the registry.
         """
+        entry = registry.entry(measure)
+        if unit is not None and unit != entry["unit"]:
+            raise ValueError(f"{measure}: unit {unit!r} given, the registry says {entry['unit']!r}")
+        unit = str(entry["unit"])
         number = float("nan") if value is None or pd.isna(value) else float(value)
         if math.isnan(number) and not marker:
             marker = "x"
-        places = DECIMALS.get(unit, 1) if decimals is None else decimals
+        places = int(entry["decimals"])
         row: dict[str, object] = {
             "theme": self.theme, "geography_level": geography_level,
             "geography_code": str(geography_code), "geography_name": geography_name,
@@ -127,7 +137,7 @@ class Results:
                 break
         else:
             self._rows.append(row)
-        return format_value(number, unit, decimals, signed, marker)
+        return format_value(number, unit, places if decimals is None else decimals, signed, marker)
 
     def record_fact(self, fact: pd.Series | pd.DataFrame, **overrides: object) -> str:
         """Record a row of a facts table (a one-row frame or a Series) as a headline figure.
@@ -160,21 +170,9 @@ class Results:
         return path
 
 
-#: Words of measure names that read better otherwise; the rest lose their underscores.
-_LABEL_WORDS = {"cp": "CP", "pct": "(%)", "10k": "10,000", "s47": "section 47",
-                "s47s": "section 47s", "icpc": "ICPC", "icpcs": "ICPCs", "fte": "FTE",
-                "cin": "CIN", "ons": "ONS"}
-
-
 def measure_label(measure: str) -> str:
-    """A reader's label for a measure name: ``cp_rate_per_10k`` -> ``CP rate per 10,000``.
-
-    >>> measure_label("icpc_within_15_working_days_pct")
-    'ICPC within 15 working days (%)'
-    """
-    words = [_LABEL_WORDS.get(word, word) for word in measure.split("_")]
-    text = " ".join(words)
-    return text[0].upper() + text[1:] if text else text
+    """A reader's label for a measure name, from the registry (the name itself if unregistered)."""
+    return registry.label(measure)
 
 
 def to_results(frame: pd.DataFrame) -> pd.DataFrame:
