@@ -22,7 +22,7 @@ FIGSIZE = (8.0, 4.5)
 
 
 def set_theme() -> None:
-    """Apply the suite's one theme (call once per notebook; :func:`cpstats.notebook_env.setup` does)."""
+    """Apply the suite's one theme (call once per notebook; :func:`cpstats.notebook.setup` does)."""
     sns.set_theme(style="whitegrid", palette=list(AF_PALETTE), font="DejaVu Sans",
                   rc={"figure.figsize": FIGSIZE, "figure.dpi": 100, "savefig.dpi": 150,
                       "axes.titlesize": 12, "axes.titleweight": "bold", "axes.titlelocation": "left",
@@ -109,3 +109,31 @@ def save(fig: Figure, name: str, output_dir: str | Path | None) -> Path | None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, metadata={"Software": None})
     return path
+
+
+def draw_lines(frame: pd.DataFrame, chart: object) -> Figure:
+    """A :class:`cpstats.themes.Chart` drawer: one line per column over the index.
+
+    Reads ``chart.title``, ``chart.source`` and from ``chart.options``: ``xlabel``, ``ylabel``,
+    ``highlight`` (a column drawn thicker, e.g. the LA), ``ylim_zero`` (start the axis at 0).
+    """
+    options = chart.options  # type: ignore[attr-defined]
+    fig, ax = new_figure()
+    for colour, column in zip(colours(len(frame.columns)), frame.columns, strict=True):
+        ax.plot(frame.index.astype(str), frame[column], marker="o", color=colour, label=column,
+                lw=2.5 if column == options.get("highlight") else 1.5)
+    if options.get("ylim_zero"):
+        ax.set_ylim(bottom=0)
+    return finish(fig, ax, title=chart.title, xlabel=str(options.get("xlabel", "")),  # type: ignore[attr-defined]
+                  ylabel=str(options.get("ylabel", "")), source=chart.source)  # type: ignore[attr-defined]
+
+
+def draw_bars(frame: pd.DataFrame, chart: object) -> Figure:
+    """A :class:`cpstats.themes.Chart` drawer: grouped bars (one group per row, one bar per
+    column), the value axis from zero. Options as :func:`draw_lines`."""
+    options = chart.options  # type: ignore[attr-defined]
+    fig, ax = new_figure()
+    frame.plot.bar(ax=ax, color=colours(len(frame.columns)), rot=0, width=0.75)
+    ax.set_ylim(bottom=0)
+    return finish(fig, ax, title=chart.title, xlabel=str(options.get("xlabel", "")),  # type: ignore[attr-defined]
+                  ylabel=str(options.get("ylabel", "")), source=chart.source)  # type: ignore[attr-defined]

@@ -157,6 +157,18 @@ class Results:
         fields.pop("value", None)
         return self.record(fields.pop("measure"), value, **fields)  # type: ignore[arg-type]
 
+    def extend(self, other: Results) -> None:
+        """Take in every figure ``other`` recorded (the same key twice must agree)."""
+        for row in other._rows:
+            key = tuple(row[k] for k in RESULT_KEY)
+            same = [old for old in self._rows if tuple(old[k] for k in RESULT_KEY) == key]
+            if same and not (same[0]["value"] == row["value"]
+                             or (pd.isna(same[0]["value"]) and pd.isna(row["value"]))):
+                raise ValueError(f"result {key} recorded twice with different values "
+                                 f"({same[0]['value']} and {row['value']})")
+            if not same:
+                self._rows.append({**row, "theme": self.theme})
+
     def frame(self) -> pd.DataFrame:
         """Every recorded figure as a results table (validated, sorted)."""
         return to_results(pd.DataFrame(self._rows, columns=list(RESULT_COLUMNS)))

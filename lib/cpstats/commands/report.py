@@ -34,6 +34,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "standing in for a return)")
     parser.add_argument("--population-dir", type=Path, metavar="DIR",
                         help="folder with ONS mid-year population estimates (default: data shipped)")
+    parser.add_argument("--service", type=Path, metavar="FILE",
+                        help="the LA's service settings, a CSV with columns setting,value: "
+                        "chair_fte (full-time-equivalent conference chairs) and caseload_target "
+                        "(children per full-time chair); without it chair figures come from the "
+                        "council's transcribed report where there is one, else are left out")
     parser.add_argument("--out", type=Path, metavar="DIR",
                         help="root folder of the reports (default: reports/); each report goes to "
                         "<out>/<la>/<year>/")
@@ -55,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
         raise ParameterError("--jobs", args.jobs, "a whole number of 1 or more")
     notebooks = report.find_notebooks(args.notebooks_dir)
     runs = report.plan(args.la, args.year, dfe_dir=args.dfe_dir, cin_census=args.cin_census,
-                       population_dir=args.population_dir, out=args.out, force=args.force)
+                       population_dir=args.population_dir, service=args.service, out=args.out,
+                       force=args.force)
     outcomes = report.execute(runs, notebooks, jobs=args.jobs, progress=not args.no_progress)
     print(report.summary(outcomes), file=sys.stderr if any(not o.ok for o in outcomes) else sys.stdout)
     return 0 if all(o.ok for o in outcomes) else 1

@@ -136,3 +136,60 @@ def _la_problems(raw: pd.DataFrame, name: str) -> list[Problem]:
                 expected="a DfE three-digit LA number (e.g. 825) for a local_authority row")
         for i in bad.to_numpy().nonzero()[0]
     ]
+
+
+#: Settings a ``--service`` file may give: name -> (measure, unit, lowest, highest).
+SERVICE_SETTINGS = {"chair_fte": ("conference_chairs_fte", "fte", 0.1, 500.0),
+                    "caseload_target": ("children_per_chair_fte_target", "ratio", 1.0, 1000.0)}
+
+
+def read_service_settings(path: str | Path, la_code: str, year: int) -> pd.DataFrame:
+    """A council's service settings (``--service FILE``) as facts for its LA and year.
+
+    The file is a small CSV with columns ``setting,value`` (``note`` optional), one row per
+    setting: ``chair_fte`` (full-time-equivalent conference chairs in post) and
+    ``caseload_target`` (children per full-time chair aimed for). Source ``local``.
+
+    Raises
+    ------
+    InputError
+        Naming the row of an unknown setting, a value that is not a positive number in range,
+        a repeated setting, or missing columns.
+    """
+    from cpstats.periods import year_label
+
+    name = display_path(path)
+    raw = read_text_csv(Path(path), name, what="settings rows")
+    problems = [Problem(file=name, column=c, expected="columns setting,value[,note]")
+                for c in ("setting", "value") if c not in raw.columns]
+    if problems:
+        raise InputError(problems)
+    for index, row in raw.iterrows():  # a handful of rows at most
+        line = int(index) + 2
+        setting = str(row["setting"]).strip()
+        if setting not in SERVICE_SETTINGS:
+            problems.append(Problem(file=name, row=line, column="setting", value=setting,
+                                    expected=f"one of {', '.join(SERVICE_SETTINGS)}"))
+            continue
+        low, high = SERVICE_SETTINGS[setting][2:]
+        value = pd.to_numeric(pd.Series([row["value"]]), errors="coerce").iloc[0]
+        if pd.isna(value) or not low <= value <= high:
+            problems.append(Problem(file=name, row=line, column="value", value=str(row["value"]),
+                                    expected=f"a number from {low:g} to {high:g}"))
+    repeated = raw["setting"].str.strip()[raw["setting"].str.strip().duplicated()]
+    problems += [Problem(file=name, column="setting", value=s, expected="each setting once")
+                 for s in repeated]
+    if problems:
+        raise InputError(problems)
+    settings = raw.assign(setting=raw["setting"].str.strip())
+    measure = settings["setting"].map(lambda s: SERVICE_SETTINGS[s][0])
+    unit = settings["setting"].map(lambda s: SERVICE_SETTINGS[s][1])
+    note = (settings["note"] if "note" in settings.columns
+            else pd.Series("", index=settings.index)).fillna("")
+    return F.make_facts(pd.DataFrame({
+        "geography_level": "local_authority", "geography_code": la_code,
+        "geography_name": geography.la_name(la_code), "period": year_label(year),
+        "measure": measure, "breakdown": F.TOTAL, "value": pd.to_numeric(settings["value"]),
+        "unit": unit, "source": "local",
+        F.NOTE_COLUMN: ("service settings file " + Path(path).name + "; " + note).str.rstrip("; "),
+    }))
