@@ -35,9 +35,9 @@ def test_every_dependency_is_pinned_in_the_lock():
 def test_environment_yml_installs_the_same_lock_and_python():
     env = yaml.safe_load((PROJECT_ROOT / "environment.yml").read_text())
     deps = env["dependencies"]
-    python = next(d for d in deps if isinstance(d, str) and d.startswith("python="))
-    assert python == "python=3.11"
-    assert _pyproject()["project"]["requires-python"].startswith(">=3.11")
+    python = next(d for d in deps if isinstance(d, str) and re.match(r"python\b", d))
+    assert python == "python" + _pyproject()["project"]["requires-python"].replace(" ", "")
+    assert _pyproject()["project"]["requires-python"] == ">=3.11,<3.14"
     pip_section = next(d["pip"] for d in deps if isinstance(d, dict))
     assert "-c constraints.txt" in pip_section
     assert "-e .[test]" in pip_section

@@ -221,7 +221,7 @@ def test_another_la_s_headline_sentences_match_its_results(real_runs, cin_2022):
 # -- what the runner and the notebooks share: parameter resolution, periods, holidays
 def test_parameters_resolve_from_none_to_the_embedded_default():
     from cpstats.errors import ParameterError
-    from cpstats.notebook_env import resolve
+    from cpstats.inputs import resolve
 
     default = resolve()
     assert (default.la_code, default.year, default.year_label) == ("825", 2017, "2016-17")
@@ -233,7 +233,7 @@ def test_parameters_resolve_from_none_to_the_embedded_default():
 
 
 def test_period_helpers_tell_years_months_and_quarters_apart():
-    from cpstats.notebook_env import as_at, is_month, is_year, period_year
+    from cpstats.periods import as_at, is_month, is_year, period_year
 
     periods = pd.Series(["2016-17", "2017-03", "2017-04", "2016-17 Q4", "2017-03-31", "2017-18"])
     assert period_year(periods).tolist() == [2017, 2017, 2018, 2017, 2017, 2018]

@@ -25,9 +25,9 @@ from pathlib import Path
 import pandas as pd
 
 from cpstats.errors import ParameterError, display_path
+from cpstats.kernel import DISPLAY_NAME, KERNEL, ensure_kernel
 from cpstats.paths import NOTEBOOKS_DIR, REPORTS_DIR
 
-KERNEL = "cpstats"
 NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
 #: One BLAS/OpenMP thread per kernel: deterministic floats and no oversubscription.
 THREAD_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
@@ -250,11 +250,14 @@ def execute(runs: Sequence[Run], notebooks: Sequence[Path], jobs: int | None = N
     """Execute every notebook of every run, then assemble and install each run's folder.
 
     A run whose notebooks all succeeded replaces its folder; a failed run leaves any earlier
-    report untouched and no partial folder. Returns one :class:`Outcome` per run.
+    report untouched and no partial folder. Returns one :class:`Outcome` per run. ``kernel``
+    is used when it runs this interpreter; otherwise one that does is found or registered
+    (:func:`cpstats.kernel.ensure_kernel`).
     """
     from tqdm import tqdm
 
     os.environ.update(THREAD_ENV)
+    kernel = ensure_kernel(kernel)
     jobs = jobs or usable_cores()
     outcomes = {run: Outcome(run) for run in runs}
     temps: dict[Run, Path] = {}
@@ -483,7 +486,8 @@ def refresh_notebook(notebook: Path, kernel: str = KERNEL) -> float:
     """Re-execute a stored notebook in place with its default parameters (what nbval compares).
 
     Runs in the notebook's folder, like nbval; records no timings, so an unchanged notebook
-    gives an unchanged file. Returns the seconds taken.
+    gives an unchanged file. The stored metadata names the ``cpstats`` kernel whichever kernel
+    for this interpreter ran it (:func:`cpstats.kernel.ensure_kernel`). Returns the seconds taken.
 
     Raises
     ------
@@ -497,9 +501,9 @@ def refresh_notebook(notebook: Path, kernel: str = KERNEL) -> float:
     os.environ.update(THREAD_ENV)
     started = time.perf_counter()
     nb = nbformat.read(notebook, as_version=4)
-    nb.metadata["kernelspec"] = {"name": kernel, "display_name": "Python (cpstats)",
+    nb.metadata["kernelspec"] = {"name": KERNEL, "display_name": DISPLAY_NAME,
                                  "language": "python"}
-    client = NotebookClient(nb, kernel_name=kernel, timeout=1800, record_timing=False,
+    client = NotebookClient(nb, kernel_name=ensure_kernel(kernel), timeout=1800, record_timing=False,
                             resources={"metadata": {"path": str(Path(notebook).parent)}})
     try:
         client.execute()
