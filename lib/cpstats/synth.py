@@ -274,6 +274,16 @@ def _spread(rng: np.random.Generator, options: tuple | list, weights, n: int) ->
     return np.asarray(options, dtype=object)[np.minimum(index, len(p) - 1)]
 
 
+def _left_to_right_sum(values: tuple[float, ...]) -> float:
+    """Plain left-to-right float sum. Python 3.12's ``sum()`` compensates rounding, which moves
+    the last bit of this total, then a rounded count, and so every later random draw: the
+    synthetic county must be the same on every Python the package supports."""
+    total = 0.0
+    for value in values:
+        total += value
+    return total
+
+
 def _round_counts(expected: np.ndarray) -> np.ndarray:
     """Integer counts with the same total as ``expected`` (largest remainders)."""
     floor = np.floor(expected).astype("int64")
@@ -364,7 +374,7 @@ class _Simulation:
             in_year = [m for m in months if periods.quarter_of(m.start_time)[0] == year]
             days = np.array([self.calendar.month_weight(m) for m in in_year])
             conference = season * days / (season * days).sum()
-            referral = np.array(REFERRAL_MONTHS) / sum(REFERRAL_MONTHS)
+            referral = np.array(REFERRAL_MONTHS) / _left_to_right_sum(REFERRAL_MONTHS)
             rows.append(pd.DataFrame({
                 "month": in_year,
                 "icpc": _round_counts(volumes["icpc"] * conference),
