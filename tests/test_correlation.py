@@ -10,6 +10,8 @@ import pytest
 
 from cpstats.stats.correlation import (
     correlation,
+    correlation_grid,
+    critical_r,
     cross_correlation,
     cross_section,
     distributed_lag,
@@ -162,3 +164,26 @@ def test_cross_section_of_every_council(cin_2022):
     assert bucks["s47_enquiries_rate_per_10k"] == 210.5 and bucks["cp_rate_per_10k"] == 45.2
     r = correlation(table["s47_enquiries_rate_per_10k"], table["cp_rate_per_10k"])
     assert r["n"] == len(table) and r["lower"] < r["r"] < r["upper"]
+
+
+def test_critical_r_by_hand():
+    # n = 12: t(0.975, 10) = 2.228139; r = t / sqrt(t^2 + 10) = 2.228139 / 3.868411 = 0.575983.
+    assert critical_r(12) == pytest.approx(0.575983, abs=1e-6)
+    # n = 3: t(0.975, 1) = 12.706205; r = 12.706205 / sqrt(161.447643 + 1) = 0.996917.
+    assert critical_r(3) == pytest.approx(0.996917, abs=1e-6)
+    with pytest.raises(ValueError, match="at least 3"):
+        critical_r(2)
+
+
+def test_correlation_grid_levels_and_changes():
+    data = _simulated(0, n=24)
+    quarterly = data.groupby(np.arange(24) // 3).sum()
+    grid = correlation_grid({"monthly": data, "quarterly": quarterly},
+                            [("s47_enquiries", "cp_plans_started")])
+    assert grid[["series", "of", "n"]].values.tolist() == [
+        ["monthly", "levels", 24], ["monthly", "changes", 23],
+        ["quarterly", "levels", 8], ["quarterly", "changes", 7]]
+    changes = data[["s47_enquiries", "cp_plans_started"]].diff()
+    expected = correlation(changes["s47_enquiries"], changes["cp_plans_started"])
+    assert grid.loc[1, "r"] == pytest.approx(expected["r"])
+    assert grid.loc[1, "p_value"] == pytest.approx(expected["p_value"])

@@ -4,6 +4,8 @@ Methods (docs/ethnicity_and_correlation.md):
 
 * :func:`correlation`: Pearson or Spearman with a Fisher-z interval
   (SE = 1/sqrt(n-3); for Spearman sqrt(1.06/(n-3)), Fieller, Hartley & Pearson 1957).
+* :func:`critical_r`: the smallest |r| significant at a level over n pairs (Student's t);
+  :func:`correlation_grid`: pairs of series at several frequencies, levels and changes.
 * :func:`cross_correlation`: the sample cross-correlation at lags -k..k with
   the white-noise bound +/- z/sqrt(n). Trending or autocorrelated series give
   large cross-correlations at every lag; ``difference=True`` compares changes.
@@ -18,7 +20,7 @@ Methods (docs/ethnicity_and_correlation.md):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,6 +76,62 @@ def correlation(x: Sequence[float] | pd.Series, y: Sequence[float] | pd.Series,
         lower, upper = np.tanh(z - half), np.tanh(z + half)
     return {"method": method, "n": float(n), "r": float(r), "lower": float(lower),
             "upper": float(upper), "p_value": float(p)}
+
+
+def critical_r(n: int, alpha: float = 0.05) -> float:
+    """The smallest |Pearson r| significant at ``alpha`` (two-sided) over ``n`` pairs.
+
+    From the t test of r: t = r sqrt(n - 2) / sqrt(1 - r^2), so r = t / sqrt(t^2 + n - 2) with t
+    the (1 - alpha/2) quantile of Student's t on n - 2 degrees of freedom.
+
+    Parameters
+    ----------
+    n
+        Number of pairs (at least 3).
+    alpha
+        Two-sided significance level.
+
+    Returns
+    -------
+    float
+    """
+    if n < 3:
+        raise ValueError(f"a correlation's significance needs at least 3 pairs, not {n}")
+    t = stats.t.ppf(1 - alpha / 2, n - 2)
+    return float(t / np.sqrt(t**2 + n - 2))
+
+
+def correlation_grid(frames: Mapping[str, pd.DataFrame],
+                     pairs: Sequence[tuple[str, str]]) -> pd.DataFrame:
+    """Pearson and Spearman correlations of several pairs of series, of their levels and of
+    their changes (first differences), at several frequencies.
+
+    Parameters
+    ----------
+    frames
+        Frequency label (``"monthly"``, ``"quarterly"``) -> a frame with one column per series,
+        rows in time order.
+    pairs
+        (a, b) column pairs to correlate.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per pair, frequency and ``of`` (``levels`` / ``changes``) in that order:
+        ``a, b, series, of, n, r, lower, upper, p_value`` (Pearson, Fisher-z 95% interval) and
+        ``rho, rho_lower, rho_upper`` (Spearman).
+    """
+    rows = []
+    for a, b in pairs:
+        for series, frame in frames.items():
+            for of, values in (("levels", frame[[a, b]]), ("changes", frame[[a, b]].diff())):
+                r = correlation(values[a], values[b])
+                rho = correlation(values[a], values[b], method="spearman")
+                rows.append({"a": a, "b": b, "series": series, "of": of, "n": int(r["n"]),
+                             "r": r["r"], "lower": r["lower"], "upper": r["upper"],
+                             "p_value": r["p_value"], "rho": rho["r"],
+                             "rho_lower": rho["lower"], "rho_upper": rho["upper"]})
+    return pd.DataFrame(rows)
 
 
 def cross_correlation(x: pd.Series, y: pd.Series, max_lag: int = 6, *,
