@@ -14,7 +14,8 @@ from cpstats.childlevel import SCHEMA
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 #: Figures each of this issue's notebooks shows in the default run (at least).
-MIN_FIGURES = {"01_trends.ipynb": 6, "02_demographics.ipynb": 4}
+MIN_FIGURES = {"01_trends.ipynb": 6, "02_demographics.ipynb": 4,
+               "04_referrals_s47_correlation.ipynb": 6}
 #: Columns that only a child-level table has (identifiers and dates of one child).
 CHILD_COLUMNS = {"child_id", "cin_id", "plan_id", "birth_month", "expected_birth_month",
                  "death_date", "referral_date", "s47_start_date", "review_date"}
