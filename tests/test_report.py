@@ -244,7 +244,7 @@ def test_period_helpers_tell_years_months_and_quarters_apart():
 
 
 def test_age_bands_harmonise_without_losing_children():
-    from cpstats.notebook_env import harmonise_age_bands
+    from cpstats.codes import harmonise_age_bands
 
     report_bands = pd.Series({"unborn": 11, "under_1": 41, "1_4": 146, "5_9": 172, "10_15": 157,
                               "16_plus": 37})

@@ -5,6 +5,8 @@ LA codes and their reorganisations live in :mod:`cpstats.geography`.
 
 from __future__ import annotations
 
+import pandas as pd
+
 #: The 18 CIN Census ethnicity codes (plus refused / not obtained), with labels.
 ETHNICITY_LABELS: dict[str, str] = {
     "WBRI": "White British",
@@ -72,6 +74,37 @@ AGE_BAND_LABELS = {
     "unborn": "Unborn", "under_1": "Under 1", "1_4": "1-4", "5_9": "5-9",
     "10_15": "10-15", "16_plus": "16+",
 }
+#: Age bands harmonised across a change of banding: the coarsest partition both DfE's bands and
+#: the report's earlier local bands (ONS quinary bands, probably) can be mapped onto.
+HARMONISED_AGE_BANDS: dict[str, str] = {"unborn": "unborn", "under_1": "0_4", "1_4": "0_4",
+                                        "5_9": "5_9", "10_15": "10_17", "16_plus": "10_17"}
+HARMONISED_AGE_LABELS = {"unborn": "Unborn", "0_4": "0-4", "5_9": "5-9", "10_17": "10-17"}
+
+
+def harmonise_age_bands(counts: pd.Series) -> pd.Series:
+    """Counts by DfE age band summed into :data:`HARMONISED_AGE_BANDS`, in order.
+
+    Parameters
+    ----------
+    counts
+        Counts indexed by DfE age band (``unborn``, ``under_1``, ... ``16_plus``).
+
+    Returns
+    -------
+    pandas.Series
+        Counts indexed by harmonised band (``unborn``, ``0_4``, ``5_9``, ``10_17``).
+
+    Raises
+    ------
+    KeyError
+        For a band it does not know (rather than dropping children).
+    """
+    unknown = set(counts.index) - set(HARMONISED_AGE_BANDS)
+    if unknown:
+        raise KeyError(f"age bands without a harmonised band: {sorted(unknown)}")
+    order = list(dict.fromkeys(HARMONISED_AGE_BANDS.values()))
+    return counts.groupby(counts.index.map(HARMONISED_AGE_BANDS)).sum().reindex(order, fill_value=0)
+
 
 #: DfE's bands for the length of a CP plan (open at 31 March, or at its end).
 DURATION_BANDS = (
@@ -81,6 +114,17 @@ DURATION_BANDS = (
     ("1_to_2_years", "1 year, under 2 years"),
     ("2_years_or_more", "2 years or more"),
 )
+
+
+#: The facts measure of a population of children aged 0-17 (ONS estimates, Census 2011 counts).
+POPULATION_MEASURE = "population_0_17"
+#: Measure names a generic rule would give -> the contract's name for the same figure (the
+#: DfE reader and derived rates both name figures through it).
+MEASURE_RENAMES = {
+    "cp_plans_at_31_march_rate_per_10k": "cp_rate_per_10k",
+    "children_in_need_at_31_march_rate_per_10k": "cin_rate_per_10k",
+    "cp_plans_second_or_subsequent_pct": "cp_second_or_subsequent_pct",
+}
 
 
 def breakdown(**parts: str) -> str:

@@ -563,25 +563,6 @@ def start(theme: str, la: str | int | None = None, year: str | int | None = None
     return Context(theme, inputs, out)
 
 
-#: Age bands harmonised across a change of banding: the coarsest partition both DfE's bands and
-#: the report's earlier local bands (ONS quinary bands, probably) can be mapped onto.
-HARMONISED_AGE_BANDS: dict[str, str] = {"unborn": "unborn", "under_1": "0_4", "1_4": "0_4",
-                                        "5_9": "5_9", "10_15": "10_17", "16_plus": "10_17"}
-HARMONISED_AGE_LABELS = {"unborn": "Unborn", "0_4": "0-4", "5_9": "5-9", "10_17": "10-17"}
-
-
-def harmonise_age_bands(counts: pd.Series) -> pd.Series:
-    """Counts by DfE age band summed into :data:`HARMONISED_AGE_BANDS`, in order.
-
-    Raises ``KeyError`` for a band it does not know (rather than dropping children).
-    """
-    unknown = set(counts.index) - set(HARMONISED_AGE_BANDS)
-    if unknown:
-        raise KeyError(f"age bands without a harmonised band: {sorted(unknown)}")
-    order = list(dict.fromkeys(HARMONISED_AGE_BANDS.values()))
-    return counts.groupby(counts.index.map(HARMONISED_AGE_BANDS)).sum().reindex(order, fill_value=0)
-
-
 def project_relative(path: Path) -> str:
     """A path as shown in a notebook: relative to the project root (never the user's home)."""
     try:

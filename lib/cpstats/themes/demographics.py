@@ -1,0 +1,506 @@
+"""Demographics: who is on a child protection plan (notebook ``02_demographics``).
+
+Category of abuse, gender, age band and disability of the children on a plan at 31 March, each
+against England where DfE published a comparator, with a chi-square goodness-of-fit test (is the
+local mix different from England's?) and its effect size (Cohen's w).
+
+The LA's counts come from the first source that has them: the council's report, its CIN Census
+return, DfE, then the synthetic county. Counts from child-level records are published with
+counts of 1 to 5 suppressed (``c``), and so are the shares that would give them away.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from cpstats import disclosure, plots, registry
+from cpstats.codes import HARMONISED_AGE_LABELS, harmonise_age_bands
+from cpstats.defaults import ENGLAND_CODE
+from cpstats.facts import select
+from cpstats.periods import is_year
+from cpstats.results import format_value
+from cpstats.stats.disproportionality import goodness_of_fit
+from cpstats.themes.base import (
+    CHILD_SOURCES,
+    SOURCE_NAMES,
+    Chart,
+    Section,
+    ThemeData,
+    ThemeResult,
+    run_sections,
+    text,
+)
+
+THEME = "02_demographics"
+#: Where the LA's counts are looked for, in order of preference.
+LOCAL_SOURCES = ("report", "cin_census", "dfe", "synthetic")
+#: Multinomial draws for the Monte Carlo p-value (used when expected counts are small).
+SIMULATIONS = 20_000
+CATEGORY_LABELS = {"neglect": "Neglect", "emotional_abuse": "Emotional abuse",
+                   "physical_abuse": "Physical abuse", "sexual_abuse": "Sexual abuse",
+                   "multiple": "Multiple"}
+GENDER_LABELS = {"male": "Male", "female": "Female", "unborn": "Unborn", "unknown": "Unknown"}
+SHARE_AXIS = "Share of children on a plan (%)"
+
+
+@dataclass(frozen=True)
+class Mix:
+    """A breakdown compared with England's: its measure, key, group labels, axis title and the
+    name of its table and chart."""
+
+    measure: str
+    key: str
+    labels: dict[str, str]
+    axis: str
+    name: str
+
+    @property
+    def pct(self) -> str:
+        """The measure of each group's share (``cp_by_category_pct``)."""
+        return f"{self.measure}_pct"
+
+
+CATEGORY = Mix("cp_by_category", "category", CATEGORY_LABELS, "Category of abuse (initial)",
+               "cp_by_category")
+GENDER = Mix("cp_by_gender", "gender", GENDER_LABELS, "Gender", "cp_by_gender")
+AGE = Mix("cp_by_age_band_harmonised", "age_band", HARMONISED_AGE_LABELS,
+          "Age at 31 March (harmonised bands)", "cp_by_age_band")
+
+
+@dataclass
+class Comparison:
+    """What :func:`compare` found: the sentence on the test and each group's share as stated."""
+
+    sentence: str
+    shares: dict[str, str]
+
+
+# -- rules shared by the sections -------------------------------------------------------------
+def local_counts(data: ThemeData, measure: str, key: str) -> tuple[pd.Series, str | None]:
+    """The LA's counts for a breakdown from the first source in :data:`LOCAL_SOURCES` that has
+    any, with that source (``None`` and an empty Series when none has)."""
+    for source in LOCAL_SOURCES:
+        counts = data.breakdown(measure, key, source)
+        if counts.notna().any() and counts.sum() > 0:
+            return counts, source
+    return pd.Series(dtype=float), None
+
+
+def effect_size(w: float) -> str:
+    """Cohen's words for an effect size w: negligible, small, medium, large."""
+    return "negligible" if w < 0.1 else "small" if w < 0.3 else "medium" if w < 0.5 else "large"
+
+
+def record_counts(section: Section, measure: str, key: str, counts: pd.Series,
+                  source: str) -> pd.Series:
+    """Record each group's count as a finding and return the counts as a reader may see them.
+
+    Published counts are recorded from their fact rows (note and marker carried); a group with
+    no fact row of its own (e.g. a harmonised age band) is recorded as ``derived``, the sum of
+    the source's figures. Child-level counts of 1 to 5 are recorded and shown as ``c``.
+    """
+    if source in CHILD_SOURCES:
+        shown = disclosure.suppress_counts(counts)
+        for group, value in disclosure.visible(shown).items():
+            section.record(measure, value, source=source, breakdown=f"{key}={group}",
+                           marker="c" if shown[group] == disclosure.SUPPRESSED else None,
+                           note=f"children on a plan at 31 March {section.data.year}, "
+                                f"{SOURCE_NAMES[source]}")
+        return shown
+    rows = select(section.data.facts, measure=measure, geography_code=section.data.la_code,
+                  period=section.data.period, source=source)
+    rows = rows.set_index("breakdown")
+    for group, value in counts.items():
+        breakdown = f"{key}={group}"
+        if breakdown in rows.index:
+            section.record_fact(rows.loc[[breakdown]].reset_index())
+        else:
+            section.derive(measure, value, inputs=[source], breakdown=breakdown,
+                           note=f"sum of {SOURCE_NAMES[source]}'s figures")
+    markers = rows["marker"].reindex([f"{key}={g}" for g in counts.index]).to_numpy()
+    return counts.astype(object).where(counts.notna(), pd.Series(markers, counts.index).fillna(""))
+
+
+def total_of(data: ThemeData, counts: pd.Series, source: str) -> float:
+    """The total the shares are of: the source's own count of children on plans where it gives
+    one (so a group suppressed at source does not inflate the others), else the groups' sum."""
+    published = data.value("cp_plans_at_31_march", source)
+    return float(counts.sum()) if pd.isna(published) else published
+
+
+def record_shares(section: Section, mix: Mix, shares: pd.Series, source: str,
+                  period: str | None = None) -> dict[str, str]:
+    """Record each group's share (percent; NaN where a child-level count is suppressed) and
+    return the texts the prose states, by group."""
+    child = source in CHILD_SOURCES
+    return {str(group): section.derive(
+        mix.pct, share, inputs=[source], breakdown=f"{mix.key}={group}", period=period,
+        marker="c" if child and pd.isna(share) else None,
+        note=f"share of {SOURCE_NAMES[source]}'s children on a plan at 31 March")
+        for group, share in shares.items()}
+
+
+def _p_text(test: dict[str, float]) -> str:
+    # Small expected counts make the chi-square approximation doubtful: use the simulated p.
+    p_value = test["p_monte_carlo"] if test["min_expected"] < 5 else test["p_value"]
+    return "below 0.001" if p_value < 0.001 else format_value(p_value, "ratio", 3)
+
+
+def compare(section: Section, mix: Mix, local: pd.Series, source: str, england: pd.Series,
+            england_period: str) -> Comparison:
+    """The LA's mix against England's: records counts, shares and Cohen's w, publishes the
+    table and the chart, and returns the sentence on the chi-square test.
+
+    Parameters
+    ----------
+    section
+        The section being built.
+    mix
+        Which breakdown (:data:`CATEGORY`, :data:`GENDER`, :data:`AGE`).
+    local
+        The LA's counts by group, in display order (NaN where suppressed at source).
+    source
+        Where ``local`` comes from.
+    england, england_period
+        England's counts by group (DfE) and the year they are for.
+
+    Returns
+    -------
+    Comparison
+    """
+    data = section.data
+    local = local.astype(float)
+    child = source in CHILD_SOURCES
+    england = england.reindex(local.index).astype(float)
+    # Groups suppressed at source (or without a comparator) cannot be tested.
+    tested = local[local.notna() & england.notna()]
+    test = goodness_of_fit(tested, england[tested.index], simulations=SIMULATIONS)
+    shown = record_counts(section, mix.measure, mix.key, local, source)
+    shares = disclosure.visible(shown) / total_of(data, local, source) * 100
+    stated = record_shares(section, mix, shares, source)
+    england_shares = england / england.sum() * 100
+    _table(section, mix, local if child else shown, shares, england, england_period, child)
+    top = shares.idxmax()
+    frame = pd.DataFrame({data.la_name: shares, f"England {england_period}": england_shares})
+    section.chart(
+        mix.name, frame.rename(index=mix.labels).rename_axis(mix.axis), plots.draw_bars,
+        child_level=child, xlabel=mix.axis, ylabel=SHARE_AXIS,
+        title=(f"{mix.labels.get(top, top)} was the largest group in {data.la_name} "
+               f"({stated[top]}; England {text(england_shares[top], mix.pct)})"),
+        source=(f"{SOURCE_NAMES[source]} ({data.period}); England: DfE Characteristics of "
+                f"children in need ({england_period})"))
+    w = section.derive(f"{mix.measure}_cohens_w", test["cohens_w"], inputs=[source, "dfe"],
+                       note=f"chi-square goodness of fit against England {england_period} (DfE), "
+                            f"{int(test['df'])} df")
+    caution = (f" Some expected counts are below 5 (smallest "
+               f"{format_value(test['min_expected'], 'ratio', 1)}), so the p-value is from "
+               f"{SIMULATIONS:,} simulated samples, not the chi-square approximation."
+               if test["min_expected"] < 5 else "")
+    untested = [mix.labels.get(g, g) for g in local.index if g not in tested.index]
+    if untested:
+        caution += f" Left out of the test, suppressed or not published: {', '.join(untested)}."
+    sentence = (f"The difference from England's mix has chi-square "
+                f"{format_value(test['chi2'], 'ratio', 1)} on {int(test['df'])} degrees of "
+                f"freedom (p {_p_text(test)}); Cohen's w is {w}, a "
+                f"{effect_size(float(w))} effect. With {text(test['n'], mix.measure)} children, "
+                f"a difference of a few children in a small group moves its share by a point or "
+                f"more.{caution}")
+    return Comparison(sentence, stated)
+
+
+def _table(section: Section, mix: Mix, counts: pd.Series, shares: pd.Series,
+           england: pd.Series, england_period: str, child: bool) -> None:
+    """The comparison table: the LA's children and shares beside England's (child-level
+    counts suppressed by :meth:`Section.table`; their shares shown as ``c`` with them)."""
+    la = section.data.la_name
+    frame = pd.DataFrame({
+        f"{la} (children)": counts,
+        f"{la} (%)": percent_text(shares, mix.pct, disclosure.SUPPRESSED if child else ""),
+        f"England {england_period} (children)": england,
+        f"England {england_period} (%)": percent_text(england / england.sum() * 100, mix.pct),
+    }).rename(index=mix.labels).rename_axis(mix.axis)
+    section.table(mix.name, frame, child_level=child, count_columns=[f"{la} (children)"])
+
+
+def percent_text(shares: pd.Series, measure: str, missing: str = "") -> pd.Series:
+    """Shares as a table shows them: at the registry's precision for ``measure`` (``2.0``, not
+    ``2``), without the % sign its column label carries; ``missing`` where there is none."""
+    places = registry.decimals(measure)
+    return shares.map(lambda v: missing if pd.isna(v) else format_value(v, "ratio", places))
+
+
+def left_out(section: Section, what: str, why: str) -> Section:
+    """A section this run cannot show: say so on the page and in the list at its end."""
+    section.leave_out(f"{what}: {why}")
+    section.say(f"Not shown for {section.data.la_name} in {section.data.period}: {what} ({why}).")
+    return section
+
+
+def england_comparator(data: ThemeData, measure: str, key: str) -> tuple[pd.Series, str | None]:
+    """England's counts for a breakdown DfE published only from 2017-18 (the nearest year to
+    the run's), with that year; empty and ``None`` when DfE never published it."""
+    period = data.nearest_period(measure, "dfe", ENGLAND_CODE)
+    if period is None:
+        return pd.Series(dtype=float), None
+    return data.breakdown(measure, key, "dfe", ENGLAND_CODE, period, later=True), period
+
+
+def nearest_year_note(data: ThemeData, what: str, period: str) -> str:
+    """The sentence saying England's split is from another year, when it is."""
+    return ("" if period == data.period else
+            f" DfE did not publish England's {what} split for {data.period}; the nearest year, "
+            f"{period}, is used.")
+
+
+# -- sections --------------------------------------------------------------------------------
+def category(data: ThemeData) -> Section:
+    """Category of abuse of the children on a plan against England's, with the largest change
+    in DfE's figures on the year before.
+
+    Parameters
+    ----------
+    data
+        The run's data.
+
+    Returns
+    -------
+    Section
+    """
+    section = Section(THEME, "category", "Category of abuse", data)
+    counts, source = local_counts(data, CATEGORY.measure, CATEGORY.key)
+    if source is None:
+        return left_out(section, "category of abuse", "no published or child-level counts "
+                        "(DfE suppresses small counts)")
+    counts = counts.reindex([c for c in CATEGORY_LABELS if c in counts.index])
+    england = data.breakdown(CATEGORY.measure, CATEGORY.key, "dfe", ENGLAND_CODE)
+    found = compare(section, CATEGORY, counts, source, england, data.period)
+    total = section.stated(data.fact("cp_plans_at_31_march", source)) or section.derive(
+        "cp_plans_at_31_march", counts.sum(), inputs=[source], note="sum of the categories")
+    england_neglect = section.derive(
+        "cp_by_category_pct", england.get("neglect") / england.sum() * 100, inputs=["dfe"],
+        geography_code=ENGLAND_CODE, breakdown="category=neglect", note="DfE table a6")
+    if source != "dfe":
+        record_counts(section, CATEGORY.measure, CATEGORY.key,
+                      data.breakdown(CATEGORY.measure, CATEGORY.key, "dfe"), "dfe")
+    section.say(f"Neglect was the category for {found.shares.get('neglect')} of the {total} "
+                f"children on a plan in {data.la_name} at 31 March {data.year} "
+                f"({SOURCE_NAMES[source]}), against {england_neglect} in England. "
+                f"{found.sentence}{category_change(section)}")
+    return section
+
+
+def category_change(section: Section) -> str:
+    """The sentence on the category whose share of DfE's total changed most on the year
+    before (shares of DfE's published totals: a category suppressed in either year is left
+    out); empty when DfE gives no two years."""
+    data = section.data
+    now = data.breakdown(CATEGORY.measure, CATEGORY.key, "dfe")
+    before = data.breakdown(CATEGORY.measure, CATEGORY.key, "dfe", period=data.previous)
+    change = (now / data.value("cp_plans_at_31_march", "dfe")
+              - before.reindex(now.index) / data.value("cp_plans_at_31_march", "dfe",
+                                                       period=data.previous)).dropna() * 100
+    if change.empty:
+        return ""
+    biggest = str(change.abs().idxmax())
+    breakdown = f"{CATEGORY.key}={biggest}"
+    points = section.derive("cp_by_category_share_change", change[biggest], inputs=["dfe"],
+                            breakdown=breakdown, signed=True,
+                            note=f"share of DfE's children on a plan, {data.previous} to "
+                                 f"{data.period}, percentage points")
+    was = section.record_fact(data.fact(CATEGORY.measure, "dfe", period=data.previous,
+                                        breakdown=breakdown))
+    is_now = section.record_fact(data.fact(CATEGORY.measure, "dfe", breakdown=breakdown))
+    return (f" On DfE's figures the largest change on {data.previous} was in "
+            f"{CATEGORY_LABELS[biggest].lower()}: {points} percentage points of the total "
+            f"({was} to {is_now} children).")
+
+
+def gender(data: ThemeData) -> Section:
+    """Gender of the children on a plan against England's nearest published year (unborn
+    children from England's age table, where DfE counts them).
+
+    Parameters
+    ----------
+    data
+        The run's data.
+
+    Returns
+    -------
+    Section
+    """
+    section = Section(THEME, "gender", "Gender", data)
+    counts, source = local_counts(data, GENDER.measure, GENDER.key)
+    england, period = england_comparator(data, GENDER.measure, GENDER.key)
+    if source in (None, "dfe") or period is None:
+        return left_out(section, "gender", "not published for LAs by DfE; needs the council's "
+                        "report or a CIN Census return")
+    unborn = data.breakdown("cp_by_age_band", "age_band", "dfe", ENGLAND_CODE, period,
+                            later=True)
+    if "unborn" not in england.index:
+        england = pd.concat([england, unborn.reindex(["unborn"]).dropna()])
+    counts = counts.reindex([g for g in GENDER_LABELS if counts.get(g, 0) > 0])
+    found = compare(section, GENDER, counts, source, england, period)
+    before = data.breakdown(GENDER.measure, GENDER.key, source, period=data.previous)
+    earlier = ""
+    if before.sum() > 0:
+        shares = disclosure.shares(before, child_level=source in CHILD_SOURCES)
+        boys = record_shares(section, GENDER, shares.reindex(["male"]), source, data.previous)
+        earlier = f" A year earlier boys were {boys['male']} (same source)."
+    section.say(f"In {data.la_name}, {found.shares.get('male')} of the children on a plan were "
+                f"boys and {found.shares.get('female')} girls ({SOURCE_NAMES[source]})."
+                f"{earlier}{nearest_year_note(data, 'gender', period)} {found.sentence}")
+    return section
+
+
+def age(data: ThemeData) -> Section:
+    """Age of the children on a plan in harmonised bands against England's nearest published
+    year, and (with child-level records) the age mix over the last years.
+
+    Parameters
+    ----------
+    data
+        The run's data.
+
+    Returns
+    -------
+    Section
+    """
+    section = Section(THEME, "age", "Age", data)
+    counts, source = local_counts(data, "cp_by_age_band", AGE.key)
+    england, period = england_comparator(data, "cp_by_age_band", AGE.key)
+    if source in (None, "dfe") or period is None:
+        return left_out(section, "age", "not published for LAs by DfE; needs the council's "
+                        "report or a CIN Census return")
+    record_counts(section, "cp_by_age_band", AGE.key, counts, source)
+    found = compare(section, AGE, harmonise_age_bands(counts), source,
+                    harmonise_age_bands(england), period)
+    before = data.breakdown("cp_by_age_band", AGE.key, source, period=data.previous)
+    earlier = ""
+    if before.sum() > 0:
+        shares = disclosure.shares(harmonise_age_bands(before),
+                                   child_level=source in CHILD_SOURCES)
+        under5 = record_shares(section, AGE, shares.reindex(["0_4"]), source, data.previous)
+        earlier = f" A year earlier it was {under5['0_4']} (same source)."
+    section.say(f"{found.shares['0_4']} of the children on a plan in {data.la_name} were under 5 "
+                f"({SOURCE_NAMES[source]}).{earlier}{nearest_year_note(data, 'age', period)} "
+                f"{found.sentence}")
+    age_mix_chart(section)
+    return section
+
+
+def age_mix(data: ThemeData) -> pd.DataFrame:
+    """Shares (%) of the children on a plan in each harmonised age band, one row per year of
+    the child-level records (NaN where a count of 1 to 5 would be given away)."""
+    rows = select(data.child_facts, measure="cp_by_age_band", source=data.child_source or "")
+    rows = rows[is_year(rows["period"]) & rows["breakdown"].str.fullmatch(r"age_band=[^;]+")]
+    counts = (rows.assign(band=rows["breakdown"].str.removeprefix("age_band="))
+              .pivot_table(index="band", columns="period", values="value", aggfunc="sum"))
+    if counts.empty:
+        return pd.DataFrame(columns=list(HARMONISED_AGE_LABELS.values()))
+    bands = harmonise_age_bands(counts)
+    # Each year is its own one-way table: suppress within it, as its page would.
+    shares = bands.apply(lambda year: disclosure.shares(year, child_level=True))
+    return shares.T.rename(columns=HARMONISED_AGE_LABELS).rename_axis(index="year", columns=None)
+
+
+def age_mix_chart(section: Section) -> Chart | None:
+    """The chart of :func:`age_mix` when there are two years or more to draw."""
+    data = section.data
+    frame = age_mix(data) if data.child_source else pd.DataFrame()
+    if len(frame) < 2:
+        return None
+    years = list(frame.index)
+    change = years.index(data.period) - 0.5 if data.is_default_la and data.period in years else None
+    return section.chart("age_mix_by_year", frame, draw_age_mix, child_level=True,
+                         title=f"Age mix of children on a plan, {years[0]} to {years[-1]}",
+                         source=f"{SOURCE_NAMES[data.child_source]}, harmonised age bands",
+                         xlabel="Year ending 31 March", ylabel=SHARE_AXIS, change_at=change)
+
+
+def draw_age_mix(frame: pd.DataFrame, chart: Chart) -> object:
+    """Lines of the age mix by year, marking where the report's age bands changed."""
+    figure = plots.draw_lines(frame, chart)
+    if chart.options.get("change_at") is not None:
+        plots.mark_change(figure.axes[0], chart.options["change_at"],
+                          "report's age bands changed")
+    return figure
+
+
+def disability(data: ThemeData) -> Section:
+    """Share of the children on a plan with a disability recorded, beside DfE's proxy: the
+    share of all children in need with one (table b2).
+
+    Parameters
+    ----------
+    data
+        The run's data.
+
+    Returns
+    -------
+    Section
+    """
+    section = Section(THEME, "disability", "Disability", data)
+    local, source = local_disabled(section)
+    if source is None:
+        return left_out(section, "disability of children on plans", "not published by DfE; "
+                        "needs the council's report or a CIN Census return")
+    text_ = (f"{local} of children on a plan in {data.la_name} at 31 March {data.year} had a "
+             f"disability recorded ({SOURCE_NAMES[source]}). DfE publishes no such figure for "
+             f"plans")
+    la_proxy = section.stated(data.fact("cin_with_disability_pct", "dfe"))
+    england_proxy = section.stated(data.fact("cin_with_disability_pct", "dfe", ENGLAND_CODE))
+    if la_proxy is None and england_proxy is None:
+        section.leave_out("the disability proxy (DfE table b2, children in need with a "
+                          "disability): not in the published data given; run with --dfe-dir on "
+                          "a full DfE release")
+        text_ += (", and its children-in-need disability share (table b2), the proxy "
+                  "comparator, is not in the published data given.")
+    else:
+        text_ += (f"; as a proxy, {la_proxy or 'not available'} of all children in need in "
+                  f"{data.la_name} and {england_proxy or 'not available'} in England had one.")
+    section.say(text_ + " Disabled children are known to be at greater risk of significant "
+                "harm, so a share on plans below the children-in-need share may mean "
+                "under-recording or under-identification rather than lower need.")
+    return section
+
+
+def local_disabled(section: Section) -> tuple[str | None, str | None]:
+    """The LA's share of children on a plan with a disability, recorded (the report's figure,
+    else from child-level records; suppressed when the count is 1 to 5), with its source."""
+    data = section.data
+    report = data.fact("cp_disabled_pct", "report")
+    if len(report):  # the report prints a whole percentage: state it as printed
+        return section.record_fact(report, decimals=0), "report"
+    counts = (data.breakdown("cp_by_disability", "disability", data.child_source)
+              if data.child_source else pd.Series(dtype=float))
+    if not counts.sum() > 0:
+        return None, None
+    share = disclosure.shares(counts.reindex(["disabled", "not_disabled"], fill_value=0),
+                              child_level=True)["disabled"]
+    return section.record(
+        "cp_disabled_pct", share, source=data.child_source or "",
+        marker="c" if pd.isna(share) else None,
+        note="children on a plan at 31 March with any disability recorded"), data.child_source
+
+
+#: The page's sections, in order.
+SECTIONS = (category, gender, age, disability)
+
+
+def compute(data: ThemeData, **options: object) -> ThemeResult:
+    """Every section of the demographics theme for a run.
+
+    Parameters
+    ----------
+    data
+        The run's data.
+    **options
+        Passed to the sections that accept them (none do yet).
+
+    Returns
+    -------
+    ThemeResult
+    """
+    return run_sections(THEME, data, SECTIONS, **options)
