@@ -10,15 +10,18 @@ published (the report, DfE, or derived from them) are shown as published.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
+from cpstats.defaults import SUPPRESS_MAX
 from cpstats.facts import TOTAL
 
 #: Sources whose counts are derived from child-level records.
 CHILD_LEVEL_SOURCES = ("cin_census", "synthetic")
 SUPPRESSED = "c"
-LOW, HIGH = 1, 5
+LOW, HIGH = 1, SUPPRESS_MAX
 
 
 def primary_mask(values: np.ndarray) -> np.ndarray:
@@ -65,7 +68,8 @@ def _secondary(values: np.ndarray, hidden: np.ndarray, lines: list[np.ndarray]) 
 
 
 def suppression_mask(table: pd.DataFrame, total_row: str | None = None,
-                     total_column: str | None = None) -> pd.DataFrame:
+                     total_column: str | None = None,
+                     row_groups: Sequence[Sequence[object]] = ()) -> pd.DataFrame:
     """Which cells of a count table must be hidden.
 
     Parameters
@@ -75,6 +79,10 @@ def suppression_mask(table: pd.DataFrame, total_row: str | None = None,
     total_row, total_column
         Labels of the margins, if present. Missing margins are still assumed public (a reader can
         often find the total elsewhere), so every row and column is protected as if it had one.
+    row_groups
+        Groups of row labels whose sum in each column is public too (e.g. children of known
+        ethnicity, the base of published shares and tests): each group's cells in a column are
+        protected like a row or column, so a subtotal cannot give a hidden count away either.
 
     Returns
     -------
@@ -87,12 +95,16 @@ def suppression_mask(table: pd.DataFrame, total_row: str | None = None,
     index = np.arange(values.size).reshape(values.shape)
     # Each line: a whole row or column, its margin cell included when there is one.
     lines = [index[i, :] for i in range(n_rows)] + [index[:, j] for j in range(n_cols)]
+    rows = [table.index.get_indexer([r for r in group if r in table.index])
+            for group in row_groups]
+    lines += [index[r, j] for r in rows for j in range(n_cols)]
     hidden = _secondary(np.nan_to_num(values, nan=np.inf), hidden, lines)
     return pd.DataFrame(hidden, index=table.index, columns=table.columns)
 
 
 def suppress_table(table: pd.DataFrame, total_row: str | None = None,
-                   total_column: str | None = None) -> pd.DataFrame:
+                   total_column: str | None = None,
+                   row_groups: Sequence[Sequence[object]] = ()) -> pd.DataFrame:
     """A count table ready to publish: hidden cells shown as ``c``, the rest as integers.
 
     Parameters
@@ -101,6 +113,8 @@ def suppress_table(table: pd.DataFrame, total_row: str | None = None,
         Counts derived from child-level data, optionally with margins.
     total_row, total_column
         Labels of the margin row / column, if present.
+    row_groups
+        Groups of rows whose column sums are public too (see :func:`suppression_mask`).
 
     Returns
     -------
@@ -113,7 +127,7 @@ def suppress_table(table: pd.DataFrame, total_row: str | None = None,
     >>> suppress_table(t)["n"].tolist()
     ['c', 'c', 57]
     """
-    mask = suppression_mask(table, total_row, total_column)
+    mask = suppression_mask(table, total_row, total_column, row_groups)
     shown = table.astype("Float64").round(0).astype("Int64").astype(object)
     shown = shown.where(table.notna(), "")
     return shown.mask(mask, SUPPRESSED)
@@ -162,6 +176,38 @@ def suppress_facts(facts: pd.DataFrame) -> pd.DataFrame:
     out["value"] = out["value"].mask(hidden)
     out["marker"] = out["marker"].mask(hidden, SUPPRESSED)
     return out
+
+
+def suppress_derived(figures: pd.DataFrame, hidden: pd.DataFrame | pd.Series) -> pd.DataFrame:
+    """Figures computed from child-level counts (rates, ratios, shares) as published.
+
+    A rate or ratio of a hidden count gives the count back (the population beside it is
+    public: count = rate x population / 10,000), so a figure is shown as ``c`` wherever a count
+    it was computed from is hidden.
+
+    Parameters
+    ----------
+    figures
+        The figures to publish, one row per count (or per pair of counts).
+    hidden
+        Where the counts they come from are hidden, aligned on ``figures``' index: a Series hides
+        every figure of a row, a frame only the cells it marks (missing labels count as shown).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``figures`` as objects, ``"c"`` in every hidden cell.
+
+    Examples
+    --------
+    >>> rates = pd.DataFrame({"per 10,000": [39.9, 1.5]}, index=["a", "b"])
+    >>> suppress_derived(rates, pd.Series([False, True], index=["a", "b"]))["per 10,000"].tolist()
+    [39.9, 'c']
+    """
+    if isinstance(hidden, pd.Series):
+        hidden = pd.DataFrame(dict.fromkeys(figures.columns, hidden), index=hidden.index)
+    mask = hidden.reindex(index=figures.index, columns=figures.columns, fill_value=False)
+    return figures.astype(object).mask(mask, SUPPRESSED)
 
 
 def display_value(value: float, marker: object = None, source: str | None = None) -> str:

@@ -215,3 +215,69 @@ def project_relative(path: Path) -> str:
         return str(Path(path).resolve().relative_to(PROJECT_ROOT))
     except ValueError:
         return Path(path).name
+
+
+# -- children by ethnic group (the ethnicity theme's denominators) ----------------------------
+#: Period of the Census 2011 facts: census day.
+CENSUS_DAY = "2011-03-27"
+
+
+def census_children(inputs: Inputs) -> pd.DataFrame:
+    """Census 2011 children aged 0-17 by comparison group (:mod:`cpstats.ethnicity_map`: Arab
+    joins Any other) for England, its regions and every LA, as facts: measure
+    ``population_0_17``, period ``2011-03-27``, breakdown ``ethnicity=<group>`` plus ``total``
+    (all children 0-17), source ``ons``. From the DC2101EW files when ``--population-dir`` holds
+    them, else the extract shipped in ``data/reference/``."""
+    from cpstats.ethnicity_map import CENSUS2011_TO_GROUP
+    from cpstats.facts import TOTAL, make_facts
+    from cpstats.io import population
+
+    folder = inputs.population_dir
+    if folder is not None and (folder / population.DC2101EW_FILES["local_authority"]).is_file():
+        long = population.read_census2011_children(None, folder)
+        long = long.assign(group=long["breakdown"].str.removeprefix("census_group="))
+        note = "Census 2011 DC2101EW, usual residents aged 0-17 on 27 March 2011"
+    else:
+        from cpstats.reference import load_census_extract
+
+        keys = ["geography_level", "geography_code", "geography_name"]
+        long = load_census_extract().melt(id_vars=keys, var_name="group", value_name="value")
+        note = ("Census 2011 DC2101EW, usual residents aged 0-17 on 27 March 2011 (extract "
+                "shipped in data/reference/)")
+    group_of = {gid: CENSUS2011_TO_GROUP[label]
+                for label, gid in population.CENSUS2011_GROUPS.items()}
+    long["breakdown"] = ("ethnicity=" + long["group"].map(group_of)).fillna(TOTAL)
+    summed = (long.groupby(["geography_level", "geography_code", "geography_name", "breakdown"],
+                           sort=False, observed=True)["value"].sum().reset_index())
+    return make_facts(summed, measure=population.MEASURE, period=CENSUS_DAY, unit="count",
+                      source="ons", note=note)
+
+
+def school_census_pupils(inputs: Inputs) -> pd.DataFrame:  # noqa: ARG001 -- kept for a path
+    """Pupils by ethnicity in the January school census (facts: measure ``pupils``, breakdown
+    ``ethnicity=<CIN code>``, ``unclassified`` and ``total``), from the copy in
+    ``../shared/data/dfe/school_census/``.
+
+    Raises
+    ------
+    InputError
+        When that file is absent or malformed.
+    """
+    from cpstats.io.population import read_school_census_ethnicity
+
+    return read_school_census_ethnicity(None)
+
+
+def ons_children(inputs: Inputs) -> pd.DataFrame:
+    """ONS estimates of children aged 0-17 (``population_0_17`` facts) from ``--population-dir``,
+    else from ``../shared/data/ons/``: for the areas and years the published facts lack (a DfE
+    release carries no populations).
+
+    Raises
+    ------
+    InputError
+        When no ONS file is found.
+    """
+    from cpstats.io.population import read_ons_population
+
+    return read_ons_population(inputs.population_dir)

@@ -26,10 +26,13 @@ from cpstats.facts import TOTAL, empty_facts, select
 from cpstats.inputs import (
     Inputs,
     all_published,
+    census_children,
     load_child_level,
+    ons_children,
     project_relative,
     published_facts,
     run_cached,
+    school_census_pupils,
     service_facts,
 )
 from cpstats.periods import as_at, is_year, period_year, year_label
@@ -128,6 +131,25 @@ class ThemeData:
         """ONS estimates of children aged 0-17 (``population_0_17`` facts; ``note`` names the
         row). The report's own population figure is a transcription, not a vintage: left out."""
         return select(self.facts, measure="population_0_17", source="ons")
+
+    @functools.cached_property
+    def census_children(self) -> pd.DataFrame:
+        """Census 2011 children aged 0-17 by ethnic comparison group, every area, as facts
+        (:func:`cpstats.inputs.census_children`): the ethnic mix of denominators."""
+        return census_children(self.inputs)
+
+    @functools.cached_property
+    def school_census(self) -> pd.DataFrame:
+        """Pupils by ethnicity in the January school census, as facts (raises
+        :class:`~cpstats.errors.InputError` when the file is absent)."""
+        return school_census_pupils(self.inputs)
+
+    @functools.cached_property
+    def ons_children(self) -> pd.DataFrame:
+        """ONS estimates of children aged 0-17 from ``--population-dir`` or the shared data, for
+        totals :attr:`population` lacks (a DfE release carries none); raises
+        :class:`~cpstats.errors.InputError` when there is no ONS file."""
+        return ons_children(self.inputs)
 
     @functools.cached_property
     def service(self) -> pd.DataFrame:
@@ -361,10 +383,12 @@ class Section:
     # -- tables and charts ---------------------------------------------------------------------
     def table(self, name: str, frame: pd.DataFrame, *, child_level: bool = False,
               total_row: str | None = None, total_column: str | None = None,
-              count_columns: Sequence[str] | None = None, caption: str = "") -> Table:
+              count_columns: Sequence[str] | None = None, caption: str = "",
+              row_groups: Sequence[Sequence[object]] = ()) -> Table:
         """Publish a table: with ``child_level`` its counts from 1 to 5 are shown as ``c`` (with
-        secondary suppression across ``total_row``/``total_column``). The index becomes the
-        first column(s); column names should be labels a reader understands."""
+        secondary suppression across ``total_row``/``total_column``, and across any
+        ``row_groups`` whose subtotals are public). The index becomes the first column(s);
+        column names should be labels a reader understands."""
         if not _NAME.fullmatch(name):
             raise ValueError(f"table name {name!r}: use lower-case letters, digits and _")
         if isinstance(frame.columns, pd.MultiIndex):
@@ -372,7 +396,8 @@ class Section:
         shown = frame
         if child_level:
             columns = list(count_columns) if count_columns is not None else list(frame.columns)
-            protected = disclosure.suppress_table(frame[columns], total_row, total_column)
+            protected = disclosure.suppress_table(frame[columns], total_row, total_column,
+                                                  row_groups)
             shown = frame.astype(object).copy()
             shown[columns] = protected
         table = Table(name, shown, caption, synthetic=child_level and self.data.synthetic)
