@@ -1,94 +1,90 @@
-"""The headline table: report figures beside DfE's published ones and derived ones."""
+"""The headline table: the trends theme's figures, report beside DfE beside derived."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from cpstats import cli
 from cpstats.errors import ParameterError
-from cpstats.headline import COLUMNS, ROWS, format_headline, headline_table
-from cpstats.io import dfe
-from cpstats.io.local import read_report_figures
-from cpstats.io.population import ONS_FILE_NAME, read_ons_population
-
-TABLES = ("d1_child_protection_plans_2013_to_2022.csv", "d3_cpps_subsequent_plan_2013_to_2022.csv",
-          "d6_cpps_reviewed_within_timescales_2013_to_2022.csv",
-          "c1_children_in_need_referrals_and_rereferrals_2013_to_2022.csv",
-          "c4_children_in_need_section_47s_and_icpcs_2013_to_2022.csv")
+from cpstats.headline import KEY, format_headline, headline_table
+from cpstats.inputs import resolve
+from cpstats.themes import ThemeData
 
 
 @pytest.fixture(scope="module")
-def published(cin_2022: Path, shared_data: Path) -> pd.DataFrame:
-    """Report figures, the DfE tables the headline uses and the ONS file, read from ../shared."""
-    frames = [read_report_figures(), read_ons_population(shared_data / "ons" / ONS_FILE_NAME)]
-    frames += [dfe.read_table(cin_2022 / name) for name in TABLES]
-    return pd.concat(frames, ignore_index=True)
+def default() -> pd.DataFrame:
+    """The default run: the seed report and the reference extract shipped in data/."""
+    return headline_table(ThemeData(resolve()))
 
 
 @pytest.fixture(scope="module")
-def table(published: pd.DataFrame) -> pd.DataFrame:
-    return headline_table("825", "2016-17", facts=published).set_index("measure")
+def release(cin_2022: Path) -> pd.DataFrame:
+    """Buckinghamshire 2016-17 from the DfE 2022 release folder in ../shared."""
+    return headline_table(ThemeData(resolve("825", "2016-17", dfe_dir=cin_2022)))
 
 
-def test_shape(table):
-    assert list(table.reset_index().columns) == list(COLUMNS)
-    assert list(table.index) == [m for m, _, _ in ROWS]
+def _figures(table: pd.DataFrame, area: str = "Buckinghamshire",
+             period: str = "2016-17") -> pd.DataFrame:
+    rows = table[(table["area"] == area) & (table["period"] == period)]
+    return rows.set_index("measure")
 
 
-def test_dfe_published_figures_for_buckinghamshire_2016_17(table):
-    dfe_col = table["dfe"]
-    assert dfe_col["cp_plans_at_31_march"] == 553
-    assert dfe_col["cp_rate_per_10k"] == 45.2
-    assert dfe_col["referrals"] == 9204
-    assert dfe_col["s47_enquiries"] == 2576
-    assert dfe_col["icpcs"] == 866
-    assert dfe_col["cp_reviews_in_timescale_pct"] == 84.6
-    assert dfe_col["cp_second_or_subsequent_pct"] == 14.3
+def test_shape(default):
+    assert list(default.columns[: len(KEY)]) == KEY and default.columns[-1] == "note"
+    assert {"report", "dfe", "derived"} <= set(default.columns)
+    assert not default.duplicated(KEY).any()
 
 
-def test_report_figures_sit_beside_dfe_never_merged(table):
-    assert table.loc["cp_plans_at_31_march", "report"] == 564
-    assert table.loc["cp_rate_per_10k", "report"] == 46.7
-    assert table.loc["referrals", "report"] == 9147
+@pytest.mark.parametrize("which", ["default", "release"])
+def test_dfe_published_figures_for_buckinghamshire_2016_17(which, request):
+    dfe = _figures(request.getfixturevalue(which))["dfe"]
+    assert dfe["cp_plans_at_31_march"] == 553
+    assert dfe["cp_rate_per_10k"] == 45.2
+    assert dfe["icpcs"] == 866
+    assert dfe["cp_reviews_in_timescale_pct"] == 84.6
+    assert dfe["cp_second_or_subsequent_pct"] == 14.3
+    assert (dfe["cp_plans_started"], dfe["cp_plans_ended"]) == (725, 626)
+
+
+def test_report_figures_sit_beside_dfe_never_merged(default):
+    figures = _figures(default)
+    assert figures.loc["cp_plans_at_31_march", "report"] == 564
+    assert figures.loc["cp_rate_per_10k", "report"] == 46.7
     # the two review measures stay on separate rows
-    assert table.loc["review_conferences_in_timescale_pct", ["report", "dfe"]].tolist()[0] == 96
-    assert np.isnan(table.loc["review_conferences_in_timescale_pct", "dfe"])
-    assert np.isnan(table.loc["cp_reviews_in_timescale_pct", "report"])
+    assert figures.loc["review_conferences_in_timescale_pct", "report"] == 96
+    assert pd.isna(figures.loc["review_conferences_in_timescale_pct", "dfe"])
+    assert pd.isna(figures.loc["cp_reviews_in_timescale_pct", "report"])
 
 
-def test_derived_rate_and_changes(table):
-    assert table.loc["cp_rate_per_10k", "derived"] == 45.7  # 553 / 121,026 (time_period 2017)
-    assert "121,026" in table.loc["cp_rate_per_10k", "note"]
-    assert "120,643" in table.loc["cp_rate_per_10k", "note"]  # how the report made its 46.7
-    assert table.loc["cp_change_pct", "derived"] == round(100 * (553 / 454 - 1), 1)
-    assert table.loc["referrals_change_pct", "derived"] == round(100 * (9204 / 6958 - 1), 1)
-    assert table.loc["icpcs_change_pct", "derived"] == round(100 * (866 / 749 - 1), 1)
+def test_derived_rate_and_change(default):
+    figures = _figures(default)
+    assert figures.loc["cp_rate_per_10k", "derived"] == 45.7  # 553 / 121,026 (time_period 2017)
+    assert "121,026" in figures.loc["cp_rate_per_10k", "note"]
+    assert "time_period 2017 row" in figures.loc["cp_rate_per_10k", "note"]
+    assert figures.loc["cp_change_pct", "derived"] == round(100 * (553 / 454 - 1), 1)
+    assert figures.loc["cp_change_pct", "report"] == 25
 
 
-def test_printable_form(table, published):
-    text = format_headline(headline_table("825", 2017, facts=published))
-    assert text.startswith("Child protection headline figures: Buckinghamshire (825), "
-                           "year ending 31 March 2017")
-    row = next(line for line in text.splitlines() if line.startswith("  per 10,000"))
-    assert row.split()[-3:] == ["46.7", "45.2", "45.7"]
+def test_printable_form(default):
+    text = format_headline(default)
+    assert text.startswith("Child protection headline figures: Buckinghamshire (825), 2016-17")
+    row = next(line for line in text.splitlines()
+               if line.startswith("Children on a plan per 10,000 children: Buckinghamshire"))
+    assert row.split()[-5:-2] == ["46.7", "45.2", "45.7"]
     assert "time_period 2017 row" in text
+    share = next(line for line in text.splitlines()
+                 if line.startswith("Plans lasting two years or more (%): Buckinghamshire"))
+    assert share.split()[-5:-3] == ["1%", "c"]  # the report's as printed; DfE's suppressed
 
 
-def test_unknown_la_or_year(published):
+def test_unknown_la_or_year():
     with pytest.raises(ParameterError, match="--la"):
-        headline_table("Milton Keynes", 2017, facts=read_report_figures())
+        headline_table(ThemeData(resolve("North Northamptonshire", 2017)))  # from 2021
     with pytest.raises(ParameterError, match="--year"):
-        headline_table("825", 2030, facts=published)
-
-
-def test_default_facts_give_the_same_dfe_figures(table):
-    default = headline_table().set_index("measure")
-    pd.testing.assert_series_equal(default["dfe"], table["dfe"])
-    pd.testing.assert_series_equal(default["report"], table["report"])
+        headline_table(ThemeData(resolve("825", 2030)))
 
 
 def test_cli_prints_the_default_table_and_rejects_bad_parameters(capsys):
