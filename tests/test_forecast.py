@@ -188,7 +188,9 @@ def test_hazard_model_with_no_ends_and_no_new_starts_keeps_todays_stock():
 def test_chair_capacity_against_the_reports_target():
     forecast = pd.DataFrame({"point": [564.0], "lower_80": [520.0], "upper_80": [610.0],
                              "lower_95": [500.0], "upper_95": [640.0]})
-    out = fc.chair_capacity(forecast).iloc[0]
+    out = fc.chair_capacity(forecast, 5.8, 85).iloc[0]  # the report's establishment and target
     assert out["per_fte"] == pytest.approx(97.2, abs=0.05)  # the report: 97 per FTE chair
     assert out["fte_needed"] == pytest.approx(564 / 85)
     assert out["fte_gap"] == pytest.approx(564 / 85 - 5.8)
+    with pytest.raises(TypeError):  # no council's figures are assumed for another
+        fc.chair_capacity(forecast)  # type: ignore[call-arg]

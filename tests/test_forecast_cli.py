@@ -102,9 +102,11 @@ def test_annual_missing_folder_exits_2_naming_it(tmp_path, capsys):
     assert not (tmp_path / "f.csv").exists()
 
 
-def test_quarterly_for_the_synthetic_county_with_chairs(tmp_path, capsys):
-    out = tmp_path / "q.csv"
-    status = cli.main(["forecast", "quarterly", "--no-referrals", "--out", str(out)])
+def test_quarterly_for_the_synthetic_county_with_chairs_from_a_service_file(tmp_path, capsys):
+    out, service = tmp_path / "q.csv", tmp_path / "service.csv"
+    service.write_text("setting,value\nchair_fte,5.8\ncaseload_target,85\n")
+    status = cli.main(["forecast", "quarterly", "--no-referrals", "--out", str(out),
+                       "--service", str(service), "--target", "90"])
     assert status == 0
     printed = capsys.readouterr().out
     table = pd.read_csv(out, dtype={"geography_code": str})
@@ -112,7 +114,21 @@ def test_quarterly_for_the_synthetic_county_with_chairs(tmp_path, capsys):
     assert table["period"].eq("2017-18 Q1").all() and table["source"].eq("synthetic").all()
     default = table[table["model"] == "default"].iloc[0]
     assert f"{default['point'] / 5.8:.1f} children per FTE chair" in printed
-    assert f"{default['point'] / 85:.1f} FTE needed" in printed
+    assert f"{default['point'] / 90:.1f} FTE needed" in printed  # --target wins over the file
+
+
+def test_quarterly_without_chair_figures_leaves_chairs_out(capsys):
+    status = cli.main(["forecast", "quarterly", "--no-referrals", "--fte", "5.8"])
+    assert status == 0
+    printed = capsys.readouterr().out
+    assert "chairs: left out" in printed and "per FTE chair" not in printed
+
+
+def test_quarterly_bad_chair_figures_exit_2_before_the_long_work(tmp_path, capsys):
+    assert cli.main(["forecast", "quarterly", "--fte", "0"]) == 2
+    assert "--fte" in capsys.readouterr().err
+    assert cli.main(["forecast", "quarterly", "--service", str(tmp_path / "none.csv")]) == 2
+    assert "none.csv" in capsys.readouterr().err
 
 
 def test_quarterly_missing_dfe_folder_exits_2_before_the_long_work(tmp_path, capsys):

@@ -172,27 +172,50 @@ def _describe(outlook, what: str, unit: str) -> list[str]:
     return lines
 
 
+def _chair_settings(args: argparse.Namespace, la_code: str, year: int
+                    ) -> tuple[float | None, float | None]:
+    """Chair FTE and caseload target: ``--fte``/``--target``, else the ``--service`` file's,
+    else ``None`` (no council's figures are assumed for another)."""
+    fte, target = args.fte, args.target
+    if args.service is not None:
+        from cpstats.io.local import read_service_settings
+
+        given = read_service_settings(args.service, la_code, year).set_index("measure")["value"]
+        fte = given.get("conference_chairs_fte") if fte is None else fte
+        target = given.get("children_per_chair_fte_target") if target is None else target
+    return fte, target
+
+
+def _chair_lines(chairs: pd.DataFrame, fte: float, target: float) -> list[str]:
+    return [f"  chairs at the end of {quarter_label(row.period.qyear, row.period.quarter)}: "
+            f"{row.per_fte:.1f} children per FTE chair (80% {row.per_fte_lower_80:.1f}-"
+            f"{row.per_fte_upper_80:.1f}) against {target:g} with {fte:g} FTE; "
+            f"{row.fte_needed:.1f} FTE needed ({row.fte_needed_upper_80:.1f} at the upper 80% "
+            f"bound)" for row in chairs.itertuples()]
+
+
 def run_quarterly(args: argparse.Namespace) -> int:
     from cpstats.results import write_csv_atomic
     from cpstats.stats.backtest import next_quarter, next_quarter_referrals
 
     horizon = _positive("--horizon", args.horizon)
-    if args.fte <= 0 or args.target <= 0:
-        raise ParameterError("--fte/--target", f"{args.fte}/{args.target}", "positive numbers")
+    for name, value in (("--fte", args.fte), ("--target", args.target)):
+        if value is not None and value <= 0:
+            raise ParameterError(name, value, "a positive number")
+    if args.service is not None and not Path(args.service).is_file():
+        raise ParameterError("--service", args.service, "an existing service settings CSV file")
     folder = Path(args.dfe_dir) if args.dfe_dir else _default_dfe_dir()
     if args.dfe_dir and not folder.is_dir():
         _read_dfe(folder)  # the clear error, before the long child-level work
     cin, first = _child_level(args)
     plans = next_quarter(cin, first, _quarter(args.origin), horizon)
     lines = _describe(plans, f"Children on CP plans, LA {cin.la_code} ({cin.source})", "children")
-    chairs = fc.chair_capacity(plans.forecasts[plans.forecasts["model"] == "default"],
-                               args.fte, args.target)
-    for row in chairs.itertuples():
-        label = quarter_label(row.period.qyear, row.period.quarter)
-        lines.append(f"  chairs at the end of {label}: {row.per_fte:.1f} children per FTE chair "
-                     f"(80% {row.per_fte_lower_80:.1f}-{row.per_fte_upper_80:.1f}) against "
-                     f"{args.target:g} with {args.fte:g} FTE; {row.fte_needed:.1f} FTE needed "
-                     f"({row.fte_needed_upper_80:.1f} at the upper 80% bound)")
+    fte, target = _chair_settings(args, cin.la_code, plans.origin.qyear)
+    if fte is None or target is None:
+        lines.append("  chairs: left out (give --fte and --target, or --service FILE)")
+    else:
+        lines += _chair_lines(fc.chair_capacity(
+            plans.forecasts[plans.forecasts["model"] == "default"], fte, target), fte, target)
     tables = [_table(plans, "cp_plans_at_end", cin.la_code, cin.source)]
     if args.no_referrals:
         pass
@@ -261,8 +284,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "default) forecast children on CP plans at the end of the next quarter(s), "
                     "with a backtest whose default model is chosen on early origins and scored "
                     "on later ones, and what the forecast means for conference chairs (children "
-                    "per FTE chair against the target, FTE needed). Also forecasts next quarter's "
-                    "referrals for the LA from DfE's referrals by month.")
+                    "per FTE chair against the target, FTE needed; from --fte and --target or "
+                    "--service, left out without them). Also forecasts next quarter's referrals "
+                    "for the LA from DfE's referrals by month.")
     quarterly.add_argument("--cin-census", type=Path, nargs="+", default=None, metavar="PATH",
                            help="CIN Census return(s) (XML files or CSV folders); default: the "
                                 "synthetic county")
@@ -273,10 +297,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     quarterly.add_argument("--origin", default=None,
                            help="last quarter to use, e.g. 2016-17 Q4 (default: the last quarter)")
     quarterly.add_argument("--horizon", type=int, default=1, help="quarters ahead (default 1)")
-    quarterly.add_argument("--fte", type=float, default=fc.CHAIR_FTE,
-                           help=f"FTE conference chairs in post (default {fc.CHAIR_FTE})")
-    quarterly.add_argument("--target", type=float, default=fc.CHAIR_TARGET,
-                           help=f"children per FTE chair aimed for (default {fc.CHAIR_TARGET})")
+    quarterly.add_argument("--fte", type=float, default=None,
+                           help="FTE conference chairs in post (with --target, what the forecast "
+                                "means for chairs; left out without them)")
+    quarterly.add_argument("--target", type=float, default=None,
+                           help="children per FTE chair aimed for")
+    quarterly.add_argument("--service", type=Path, default=None, metavar="FILE",
+                           help="service settings CSV (columns setting,value; settings chair_fte "
+                                "and caseload_target), instead of --fte/--target")
     quarterly.add_argument("--dfe-dir", type=Path, default=None,
                            help="DfE release for referrals by month (default: "
                                 "../shared/data/dfe/cin_2022; skipped if absent)")

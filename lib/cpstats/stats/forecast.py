@@ -897,14 +897,11 @@ def hazard_forecast(plans: pd.DataFrame, origin: object, h: int = 1, n_sims: int
         list(FORECAST_COLUMNS)]
 
 
-#: The report's conferencing service: 5.8 FTE chairs, a target of 85 children per chair.
-CHAIR_FTE = 5.8
-CHAIR_TARGET = 85
-
-
-def chair_capacity(forecast: pd.DataFrame, fte: float = CHAIR_FTE,
-                   target: float = CHAIR_TARGET) -> pd.DataFrame:
+def chair_capacity(forecast: pd.DataFrame, fte: float, target: float) -> pd.DataFrame:
     """What a forecast of children on plans means for conference chairs.
+
+    ``fte`` and ``target`` are the LA's own service figures (its report, or a ``--service``
+    settings file): there is no default, since they differ from one council to the next.
 
     Parameters
     ----------

@@ -1,0 +1,194 @@
+"""The forecasting theme (notebook 05): its findings on the shipped data, its tables as
+published (rounded to hold on any CPU), and what it leaves out for another LA or missing input."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
+
+from cpstats import themes
+from cpstats.inputs import resolve
+from cpstats.themes import forecasting
+from cpstats.themes.base import Chart, ThemeData
+
+
+def _finding(findings: pd.DataFrame, measure: str, breakdown: str = "total") -> pd.Series:
+    rows = findings[(findings["measure"] == measure) & (findings["breakdown"] == breakdown)]
+    assert len(rows) == 1, f"{measure} {breakdown}: {len(rows)} rows"
+    return rows.iloc[0]
+
+
+@pytest.fixture(scope="module")
+def default() -> themes.ThemeResult:
+    """The default run (Buckinghamshire 2016-17, synthetic county): about a minute."""
+    return themes.compute("forecasting", ThemeData(resolve()))
+
+
+@pytest.fixture(scope="module")
+def sections(default) -> dict[str, themes.Section]:
+    return {s.key: s for s in default.sections}
+
+
+def test_next_quarter_from_the_synthetic_county(default, sections):
+    findings = default.findings
+    now = _finding(findings, "cp_plans_at_date")
+    assert (now["value"], now["period"], now["source"]) == (564, "2017-03-31", "synthetic")
+    point = _finding(findings, "cp_forecast_next_quarter")
+    assert point["period"] == "2017-18 Q1" and point["source"] == "synthetic"
+    # arima, chosen on the early origins; bounds in whole children
+    assert point[["value", "lower_80", "upper_80", "lower_95", "upper_95"]].tolist() == [
+        620, 602, 638, 591, 649]
+    assert "default model arima" in point["note"]
+    said = sections["next_quarter"].paragraphs[0]
+    assert said.startswith("**564** children were on a plan at the end of 2016-17 Q4.")
+    assert "expects **620** at the end of 2017-18 Q1: 80% prediction interval 602 to 638" in said
+
+
+def test_next_quarter_tables_are_published_rounded(default):
+    by_model = default.tables["next_quarter_by_model"]
+    assert list(by_model.columns) == ["Forecast", "80% lower", "80% upper", "95% lower",
+                                      "95% upper"]
+    assert by_model.index.name == "Model" and "default" not in by_model.index
+    assert by_model.loc["naive", "Forecast"] == 564
+    backtest = default.tables["next_quarter_backtest"]
+    row = backtest.set_index("Model").loc["default (arima)"]
+    # MASE at the registry's 1 decimal (1.055 on every CPU tried), coverage in whole per cent
+    assert (row["Mean MASE"], row["80% interval coverage (%)"], row["Forecasts"]) == ("1.1", 40, 5)
+    assert backtest["Mean MASE"].astype(float).is_monotonic_increasing
+
+
+def test_chairs_from_the_report_s_establishment(default, sections):
+    findings = default.findings
+    fte = _finding(findings, "conference_chairs_fte")
+    target = _finding(findings, "children_per_chair_fte_target")
+    assert (fte["value"], fte["source"], target["value"]) == (5.8, "report", 85)
+    per_fte = _finding(findings, "cp_forecast_children_per_fte_chair")
+    needed = _finding(findings, "cp_forecast_fte_chairs_needed")
+    assert (per_fte["value"], per_fte["lower_80"], per_fte["upper_80"]) == (106.9, 103.7, 110.1)
+    assert (needed["value"], needed["upper_80"]) == (7.3, 7.5)
+    said = " ".join(sections["chairs"].paragraphs)
+    assert "With 5.8 FTE chairs, 620 children would be **106.9 per full-time chair**" in said
+    assert "above the target of 85" in said and "**7.3 FTE chairs**, or 7.5" in said
+
+
+def test_next_year_from_dfe_pooled_over_every_la(default, sections):
+    findings = default.findings
+    recommended = _finding(findings, "cp_forecast_next_year")
+    pooled = _finding(findings, "cp_forecast_next_year", "model=pooled")
+    assert (recommended["value"], recommended["lower_80"], recommended["upper_80"]) == (505, 286, 739)
+    assert (pooled["value"], pooled["lower_80"], pooled["upper_80"]) == (515, 388, 685)
+    assert recommended["source"] == "derived" and recommended["period"] == "2017-18"
+    assert "152 LAs" in recommended["note"]
+    annual = default.tables["annual_forecast"]
+    assert annual.index.tolist() == [2018, 2019, 2020] and annual.loc[2020, "Forecast"] == 517
+    assert "expects **505** children on plans in Buckinghamshire at 31 March 2018" in (
+        sections["next_year"].paragraphs[0])
+    chart = default.charts["annual_fan"]
+    assert chart["observed"].dropna().tolist() == [190, 242, 332, 454, 553]
+
+
+def test_annual_track_record_says_which_models_fell_back(default, sections):
+    findings = default.findings
+    assert _finding(findings, "forecast_backtest_fallback_pct", "model=mean_k")["value"] == 100
+    assert _finding(findings, "forecast_backtest_fallback_pct", "model=pooled")["value"] == 67
+    said = sections["annual_track_record"].paragraphs[0]
+    assert "`mean_k` in 100%, `pooled` in 67%" in said and "152 here" in said
+    table = default.tables["annual_backtest"]
+    assert table["Forecasts"].tolist() == [300] * 4 + [150] * 4
+
+
+def test_referrals_next_quarter_and_bias_to_the_nearest_ten(default, sections):
+    point = _finding(default.findings, "referrals_forecast_next_quarter")
+    assert point[["value", "lower_80", "upper_80"]].tolist() == [2275, 1628, 2923]
+    assert "expects **2,275** referrals in 2017-18 Q1 (80% prediction interval 1,628 to 2,923)" in (
+        sections["referrals"].paragraphs[0])
+    table = default.tables["referrals_backtest"].set_index("Model")
+    # ETS's bias moved from -129.8 to -129.1 between two OpenBLAS kernels: shown as -130
+    assert table.loc["ets", "Bias"] == -130 and table.loc["arima", "Bias"] == 50
+    assert (table["Bias"] % 10 == 0).all()
+
+
+def test_trust_states_the_recorded_track_record(default, sections):
+    findings = default.findings
+    mase = _finding(findings, "forecast_backtest_mase",
+                    "forecast=cp_forecast_next_quarter;model=default")
+    assert mase["value"] == 1.1 and mase["source"] == "synthetic"
+    said = sections["trust"].paragraphs[0]
+    assert "errors were smaller than the last value's (MASE 1.1 against 1.6)" in said
+    assert "held the outcome in 40% of them (95%: 60%)" in said
+    assert "MASE was 0.7 against seasonal naive's 1.0" in said and "covered 100%" in said
+    assert default.left_out == []
+
+
+def test_every_chart_has_its_frame_and_draws(default):
+    assert set(default.charts) == {"next_quarter_fan", "annual_fan", "referrals_next_quarter"}
+    section = next(s for s in default.sections if s.key == "next_quarter")
+    figure = section.charts[0].figure()
+    assert figure.axes[0].get_title().startswith("About 620 children")
+    plt.close(figure)
+
+
+@pytest.fixture(scope="module")
+def surrey(cin_2022) -> ThemeData:
+    return ThemeData(resolve("Surrey", 2017, dfe_dir=cin_2022))
+
+
+def test_a_dfe_only_run_leaves_out_child_level_work_and_says_why(surrey):
+    quarter = forecasting.next_quarter(surrey)
+    assert quarter.empty and quarter.left_out == [forecasting.NO_RETURN]
+    chairs = forecasting.chairs(surrey)
+    assert "--service FILE" in chairs.paragraphs[0] and "Surrey" in chairs.paragraphs[0]
+    assert chairs.findings.frame().empty and "--service FILE" in chairs.left_out[0]
+    trust = forecasting.trust(surrey)
+    assert "Next quarter" not in trust.paragraphs[0] and "Next year" in trust.paragraphs[0]
+
+
+def test_a_dfe_only_run_forecasts_next_year_from_dfe(surrey):
+    section = forecasting.next_year(surrey, horizon=1)
+    point = _finding(section.findings.frame(), "cp_forecast_next_year")
+    assert point["geography_code"] == "936" and point["period"] == "2017-18"
+    assert point["lower_80"] < point["value"] < point["upper_80"]
+    assert f"expects **{point['value']:,.0f}** children on plans in Surrey" in section.paragraphs[0]
+    assert section.tables[0].frame.index.tolist() == [2018]
+
+
+def test_a_service_file_gives_another_la_its_chairs_but_not_a_forecast(cin_2022, tmp_path):
+    path = tmp_path / "service.csv"
+    path.write_text("setting,value\nchair_fte,9\ncaseload_target,80\n")
+    chairs = forecasting.chairs(ThemeData(resolve("Surrey", 2017, dfe_dir=cin_2022, service=path)))
+    assert chairs.paragraphs == [] and chairs.left_out == [forecasting.NO_RETURN]
+
+
+def test_no_origin_before_the_year_leaves_the_annual_track_record_out():
+    section = forecasting.annual_track_record(ThemeData(resolve(year=2015)))
+    assert section.empty
+    assert section.left_out == ["the annual track record (too few years before the report year)"]
+
+
+def test_backtest_table_rounds_then_sorts_by_what_it_shows():
+    scores = pd.DataFrame({
+        "model": ["naive", "ets", "default", "arima"], "step": [1, 1, 1, 1], "n": [5] * 4,
+        "mae": [1.0] * 4, "mase": [1.62, 0.501, 0.698, 0.4999], "median_mase": [1.0] * 4,
+        "bias": [-65.4, -129.14, -261.5, 52.49], "coverage_80": [0.6, 0.6, 1.0, 0.8],
+        "coverage_95": [1.0] * 4})
+    table = forecasting.backtest_table(scores, "naive", "mean_k", step=10)
+    assert table["Model"].tolist() == ["arima", "ets", "default (mean_k)", "naive"]
+    assert table["Mean MASE"].tolist() == ["0.5", "0.5", "0.7", "1.6"]
+    assert table["Bias"].tolist() == [50, -130, -260, -70]
+    assert table["MASE / naive"].tolist() == ["0.3", "0.3", "0.4", "1.0"]
+
+
+def test_bias_step_and_the_fan_drawer():
+    assert forecasting.bias_step(pd.Series([1200.0, 2500.0])) == 10
+    assert forecasting.bias_step(pd.Series([300.0, 560.0])) == 1
+    frame = pd.DataFrame({"observed": [10.0, 12.0, None, None], "point": [None, None, 13.0, 14.0],
+                          "lower_80": [None, None, 11.0, 11.0], "upper_80": [None, None, 15, 17],
+                          "lower_95": [None, None, 10.0, 9.0], "upper_95": [None, None, 16, 19]},
+                         index=["2015", "2016", "2017", "2018"])
+    chart = Chart("fan", frame, forecasting.draw_fan, "Rising", "test",
+                  options={"observed": "seen", "forecast": "ahead", "xlabel": "Year",
+                           "ylabel": "Children"})
+    figure = chart.figure()
+    assert figure.axes[0].get_title() == "Rising"
+    plt.close(figure)
