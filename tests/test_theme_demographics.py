@@ -167,6 +167,21 @@ def test_another_la_leaves_out_what_dfe_does_not_publish(surrey):
     assert set(surrey.charts) == {"cp_by_category"}
 
 
+def test_groups_dfe_suppressed_are_shown_as_published_and_left_out_of_the_test(cin_2022):
+    result = demographics.compute(ThemeData(resolve("Rutland", 2013, dfe_dir=cin_2022)))
+    table = result.tables["cp_by_category"]
+    for group in ("Physical abuse", "Multiple"):
+        assert table.loc[group, "Rutland (children)"] == "c"
+        assert table.loc[group, "Rutland (%)"] == "c"
+    text = _text(result.sections[0])
+    assert "Left out of the test, suppressed or not published: Physical abuse, Multiple." in text
+    assert "simulated samples" in text  # expected counts below 5
+    found = result.findings
+    physical = found[(found["measure"] == "cp_by_category")
+                     & (found["breakdown"] == "category=physical_abuse")]
+    assert physical["value"].isna().all() and (physical["marker"] == "c").all()
+
+
 # -- child-level paths -----------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def without_report() -> demographics.ThemeResult:

@@ -145,7 +145,7 @@ def record_shares(section: Section, mix: Mix, shares: pd.Series, source: str,
 def _p_text(test: dict[str, float]) -> str:
     # Small expected counts make the chi-square approximation doubtful: use the simulated p.
     p_value = test["p_monte_carlo"] if test["min_expected"] < 5 else test["p_value"]
-    return "below 0.001" if p_value < 0.001 else format_value(p_value, "ratio", 3)
+    return "below 0.001" if p_value < 0.001 else text(p_value, "p_value")
 
 
 def compare(section: Section, mix: Mix, local: pd.Series, source: str, england: pd.Series,
@@ -180,17 +180,18 @@ def compare(section: Section, mix: Mix, local: pd.Series, source: str, england: 
     shown = record_counts(section, mix.measure, mix.key, local, source)
     shares = disclosure.visible(shown) / total_of(data, local, source) * 100
     stated = record_shares(section, mix, shares, source)
-    england_shares = england / england.sum() * 100
-    _table(section, mix, local if child else shown, shares, england, england_period, child)
-    top = shares.idxmax()
-    frame = pd.DataFrame({data.la_name: shares, f"England {england_period}": england_shares})
-    section.chart(
-        mix.name, frame.rename(index=mix.labels).rename_axis(mix.axis), plots.draw_bars,
-        child_level=child, xlabel=mix.axis, ylabel=SHARE_AXIS,
-        title=(f"{mix.labels.get(top, top)} was the largest group in {data.la_name} "
-               f"({stated[top]}; England {text(england_shares[top], mix.pct)})"),
-        source=(f"{SOURCE_NAMES[source]} ({data.period}); England: DfE Characteristics of "
-                f"children in need ({england_period})"))
+    _table(section, mix, local, shown, shares, england, england_period, child)
+    _chart(section, mix, shares, stated, england, england_period, source)
+    untested = [mix.labels.get(g, g) for g in local.index if g not in tested.index]
+    return Comparison(_test_sentence(section, mix, test, source, england_period, untested),
+                      stated)
+
+
+def _test_sentence(section: Section, mix: Mix, test: dict[str, float], source: str,
+                   england_period: str, untested: list[str]) -> str:
+    """Record Cohen's w and say what the chi-square test found, with its cautions."""
+    # The words follow the w a reader sees (0.30 is medium even when 0.2996 was computed).
+    places = registry.decimals(f"{mix.measure}_cohens_w")
     w = section.derive(f"{mix.measure}_cohens_w", test["cohens_w"], inputs=[source, "dfe"],
                        note=f"chi-square goodness of fit against England {england_period} (DfE), "
                             f"{int(test['df'])} df")
@@ -198,26 +199,42 @@ def compare(section: Section, mix: Mix, local: pd.Series, source: str, england: 
                f"{format_value(test['min_expected'], 'ratio', 1)}), so the p-value is from "
                f"{SIMULATIONS:,} simulated samples, not the chi-square approximation."
                if test["min_expected"] < 5 else "")
-    untested = [mix.labels.get(g, g) for g in local.index if g not in tested.index]
     if untested:
         caution += f" Left out of the test, suppressed or not published: {', '.join(untested)}."
-    sentence = (f"The difference from England's mix has chi-square "
-                f"{format_value(test['chi2'], 'ratio', 1)} on {int(test['df'])} degrees of "
-                f"freedom (p {_p_text(test)}); Cohen's w is {w}, a "
-                f"{effect_size(float(w))} effect. With {text(test['n'], mix.measure)} children, "
-                f"a difference of a few children in a small group moves its share by a point or "
-                f"more.{caution}")
-    return Comparison(sentence, stated)
+    return (f"The difference from England's mix has chi-square "
+            f"{format_value(test['chi2'], 'ratio', 1)} on {int(test['df'])} degrees of "
+            f"freedom (p {_p_text(test)}); Cohen's w is {w}, a "
+            f"{effect_size(round(test['cohens_w'], places))} effect. With "
+            f"{text(test['n'], mix.measure)} children, a difference of a few children in a small "
+            f"group moves its share by a point or more.{caution}")
 
 
-def _table(section: Section, mix: Mix, counts: pd.Series, shares: pd.Series,
-           england: pd.Series, england_period: str, child: bool) -> None:
-    """The comparison table: the LA's children and shares beside England's (child-level
-    counts suppressed by :meth:`Section.table`; their shares shown as ``c`` with them)."""
+def _chart(section: Section, mix: Mix, shares: pd.Series, stated: dict[str, str],
+           england: pd.Series, england_period: str, source: str) -> None:
+    """Bars of the LA's shares beside England's, titled with the LA's largest group."""
+    data = section.data
+    england_shares = england / england.sum() * 100
+    top = shares.idxmax()
+    frame = pd.DataFrame({data.la_name: shares, f"England {england_period}": england_shares})
+    section.chart(
+        mix.name, frame.rename(index=mix.labels).rename_axis(mix.axis), plots.draw_bars,
+        child_level=source in CHILD_SOURCES, xlabel=mix.axis, ylabel=SHARE_AXIS,
+        title=(f"{mix.labels.get(top, top)} was the largest group in {data.la_name} "
+               f"({stated[str(top)]}; England {text(england_shares[top], mix.pct)})"),
+        source=(f"{SOURCE_NAMES[source]} ({data.period}); England: DfE Characteristics of "
+                f"children in need ({england_period})"))
+
+
+def _table(section: Section, mix: Mix, counts: pd.Series, shown: pd.Series,
+           shares: pd.Series, england: pd.Series, england_period: str, child: bool) -> None:
+    """The comparison table: the LA's children and shares beside England's. Child-level counts
+    are suppressed by :meth:`Section.table`; a share missing because its count is hidden or
+    suppressed at source shows the count's marker (``c``)."""
     la = section.data.la_name
+    local_pct = percent_text(shares, mix.pct)
     frame = pd.DataFrame({
-        f"{la} (children)": counts,
-        f"{la} (%)": percent_text(shares, mix.pct, disclosure.SUPPRESSED if child else ""),
+        f"{la} (children)": counts if child else shown,
+        f"{la} (%)": local_pct.where(shares.notna(), shown.where(shown == disclosure.SUPPRESSED, "")),
         f"England {england_period} (children)": england,
         f"England {england_period} (%)": percent_text(england / england.sum() * 100, mix.pct),
     }).rename(index=mix.labels).rename_axis(mix.axis)
@@ -271,8 +288,8 @@ def category(data: ThemeData) -> Section:
     section = Section(THEME, "category", "Category of abuse", data)
     counts, source = local_counts(data, CATEGORY.measure, CATEGORY.key)
     if source is None:
-        return left_out(section, "category of abuse", "no published or child-level counts "
-                        "(DfE suppresses small counts)")
+        return left_out(section, "category of abuse", "no published or child-level counts; "
+                        "DfE suppresses small counts")
     counts = counts.reindex([c for c in CATEGORY_LABELS if c in counts.index])
     england = data.breakdown(CATEGORY.measure, CATEGORY.key, "dfe", ENGLAND_CODE)
     found = compare(section, CATEGORY, counts, source, england, data.period)
