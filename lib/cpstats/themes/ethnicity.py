@@ -266,6 +266,11 @@ class Printed:
         """Printed-in-full groups other than White British, in display order."""
         return self.exact.drop(index=REFERENCE)
 
+    @property
+    def top(self) -> pd.Series:
+        """The printed-in-full group with the highest relative rate."""
+        return self.others.sort_values("rr_vs_reference", ascending=False).iloc[0]
+
 
 def printed_comparison(data: ThemeData, population_basis: str | None = None
                        ) -> tuple[Printed | None, str]:
@@ -278,9 +283,14 @@ def printed_comparison(data: ThemeData, population_basis: str | None = None
     population_basis
         As for :func:`population`.
     """
+    return _printed_comparison(data, _basis(population_basis))
+
+
+@functools.lru_cache(maxsize=4)
+def _printed_comparison(data: ThemeData, basis: str) -> tuple[Printed | None, str]:
     printed = data.breakdown("cp_by_ethnicity", "ethnicity", "report")
     total = data.value("cp_plans_at_31_march", "report")
-    pop, reason = _denominator_or_reason(data, None, population_basis)
+    pop, _ = _denominator_or_reason(data, None, basis)
     if pop is None or printed.empty or np.isnan(total):
         return None, ("the report's own ethnicity figures against the population (only the "
                       "2016-17 report of the default LA is transcribed)")
@@ -310,65 +320,76 @@ def report_figures(data: ThemeData, population_basis: str | None = None) -> Sect
     if found is None:
         section.leave_out(reason)
         return section
-    gap, pop, wb = found.gap, found.pop, found.exact.loc[REFERENCE]
-    n_printed = section.record("cp_by_ethnicity_printed", gap["printed"], source="report",
-                               note="sum of the ethnic codes printed in the report's chart")
-    n_total = section.record_fact(data.fact("cp_plans_at_31_march", "report"))
-    n_missing = _not_printed(section, data, gap)
-    wb_rate = section.derive(RATE, wb["rate_per_10k"], inputs=["report", "ons"],
-                             breakdown=f"ethnicity={REFERENCE}",
-                             interval_95=(wb["rate_lower"], wb["rate_upper"]),
-                             note=f"report count / {pop.short}")
-    top = found.others.sort_values("rr_vs_reference", ascending=False).iloc[0]
-    top_rr = section.derive(RATIO, top["rr_vs_reference"], inputs=["report", "ons"],
-                            breakdown=f"ethnicity={top.name}",
-                            interval_95=(top["rr_lower"], top["rr_upper"]),
-                            note=f"against White British; report counts; {pop.short}; "
-                                 "score interval")
-    rate_max = section.derive("ethnicity_rate_per_10k_max", gap["not_printed_rate_max"],
-                              inputs=["report", "ons"], breakdown="ethnicity=not_printed",
-                              note="if every child not printed were in the groups left out "
-                                   "entirely")
-    rr_max = section.derive("ethnicity_relative_rate_max", gap["not_printed_rr_max"],
-                            inputs=["report", "ons"], breakdown="ethnicity=not_printed",
-                            note="upper bound against White British")
-    bounds = {bound: section.derive(
-        "cp_by_ethnicity_share_of_known_pct", 100 * wb["count"] / known, inputs=["report"],
-        breakdown=f"ethnicity={REFERENCE};bound={bound}", note=note)
-        for bound, known, note in (
-            ("lower", gap["known_max"], "if no child left out had refused to give an ethnicity"),
-            ("upper", gap["known_printed"], "if every child left out had refused"))}
-    # Recorded by population(), the section before: stated here, not recorded twice.
-    wb_share = text(_white_british_share(pop), "population_share_pct")
-    hidden_share = text(100 * gap["not_printed_population"] / pop.children.sum(),
-                        "population_share_pct")
+    said = _record_printed(section, data, found)
+    top = found.top
     others = found.others
-    above = _names(others[others["rr_lower"] > 1])
-    below = _names(others[others["rr_upper"] < 1])
     section.say(
-        f"The report printed the ethnicity of **{n_printed}** of its **{n_total}** children on "
-        f"plans at 31 March {data.year}; **{n_missing}** are not printed. The groups missing "
-        f"from the print ({_names(found.hidden)}) are {hidden_share} of {data.la_name}'s "
-        f"children. For the groups printed in full, White British children were on plans at "
-        f"{wb_rate} per 10,000; {top['label']} children had the highest rate, **{top_rr} "
-        f"times** the White British rate. Groups whose 95% interval lies wholly above the White "
-        f"British rate: {above}; wholly below: {below}. The groups left out of the print can "
-        f"have had at most {n_missing} children on plans between them, a rate of at most "
-        f"{rate_max} per 10,000, **at most {rr_max} times** the White British rate; the "
-        f"report's figures cannot say how far below it they were. White British children were "
-        f"between {bounds['lower']} and {bounds['upper']} of the children of known ethnicity on "
-        f"plans (depending on how many of those not printed had refused), against {wb_share} of "
-        f"the child population, whatever the split of the missing children.")
+        f"The report printed the ethnicity of **{said['printed']}** of its **{said['total']}** "
+        f"children on plans at 31 March {data.year}; **{said['missing']}** are not printed. The "
+        f"groups missing from the print ({_names(found.hidden)}) are {said['hidden_share']} of "
+        f"{data.la_name}'s children. For the groups printed in full, White British children "
+        f"were on plans at {said['wb_rate']} per 10,000; {top['label']} children had the "
+        f"highest rate, **{said['top_rr']} times** the White British rate. Groups whose 95% "
+        f"interval lies wholly above the White British rate: "
+        f"{_names(others[others['rr_lower'] > 1])}; wholly below: "
+        f"{_names(others[others['rr_upper'] < 1])}. The groups left out of the print can have "
+        f"had at most {said['missing']} children on plans between them, a rate of at most "
+        f"{said['rate_max']} per 10,000, **at most {said['rr_max']} times** the White British "
+        f"rate; the report's figures cannot say how far below it they were. White British "
+        f"children were between {said['lower']} and {said['upper']} of the children of known "
+        f"ethnicity on plans (depending on how many of those not printed had refused), against "
+        f"{said['wb_share']} of the child population, whatever the split of the missing "
+        f"children.")
     section.table("report_ethnicity_vs_population", _printed_table(found))
     section.chart("report_rates_by_ethnicity", _printed_chart_frame(found), draw_printed_rates,
-                  title=(f"{top['label']} children were on plans at {top_rr} times the White "
-                         f"British rate; the {n_missing} children not printed leave the "
-                         f"{found.hidden_broad} groups unknown"),
+                  title=(f"{top['label']} children were on plans at {said['top_rr']} times the "
+                         f"White British rate; the {said['missing']} children not printed leave "
+                         f"the {found.hidden_broad} groups unknown"),
                   source=(f"{data.la_name} CP annual report {data.period} (printed counts); "
-                          f"denominator: {pop.label}"),
-                  reference_rate=float(wb["rate_per_10k"]),
-                  not_printed_max=float(gap["not_printed_rate_max"]))
+                          f"denominator: {found.pop.label}"),
+                  reference_rate=float(found.exact.loc[REFERENCE, "rate_per_10k"]),
+                  not_printed_max=float(found.gap["not_printed_rate_max"]))
     return section
+
+
+def _record_printed(section: Section, data: ThemeData, found: Printed) -> dict[str, str]:
+    """Record what the report's printed list says; the texts its sentences state, by name."""
+    gap, short, wb, top = found.gap, found.pop.short, found.exact.loc[REFERENCE], found.top
+    said = {
+        "printed": section.record("cp_by_ethnicity_printed", gap["printed"], source="report",
+                                  note="sum of the ethnic codes printed in the report's chart"),
+        "total": section.record_fact(data.fact("cp_plans_at_31_march", "report")),
+        "missing": _not_printed(section, data, gap),
+        "wb_rate": section.derive(RATE, wb["rate_per_10k"], inputs=["report", "ons"],
+                                  breakdown=f"ethnicity={REFERENCE}",
+                                  interval_95=(wb["rate_lower"], wb["rate_upper"]),
+                                  note=f"report count / {short}"),
+        "top_rr": section.derive(RATIO, top["rr_vs_reference"], inputs=["report", "ons"],
+                                 breakdown=f"ethnicity={top.name}",
+                                 interval_95=(top["rr_lower"], top["rr_upper"]),
+                                 note=f"against White British; report counts; {short}; "
+                                      "score interval"),
+        "rate_max": section.derive("ethnicity_rate_per_10k_max", gap["not_printed_rate_max"],
+                                   inputs=["report", "ons"], breakdown="ethnicity=not_printed",
+                                   note="if every child not printed were in the groups left "
+                                        "out entirely"),
+        "rr_max": section.derive("ethnicity_relative_rate_max", gap["not_printed_rr_max"],
+                                 inputs=["report", "ons"], breakdown="ethnicity=not_printed",
+                                 note="upper bound against White British"),
+    }
+    # The White British share of children of known ethnicity on plans: bounded, because the
+    # children not printed may or may not include those who refused to give an ethnicity.
+    for bound, known, note in (
+            ("lower", gap["known_max"], "if no child left out had refused to give an ethnicity"),
+            ("upper", gap["known_printed"], "if every child left out had refused")):
+        said[bound] = section.derive("cp_by_ethnicity_share_of_known_pct",
+                                     100 * wb["count"] / known, inputs=["report"],
+                                     breakdown=f"ethnicity={REFERENCE};bound={bound}", note=note)
+    # Recorded by population(), the section before: stated here, not recorded twice.
+    said["wb_share"] = text(_white_british_share(found.pop), "population_share_pct")
+    said["hidden_share"] = text(100 * gap["not_printed_population"] / found.pop.children.sum(),
+                                "population_share_pct")
+    return said
 
 
 def _not_printed(section: Section, data: ThemeData, gap: dict[str, float]) -> str:
