@@ -24,11 +24,15 @@ from pathlib import Path
 
 import pandas as pd
 
+from cpstats import runfolder
 from cpstats.errors import ParameterError, display_path
 from cpstats.kernel import DISPLAY_NAME, KERNEL, ensure_kernel
 from cpstats.paths import NOTEBOOKS_DIR, REPORTS_DIR
 
 NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
+#: Kernels keep no history: parameters (paths of a council's returns) never reach IPython's
+#: history database.
+KERNEL_ARGUMENTS = ["--HistoryManager.enabled=False"]
 #: One BLAS/OpenMP thread per kernel: deterministic floats and no oversubscription.
 THREAD_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
               "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
@@ -44,6 +48,7 @@ class Run:
     year: int
     out_dir: Path
     parameters: dict[str, object]
+    force: bool = False
 
     @property
     def label(self) -> str:
@@ -85,8 +90,8 @@ def find_notebooks(notebooks_dir: Path | None = None) -> list[Path]:
 # -- planning: every check happens here, before any notebook starts ---------------------------
 def plan(las: Sequence[str] | None = None, years: Sequence[str | int] | None = None, *,
          dfe_dir: str | Path | None = None, cin_census: Sequence[str | Path] | None = None,
-         population_dir: str | Path | None = None, out: str | Path | None = None,
-         force: bool = False) -> list[Run]:
+         population_dir: str | Path | None = None, service: str | Path | None = None,
+         out: str | Path | None = None, force: bool = False) -> list[Run]:
     """Resolve and check the parameters of a report (or a batch) without running anything.
 
     Parameters
@@ -97,6 +102,8 @@ def plan(las: Sequence[str] | None = None, years: Sequence[str | int] | None = N
         Years ending 31 March (``2017`` or ``"2016-17"``); ``None`` for the default (2016-17).
     dfe_dir, cin_census, population_dir
         Inputs; ``None`` uses the data shipped in ``data/``.
+    service
+        A service settings CSV (chair FTE, caseload target) for the LA.
     out
         Root folder of the reports (default ``reports/``); each run writes ``<out>/<la>/<year>/``.
     force
@@ -112,25 +119,27 @@ def plan(las: Sequence[str] | None = None, years: Sequence[str | int] | None = N
         For an unknown LA, a year without data, a missing input or an existing report without
         ``force``.
     """
-    from cpstats import geography, notebook_env
-    from cpstats.periods import parse_year, year_label
+    from cpstats import geography, inputs
+    from cpstats.defaults import DEFAULT_LA, DEFAULT_YEAR
+    from cpstats.periods import parse_year, period_year, year_label
 
-    base = notebook_env.resolve(None, None, dfe_dir, cin_census, population_dir)
-    year_list = sorted({parse_year(y) for y in years}) if years else [notebook_env.DEFAULT_YEAR]
+    base = inputs.resolve(None, None, dfe_dir, cin_census, population_dir, service)
+    year_list = sorted({parse_year(y) for y in years}) if years else [DEFAULT_YEAR]
     if cin_census and las and (len(las) != 1 or str(las[0]).lower() == "all"):
         raise ParameterError("--la", ",".join(map(str, las)), "one LA when --cin-census is given")
     base.dfe_dir = base.dfe_dir.resolve() if base.dfe_dir else None
     base.population_dir = base.population_dir.resolve() if base.population_dir else None
-    facts = notebook_env._published(base.dfe_dir, base.population_dir)
+    facts = inputs.all_published(base.dfe_dir, base.population_dir)
     stock = facts[(facts["measure"] == "cp_plans_at_31_march") & (facts["breakdown"] == "total")
                   & (facts["geography_level"] == "local_authority")]
-    stock = stock.assign(_year=notebook_env.period_year(stock["period"]))
+    stock = stock.assign(_year=period_year(stock["period"]))
     available = stock.groupby("geography_code")["_year"].agg(lambda s: sorted(set(s.dropna())))
     if las and any(str(la).lower() == "all" for la in las):
         codes = sorted(available.index)
     else:
-        codes = [geography.la_code(la) for la in (las or [notebook_env.DEFAULT_LA])]
+        codes = [geography.la_code(la) for la in (las or [DEFAULT_LA])]
     root = Path(out) if out else REPORTS_DIR
+    runfolder.check_writable(root)
     runs: list[Run] = []
     for code in dict.fromkeys(codes):
         name = geography.la_name(code)
@@ -154,12 +163,13 @@ def plan(las: Sequence[str] | None = None, years: Sequence[str | int] | None = N
                 raise ParameterError("--out", display_path(folder),
                                      "a folder that does not exist yet (use --force to replace it)")
             parameters: dict[str, object] = {"la": code, "year": year_label(year)}
-            for key, value in (("dfe_dir", base.dfe_dir), ("population_dir", base.population_dir)):
+            for key, value in (("dfe_dir", base.dfe_dir), ("population_dir", base.population_dir),
+                               ("service", base.service)):
                 if value is not None:
                     parameters[key] = str(Path(value).resolve())
             if base.cin_census:
                 parameters["cin_census"] = [str(p.resolve()) for p in base.cin_census]
-            runs.append(Run(code, name, year, folder.resolve(), parameters))
+            runs.append(Run(code, name, year, folder.resolve(), parameters, force))
     if not runs:
         raise ParameterError("--year", ",".join(year_label(y) for y in year_list),
                              "a year with published figures for at least one LA")
@@ -176,7 +186,7 @@ def _execute(notebook: str, output: str, parameters: dict[str, object], kernel: 
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    from cpstats.notebook_env import PUBLISHED_CACHE_ENV, RUN_CACHE_ENV
+    from cpstats.inputs import PUBLISHED_CACHE_ENV, RUN_CACHE_ENV
 
     os.environ.update(THREAD_ENV)
     for name, value in ((RUN_CACHE_ENV, cache), (PUBLISHED_CACHE_ENV, published)):
@@ -191,7 +201,8 @@ def _execute(notebook: str, output: str, parameters: dict[str, object], kernel: 
         try:
             papermill.execute_notebook(notebook, output, parameters=parameters, kernel_name=kernel,
                                        progress_bar=False, log_output=False,
-                                       cwd=str(Path(notebook).parent), start_timeout=120)
+                                       cwd=str(Path(notebook).parent), start_timeout=120,
+                                       extra_arguments=KERNEL_ARGUMENTS)
             break
         except PapermillExecutionError:
             raise
@@ -199,11 +210,42 @@ def _execute(notebook: str, output: str, parameters: dict[str, object], kernel: 
             if attempt == 2 or not _kernel_failure(error):
                 raise
     timings["execute"] = time.perf_counter() - started
+    scrub_parameters(Path(output))
     if export_html:
         started = time.perf_counter()
         export_notebook_html(Path(output))
         timings["html"] = time.perf_counter() - started
     return timings
+
+
+def scrub_parameters(executed: Path) -> None:
+    """Keep no local path in an executed notebook: the parameters papermill injected (input
+    files, the build folder) are shown by file or folder name only, in the cell and in the
+    notebook's metadata."""
+    import nbformat
+
+    notebook = nbformat.read(executed, as_version=4)
+    papermill = notebook.metadata.get("papermill", {})
+    shown = {k: _shown(v) for k, v in papermill.get("parameters", {}).items()}
+    for key in ("input_path", "output_path"):
+        if key in papermill:
+            papermill[key] = _shown(papermill[key])
+    papermill["parameters"] = shown
+    for cell in notebook.cells:
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell.source = "# Parameters of this run (local paths shown by name only)\n" + "\n".join(
+                f"{k} = {v!r}" for k, v in shown.items())
+    nbformat.write(notebook, executed)
+
+
+def _shown(value: object) -> object:
+    """A parameter as an output may show it: a path by its last part, ``None`` for the build
+    folder (``output_dir``)."""
+    if isinstance(value, list):
+        return [_shown(v) for v in value]
+    if isinstance(value, str) and os.sep in value:
+        return Path(value).name
+    return value
 
 
 def _quiet_kernels() -> None:
@@ -260,15 +302,19 @@ def execute(runs: Sequence[Run], notebooks: Sequence[Path], jobs: int | None = N
     kernel = ensure_kernel(kernel)
     jobs = jobs or usable_cores()
     outcomes = {run: Outcome(run) for run in runs}
+    locks = _lock_all(runs)
     temps: dict[Run, Path] = {}
     caches: dict[Run, Path] = {}
-    for run in runs:
-        run.out_dir.parent.mkdir(parents=True, exist_ok=True)
-        temps[run] = Path(tempfile.mkdtemp(prefix=f".{run.out_dir.name}.", suffix=".tmp",
-                                           dir=run.out_dir.parent))
-        # Private (mode 0700) and outside the report: it may hold child-level records.
-        caches[run] = Path(tempfile.mkdtemp(prefix="cpstats-run-"))
-    published = Path(tempfile.mkdtemp(prefix="cpstats-published-"))
+    try:
+        for run in runs:
+            runfolder.remove_stale(run.out_dir)
+            temps[run] = runfolder.new_temporary(run.out_dir)
+            # Private (mode 0700), inside the run's own folder: it may hold child-level records.
+            caches[run] = runfolder.cache_of(temps[run])
+        published = runfolder.new_published_cache(runs[0].out_dir.parent.parent)
+    except BaseException:
+        _clean_up(temps.values(), locks)
+        raise
     caches_shared = [published]
     _write_published(runs, published)
     # Each notebook is two tasks: execute it, then (queued behind the executions still waiting)
@@ -307,19 +353,43 @@ def execute(runs: Sequence[Run], notebooks: Sequence[Path], jobs: int | None = N
                         bar.update(1)
                         remaining[run] -= stage == "execute"  # its export will never run
                     if remaining[run] == 0:
-                        _complete(outcome, temps[run], notebooks)
                         shutil.rmtree(caches[run], ignore_errors=True)
+                        _complete(outcome, temps[run], notebooks)
     finally:
         bar.close()
-        for temp in [*temps.values(), *caches.values(), *caches_shared]:
-            shutil.rmtree(temp, ignore_errors=True)
+        _clean_up([*temps.values(), *caches_shared], locks)
     return [outcomes[run] for run in runs]
+
+
+def _lock_all(runs: Sequence[Run]) -> list[runfolder.ReportLock]:
+    """Lock every run's folder, or none: a folder another run is writing is refused at once,
+    and so is one that appeared since planning (unless ``--force``)."""
+    locks: list[runfolder.ReportLock] = []
+    try:
+        for run in runs:
+            lock = runfolder.ReportLock(run.out_dir)
+            lock.acquire()
+            locks.append(lock)
+            if run.out_dir.exists() and not run.force:
+                raise ParameterError("--out", display_path(run.out_dir),
+                                     "a folder that does not exist yet (use --force to replace it)")
+    except BaseException:
+        _clean_up([], locks)
+        raise
+    return locks
+
+
+def _clean_up(folders: Sequence[Path] | object, locks: Sequence[runfolder.ReportLock]) -> None:
+    for folder in folders:  # type: ignore[attr-defined]
+        shutil.rmtree(folder, ignore_errors=True)
+    for lock in locks:
+        lock.release()
 
 
 def _write_published(runs: Sequence[Run], folder: Path) -> None:
     """Leave the published facts each distinct set of inputs gives (already read by
     :func:`plan`) in ``folder`` for the notebooks."""
-    from cpstats import notebook_env
+    from cpstats import inputs as run_inputs
 
     seen = set()
     for run in runs:
@@ -328,8 +398,8 @@ def _write_published(runs: Sequence[Run], folder: Path) -> None:
         if inputs in seen:
             continue
         seen.add(inputs)
-        path = notebook_env.published_cache_path(folder, *inputs)
-        notebook_env._published(*inputs).to_pickle(path)
+        path = run_inputs.published_cache_path(folder, *inputs)
+        run_inputs.all_published(*inputs).to_pickle(path)
 
 
 def _export(executed: str) -> dict[str, float]:

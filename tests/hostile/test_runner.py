@@ -1,0 +1,142 @@
+"""A careless or hostile user against the report runner: concurrent runs, killed runs, output
+folders that cannot be, and traces a run must not leave (issue: hardening).
+
+Each case is a regression test with its expected exit status and message. Tiny notebooks (a
+notebooks folder of their own) keep every run to one kernel start.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from cpstats import runfolder
+
+PARAMETERS = ("la = None\nyear = None\ndfe_dir = None\ncin_census = None\n"
+              "population_dir = None\nservice = None\noutput_dir = None")
+RECORD = """
+from cpstats.results import Results
+results = Results("01_ok")
+text = results.record("cp_plans_at_31_march", 553, geography_code=la,
+                      geography_name="Somewhere", period=year, source="dfe")
+if output_dir is not None:
+    results.save(output_dir)
+print(text)
+"""
+
+
+def _notebook(path: Path, *cells: str) -> None:
+    nb = new_notebook(cells=[new_code_cell(PARAMETERS, metadata={"tags": ["parameters"]}),
+                             *[new_code_cell(c) for c in cells]])
+    nb.metadata["kernelspec"] = {"name": "cpstats", "display_name": "Python (cpstats)",
+                                 "language": "python"}
+    nbformat.write(nb, path)
+
+
+def _cpstats(*args: str, wait: bool = True) -> subprocess.CompletedProcess | subprocess.Popen:
+    command = [sys.executable, "-m", "cpstats.cli", "report", "--no-progress", *args]
+    if not wait:
+        return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, start_new_session=True)
+    return subprocess.run(command, capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture
+def notebooks(tmp_path: Path) -> Path:
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    _notebook(folder / "01_ok.ipynb", RECORD)
+    return folder
+
+
+def _common(notebooks: Path, out: Path) -> list[str]:
+    return ["--notebooks-dir", str(notebooks), "--out", str(out)]
+
+
+def test_a_second_run_into_a_folder_being_written_is_refused_at_once(notebooks, tmp_path):
+    out = tmp_path / "reports"
+    target = out / "buckinghamshire" / "2016-17"
+    with runfolder.ReportLock(target):
+        started = time.perf_counter()
+        result = _cpstats(*_common(notebooks, out))
+        took = time.perf_counter() - started
+    assert result.returncode == 2
+    assert "--out" in result.stderr and f"cpstats run {os.getpid()}" in result.stderr
+    assert took < 60 and not target.exists()
+
+
+def test_a_killed_run_leaves_nothing_once_the_next_run_has_been(notebooks, tmp_path):
+    out = tmp_path / "reports"
+    target = out / "buckinghamshire" / "2016-17"
+    assert _cpstats(*_common(notebooks, out)).returncode == 0
+    (target / "earlier.txt").write_text("the earlier report")
+    _notebook(notebooks / "02_slow.ipynb", "import time\ntime.sleep(60)")
+    running = _cpstats(*_common(notebooks, out), "--force", wait=False)
+    deadline = time.monotonic() + 120
+    while not list(target.parent.glob(".2016-17.*.tmp")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert list(target.parent.glob(".2016-17.*.tmp")), "the run never started"
+    time.sleep(3)
+    os.killpg(running.pid, signal.SIGKILL)
+    running.wait()
+    (notebooks / "02_slow.ipynb").unlink()
+    # The killed run's temporary folders are still there ...
+    assert list(target.parent.glob(".2016-17.*.tmp"))
+    # ... until the next run, which finds the earlier report intact (no --force: not replaced).
+    result = _cpstats(*_common(notebooks, out))
+    assert result.returncode == 2 and "--force" in result.stderr
+    assert (target / "earlier.txt").read_text() == "the earlier report"
+    assert _cpstats(*_common(notebooks, out), "--force").returncode == 0
+    left = sorted(p.relative_to(out).as_posix() for p in out.rglob("*")
+                  if not p.is_relative_to(target))
+    assert left == ["buckinghamshire"]
+
+
+@pytest.mark.parametrize("make_out, message", [
+    (lambda tmp: (tmp / "afile").write_text("x") and tmp / "afile", "existing file"),
+    (lambda tmp: Path("/proc/cpstats-reports"), "cpstats can write to"),
+    (lambda tmp: tmp / ("x" * 300), "at most 255 bytes"),
+])
+def test_an_output_folder_that_cannot_be_is_refused_before_anything_runs(
+        make_out, message, notebooks, tmp_path):
+    out = make_out(tmp_path)
+    result = _cpstats(*_common(notebooks, out))
+    assert result.returncode == 2, result.stderr
+    assert "--out" in result.stderr and message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_failed_first_run_leaves_no_empty_folder(notebooks, tmp_path):
+    out = tmp_path / "reports"
+    _notebook(notebooks / "02_fails.ipynb", "raise ValueError('broken on purpose')")
+    result = _cpstats(*_common(notebooks, out))
+    assert result.returncode == 1 and "broken on purpose" in result.stderr
+    assert [p.name for p in out.iterdir()] == []
+
+
+def test_no_local_path_of_an_input_reaches_an_output(notebooks, tmp_path, shared_data):
+    out = tmp_path / "reports"
+    service = tmp_path / "private-folder-name" / "service.csv"
+    service.parent.mkdir()
+    service.write_text("setting,value\nchair_fte,5\n")
+    _notebook(notebooks / "02_history.ipynb",
+              "print('history', get_ipython().history_manager.enabled)")
+    result = _cpstats(*_common(notebooks, out), "--dfe-dir", str(shared_data / "dfe" / "cin_2022"),
+                      "--la", "825", "--service", str(service))
+    assert result.returncode == 0, result.stderr
+    folder = out / "buckinghamshire" / "2016-17"
+    for path in folder.rglob("*"):
+        if path.suffix in (".ipynb", ".html", ".csv"):
+            text = path.read_text(encoding="utf-8")
+            assert str(tmp_path) not in text and "private-folder-name" not in text, path.name
+            assert str(shared_data) not in text, path.name
+    executed = (folder / "02_history.ipynb").read_text(encoding="utf-8")
+    assert "history False" in executed  # kernels keep no IPython history
