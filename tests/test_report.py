@@ -144,6 +144,8 @@ def _value(results: pd.DataFrame, measure: str, source: str, code: str = "825",
     rows = results[(results["measure"] == measure) & (results["source"] == source)
                    & (results["geography_code"] == code) & (results["period"] == period)
                    & (results["breakdown"] == breakdown)]
+    # Several themes may state the same figure (e.g. 01 and 02 the report's count): they agree.
+    rows = rows.drop_duplicates("value")
     assert len(rows) == 1, (measure, source, code, period, breakdown, len(rows))
     return float(rows["value"].iloc[0])
 

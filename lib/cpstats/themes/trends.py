@@ -44,6 +44,15 @@ _STAGES = {TOTAL: "Whole conference"}
 def change_pct(now: float, before: float) -> float:
     """Percentage change from ``before`` to ``now``; NaN when either is missing or ``before`` is 0.
 
+    Parameters
+    ----------
+    now, before
+        The two values (e.g. DfE's counts at 31 March this year and last).
+
+    Returns
+    -------
+    float
+
     Examples
     --------
     >>> round(change_pct(553, 454), 1)
@@ -66,7 +75,24 @@ def printed_decimals(fact: pd.DataFrame) -> dict[str, int]:
 def first_fact(data: ThemeData, measure: str, sources: tuple[str, ...],
                code: str | None = None) -> pd.DataFrame:
     """The fact from the first source (in order) that has one: a figure DfE published wins over
-    the same figure derived from its counts."""
+    the same figure derived from its counts.
+
+    Parameters
+    ----------
+    data
+        The run's data.
+    measure
+        The measure wanted.
+    sources
+        Sources in order of preference, e.g. ``("dfe", "derived")``.
+    code
+        Geography code (default: the run's LA).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The fact row(s) of the first source with any; empty when none has it.
+    """
     for source in sources:
         rows = data.fact(measure, source, code)
         if len(rows):
@@ -97,7 +123,20 @@ def two_year_share(data: ThemeData, code: str) -> tuple[pd.DataFrame, float | No
 
 
 def monthly(data: ThemeData, measure: str) -> pd.Series:
-    """A child-level measure per month of the run's year (``YYYY-MM`` -> exact count)."""
+    """A child-level measure per month of the run's year.
+
+    Parameters
+    ----------
+    data
+        The run's data (its child-level facts; exact counts: publish through a table).
+    measure
+        E.g. ``"icpcs"`` or ``"review_conferences"``.
+
+    Returns
+    -------
+    pandas.Series
+        ``YYYY-MM`` -> count; empty without child-level records.
+    """
     facts = data.child_facts
     rows = facts[(facts["measure"] == measure) & (facts["breakdown"] == TOTAL)
                  & is_month(facts["period"]) & (period_year(facts["period"]) == data.year)]
@@ -106,7 +145,19 @@ def monthly(data: ThemeData, measure: str) -> pd.Series:
 
 def holiday_effect(total: pd.Series) -> dict[str, float]:
     """Mean conferences per month in school-holiday months (a quarter or more of their weekdays
-    in holidays) and in other months, and how many fewer holiday months held (%)."""
+    in holidays) and in other months, and how many fewer holiday months held.
+
+    Parameters
+    ----------
+    total
+        Conferences per month, indexed ``YYYY-MM``.
+
+    Returns
+    -------
+    dict
+        ``holiday`` and ``term`` (means per month) and ``fewer_pct`` (percent fewer in holiday
+        months; NaN when no other month held any).
+    """
     months = pd.to_datetime(total.index + "-01")
     share = school_holidays.weekday_share_by_month(months.min(),
                                                    months.max() + pd.offsets.MonthEnd(0))
@@ -117,7 +168,18 @@ def holiday_effect(total: pd.Series) -> dict[str, float]:
 
 
 def quarters(data: ThemeData) -> pd.DataFrame:
-    """Repeat plans and all plans started per financial quarter, from child-level records."""
+    """Repeat plans and all plans started per financial quarter, from child-level records.
+
+    Parameters
+    ----------
+    data
+        The run's data.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Exact counts indexed by quarter (``2016-17 Q1``): publish through a table.
+    """
     facts = data.child_facts
     rows = facts[facts["measure"].isin(["cp_plans_second_or_subsequent", "cp_plans_started"])
                  & is_quarter(facts["period"]) & (facts["breakdown"] == TOTAL)]
@@ -144,7 +206,17 @@ def _say_records(section: Section, rows: pd.DataFrame) -> list[str]:
 
 # -- sections ------------------------------------------------------------------------------------
 def stock(data: ThemeData) -> Section:
-    """Children on plans at 31 March: DfE's count and change, the report's own, England's."""
+    """Children on plans at 31 March: DfE's count and change, the report's own, England's.
+
+    Parameters
+    ----------
+    data
+        The run's data.
+
+    Returns
+    -------
+    Section
+    """
     section = Section(THEME, "stock", "Children on plans at 31 March", data)
     dfe = data.fact("cp_plans_at_31_march", "dfe")
     dfe_n = section.stated(dfe)
@@ -197,7 +269,17 @@ def _report_stock(section: Section, data: ThemeData, report: pd.DataFrame, dfe: 
 
 def rates(data: ThemeData) -> Section:
     """Rates per 10,000 children: DfE's for the LA, region, England and neighbours, the report's
-    own, and DfE's count over the ONS row the pairing rule picks; the series as table and chart."""
+    own, and DfE's count over the ONS row the pairing rule picks; the series as table and chart.
+
+    Parameters
+    ----------
+    data
+        The run's data.
+
+    Returns
+    -------
+    Section
+    """
     section = Section(THEME, "rates", "Rates per 10,000 children", data)
     region_code, region_name = data.region
     la, england, region = (section.stated(data.fact("cp_rate_per_10k", "dfe", code))
@@ -271,7 +353,17 @@ def _rate_title(data: ThemeData, rate: pd.DataFrame) -> str:
 
 
 def flows(data: ThemeData) -> Section:
-    """Plans started and ended in the year (DfE counts plans, not children)."""
+    """Plans started and ended in the year (DfE counts plans, not children).
+
+    Parameters
+    ----------
+    data
+        The run's data.
+
+    Returns
+    -------
+    Section
+    """
     section = Section(THEME, "flows", "Plans starting and ending", data)
     series = {label: data.series(measure, neighbours=False).get(data.la_name)
               for label, measure in (("Plans started", "cp_plans_started"),
@@ -296,7 +388,17 @@ def flows(data: ThemeData) -> Section:
 
 def conferences_by_month(data: ThemeData) -> Section:
     """Initial and review conferences per month from child-level records, against school
-    holidays (the report books conferences in term time where it can)."""
+    holidays (the report books conferences in term time where it can).
+
+    Parameters
+    ----------
+    data
+        The run's data.
+
+    Returns
+    -------
+    Section
+    """
     section = Section(THEME, "conferences_by_month", "Conferences per month", data)
     if data.child_level is None:
         section.leave_out(f"conferences per month ({_NO_RETURN})")
@@ -332,7 +434,17 @@ def conferences_by_month(data: ThemeData) -> Section:
 
 def repeat_plans(data: ThemeData) -> Section:
     """Second or subsequent plans: DfE's share, repeat plans per quarter from child-level
-    records, and the values the report printed."""
+    records, and the values the report printed.
+
+    Parameters
+    ----------
+    data
+        The run's data.
+
+    Returns
+    -------
+    Section
+    """
     section = Section(THEME, "repeat_plans", "Repeat plans", data)
     la = section.stated(data.fact("cp_second_or_subsequent_pct", "dfe"))
     england = section.stated(data.fact("cp_second_or_subsequent_pct", "dfe", ENGLAND_CODE))
@@ -362,14 +474,24 @@ def repeat_plans(data: ThemeData) -> Section:
 
 def durations(data: ThemeData) -> Section:
     """How long children on a plan at 31 March had been on it: DfE's bands, the two-year share
-    (a national indicator), and the report's own finer bands."""
+    (a national indicator), and the report's own finer bands.
+
+    Parameters
+    ----------
+    data
+        The run's data.
+
+    Returns
+    -------
+    Section
+    """
     section = Section(THEME, "durations", "How long children have been on a plan", data)
     la, england = _two_years(section, data, data.la_code), _two_years(section, data, ENGLAND_CODE)
     words = (f"At 31 March {data.year}, {la} of {data.la_name}'s children on a plan had been on it "
              f"for two years or more, against {england} in England (DfE).")
     report = data.fact("cp_plans_2_years_or_more_pct", "report")
     if len(report):
-        said = section.record_fact(report, decimals=0)
+        said = section.record_fact(report, **printed_decimals(report))
         words += f" The report gives {said} \"throughout\" the year."
     section.say(words)
     _dfe_durations(section, data)
@@ -426,7 +548,17 @@ def _report_durations(section: Section, data: ThemeData) -> None:
 
 def reviews(data: ThemeData) -> Section:
     """Reviews in timescale: DfE's measure (children) beside the report's (conferences), and
-    review conferences in timescale by month from child-level records."""
+    review conferences in timescale by month from child-level records.
+
+    Parameters
+    ----------
+    data
+        The run's data.
+
+    Returns
+    -------
+    Section
+    """
     section = Section(THEME, "reviews", "Reviews in timescale: two measures", data)
     dfe = section.stated(data.fact("cp_reviews_in_timescale_pct", "dfe"))
     england = section.stated(data.fact("cp_reviews_in_timescale_pct", "dfe", ENGLAND_CODE))
@@ -477,7 +609,17 @@ def _reviews_by_month(section: Section, data: ThemeData) -> None:
 
 def initial_conferences(data: ThemeData) -> Section:
     """ICPCs: how many, how soon after the s47 start, the rate, and the share that led to a plan
-    (a proxy from published counts), with the child-level figures beside them."""
+    (a proxy from published counts), with the child-level figures beside them.
+
+    Parameters
+    ----------
+    data
+        The run's data.
+
+    Returns
+    -------
+    Section
+    """
     section = Section(THEME, "initial_conferences", "Initial conferences", data)
     sources = ("dfe", "derived")  # DfE's own percentage when published, else from its bands
     timely = section.stated(first_fact(data, "icpc_within_15_working_days_pct", sources))
@@ -539,7 +681,17 @@ def _child_level_icpcs(section: Section, data: ThemeData) -> None:
 
 def chair_caseloads(data: ThemeData) -> Section:
     """Children on a plan per full-time-equivalent conference chair against the target, from
-    the service settings (``--service`` or the seed report); absent without them."""
+    the service settings (``--service`` or the seed report); absent without them.
+
+    Parameters
+    ----------
+    data
+        The run's data.
+
+    Returns
+    -------
+    Section
+    """
     section = Section(THEME, "chair_caseloads", "Conference chairs: caseload", data)
     chairs = select(data.service, measure="conference_chairs_fte", breakdown=TOTAL)
     if chairs.empty:
@@ -576,7 +728,17 @@ def _report_per_chair(data: ThemeData) -> pd.DataFrame:
 
 
 def conference_quality(data: ThemeData) -> Section:
-    """The report's audit of conferences (attendance, reports, length), as transcribed."""
+    """The report's audit of conferences (attendance, reports, length), as transcribed.
+
+    Parameters
+    ----------
+    data
+        The run's data.
+
+    Returns
+    -------
+    Section
+    """
     section = Section(THEME, "conference_quality", "Conference quality", data)
     facts = select(data.facts, source="report", geography_code=data.la_code)
     quality = facts[facts["measure"].str.startswith("conference")
