@@ -166,6 +166,17 @@ def test_no_origin_before_the_year_leaves_the_annual_track_record_out():
     assert section.left_out == ["the annual track record (too few years before the report year)"]
 
 
+def test_a_suppressed_month_in_the_last_quarter_leaves_referrals_out():
+    data = ThemeData(resolve())
+    facts = data.facts
+    march = ((facts["measure"] == "referrals_by_month") & (facts["geography_code"] == "825")
+             & (facts["period"] == "2017-03"))
+    assert march.sum() == 1
+    data.__dict__["facts"] = facts[~march]  # as if DfE had suppressed March 2017
+    section = forecasting.referrals(data)
+    assert section.empty and "months suppressed" in section.left_out[0]
+
+
 def test_backtest_table_rounds_then_sorts_by_what_it_shows():
     scores = pd.DataFrame({
         "model": ["naive", "ets", "default", "arima"], "step": [1, 1, 1, 1], "n": [5] * 4,

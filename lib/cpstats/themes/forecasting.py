@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from cpstats import plots, registry
+from cpstats.errors import ParameterError
 from cpstats.periods import quarter_label, year_label
 from cpstats.stats import backtest as bt
 from cpstats.stats import forecast as fc
@@ -76,11 +77,18 @@ def referral_outlook(data: ThemeData) -> bt.Outlook | None:
     -------
     Outlook or None
         ``None`` with fewer than :data:`MIN_REFERRAL_MONTHS` months published (not in the data,
-        or months suppressed).
+        or months suppressed), or a month of the run's last quarter missing.
     """
     if fc.monthly_series(data.facts, data.la_code).notna().sum() < MIN_REFERRAL_MONTHS:
         return None
-    return _once(data, "referrals", lambda: bt.next_quarter_referrals(data.facts, data.la_code))
+
+    def fit() -> bt.Outlook | None:
+        try:
+            return bt.next_quarter_referrals(data.facts, data.la_code)
+        except ParameterError:  # a month of the last quarter missing or suppressed
+            return None
+
+    return _once(data, "referrals", fit)
 
 
 def annual_panel(data: ThemeData) -> dict[str, tuple[pd.Series, pd.DataFrame]]:
