@@ -96,9 +96,10 @@ class Page:
         """Display who, when and which inputs."""
         _markdown(self.data.intro())
 
-    def show(self, section: Section) -> Section:
+    def show(self, section: Section) -> None:
         """Render a section: its sentences, tables and charts, in that order; keep its findings
-        for ``results.csv`` and what it left out for the end of the page."""
+        for ``results.csv`` and what it left out for the end of the page. Returns nothing, so a
+        cell ending with it prints nothing more."""
         self.results.extend(section.findings)
         self.left_out.extend(section.left_out)
         for paragraph in section.paragraphs:
@@ -107,7 +108,6 @@ class Page:
             self.show_table(table)
         for chart in section.charts:
             self.show_chart(chart)
-        return section
 
     def show_table(self, table: Table) -> None:
         """Display a published table and save it as ``tables/<NN>_<name>.csv`` when writing."""
