@@ -251,6 +251,15 @@ def test_the_default_la_without_child_level_records(cin_2022):
     assert any("pass --cin-census" in x for x in found.left_out)
 
 
+def test_a_return_with_nobody_in_the_year_says_so(shared_data):
+    data = ThemeData(resolve("825", 2022, cin_census=shared_data / "cin_census"
+                             / "liia_tools_cin-2022.xml"))
+    section = eth.decision_point_counts(data)
+    assert section.empty
+    assert section.left_out == ["ethnicity at each decision point (the CIN Census return has no "
+                                "child at any decision point in 2021-22)"]
+
+
 # -- the stored notebook --------------------------------------------------------------------
 def test_the_stored_notebook_reads_cleanly():
     notebook = nbformat.read(NOTEBOOK, as_version=4)

@@ -634,6 +634,9 @@ def _decision_points(data: ThemeData, basis: str) -> tuple[Stages | None, str]:
         return None, ("ethnicity at each decision point (no CIN Census return given: pass "
                       "--cin-census)")
     counts = dp.decision_point_counts(data.child_level, data.year)
+    if not counts["count"].any():
+        return None, (f"ethnicity at each decision point (the CIN Census return has no child "
+                      f"at any decision point in {data.period})")
     grid = (counts.pivot(index="group", columns="decision_point", values="count")
             .reindex(index=list(ALL_GROUPS), columns=POINTS))
     grid = pd.concat([grid, grid.sum().to_frame(TOTAL_ROW).T]).astype(int)
@@ -645,12 +648,21 @@ def _decision_points(data: ThemeData, basis: str) -> tuple[Stages | None, str]:
                        "hidden_before": hidden.shift(1, axis=1, fill_value=False).stack()},
                       axis=1)
     known = known.join(flags, on=["group", "decision_point"]).reset_index(drop=True)
-    fit = pd.DataFrame({point: dp.goodness_of_fit(
-        counts[counts["decision_point"] == point].set_index("group")["count"], pop.children)
-        for point in POINTS}).T
+    fit = _fit(counts, pop)
     shown_grid = grid.rename(index=ALL_GROUPS, columns=dp.DECISION_POINTS).rename_axis(
         index="Group", columns=None)
     return Stages(shown_grid, hidden, known, fit, pop, str(data.child_source)), ""
+
+
+def _fit(counts: pd.DataFrame, pop: Denominator) -> pd.DataFrame:
+    """Goodness of fit of each decision point's ethnic mix against the population's; a point
+    with no child of known ethnicity has no test (its row is empty)."""
+    by_point = {point: rows.set_index("group")["count"]
+                for point, rows in counts.groupby("decision_point", sort=False)}
+    tested = {point: dp.goodness_of_fit(children, pop.children)
+              for point, children in by_point.items()
+              if children.reindex(list(COMPARISON_GROUPS)).sum() > 0}
+    return pd.DataFrame(tested, columns=POINTS).T.reindex(POINTS)
 
 
 def decision_point_counts(data: ThemeData, population_basis: str | None = None) -> Section:
@@ -786,7 +798,9 @@ def _rates_table(snapshot: pd.DataFrame, stages: Stages, synthetic: bool) -> pd.
 
 
 def _p_value(values: pd.Series) -> pd.Series:
-    return values.map(lambda p: f"{p:.2g}" if p >= 1e-4 else "< 0.0001")
+    """p-values to two significant figures, the smallest as ``< 0.0001``; blank where none."""
+    shown = values.map(lambda p: f"{p:.2g}" if p >= 1e-4 else "< 0.0001")
+    return shown.where(values.notna(), "")
 
 
 def _fit_table(stages: Stages) -> pd.DataFrame:
