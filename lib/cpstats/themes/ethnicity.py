@@ -151,9 +151,9 @@ def _by_group(values: pd.Series, group_of) -> pd.Series:  # noqa: ANN001 -- key 
 
 def _denominator_or_reason(data: ThemeData, code: str | None,
                            population_basis: str | None) -> tuple[Denominator | None, str]:
-    _basis(population_basis)  # an unknown basis is the caller's mistake: raise
+    basis = _basis(population_basis)  # an unknown basis is the caller's mistake: raised
     try:
-        return _cached_denominator(data, code or data.la_code, _basis(population_basis)), ""
+        return _cached_denominator(data, code or data.la_code, basis), ""
     except (InputError, ParameterError) as error:
         return None, str(error)
 
