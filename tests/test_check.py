@@ -128,10 +128,9 @@ def test_a_broken_reader_does_not_disable_the_others(tmp_path, monkeypatch, caps
             raise SyntaxError("half-written module")
         return real_import(name, *args)
 
-    monkeypatch.setattr(checks, "_discovered", False)
     monkeypatch.setattr(checks, "_IMPORT_FAILURES", {})
-    monkeypatch.setattr(checks.pkgutil, "iter_modules", lambda path: [*modules, broken])
-    monkeypatch.setattr(checks.importlib, "import_module", fake_import)
+    monkeypatch.setattr(check_command.pkgutil, "iter_modules", lambda path: [*modules, broken])
+    monkeypatch.setattr(check_command.importlib, "import_module", fake_import)
     path = _write(tmp_path / "notes.csv", "x,y\n1,2\n")
     assert run_check(path) == 2
     assert "readers that failed to load: cpstats.io.zz_broken" in capsys.readouterr().out

@@ -11,6 +11,7 @@ import pytest
 
 from cpstats.childlevel import CinData, conform_table
 from cpstats.codes import ETHNIC_GROUP_OF, ETHNICITY_LABELS
+from cpstats.denominators import census_children, child_population_by_group
 from cpstats.errors import InputError
 from cpstats.ethnicity_map import (
     BROAD_SCHEMES,
@@ -26,8 +27,6 @@ from cpstats.ethnicity_map import (
 from cpstats.stats.disproportionality import (
     aggregate,
     by_decision_point,
-    census_children,
-    child_population_by_group,
     decision_point_counts,
     disproportionality,
     goodness_of_fit,

@@ -111,3 +111,12 @@ def test_same_figure_from_two_sources_is_refused(d1, ons):
     both = pd.concat([seed, select(plans(d1), geography_code=BUCKS)], ignore_index=True)
     with pytest.raises(ValueError, match="several sources"):
         rates_from_counts(both, ons)
+
+
+def test_a_month_is_not_a_reporting_year(ons):
+    """``2017-03`` looks like ``2016-17`` to a loose pattern; only years get rates."""
+    row = {"geography_level": "local_authority", "geography_code": BUCKS,
+           "geography_name": "Buckinghamshire", "measure": "icpcs", "breakdown": "total",
+           "value": 60.0, "marker": pd.NA, "unit": "count", "source": "dfe"}
+    counts = pd.DataFrame([{**row, "period": "2017-03"}, {**row, "period": "2016-17"}])
+    assert rates_from_counts(counts, ons)["period"].tolist() == ["2016-17"]

@@ -6,15 +6,14 @@ Each reader module registers the formats it knows at import time::
     register_checker("ons_population", recognises=looks_like_ons, check=problems_in,
                      description="ONS mid-year population estimates, children 0-17 (CSV)")
 
-:func:`check_paths` imports every ``cpstats.io.*`` module first (so a new reader
-registers itself without editing this file), then gives each file to the first
-checker that recognises it and collects every problem.
+:func:`check_paths` gives each file to the first checker that recognises it and
+collects every problem. This module imports no reader (the readers import it): the
+command layer imports them all first (:func:`cpstats.commands.check.discover`, every
+``cpstats.io.*`` module, so a new reader registers itself without editing any list).
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,7 +52,6 @@ class FileReport:
 
 _REGISTRY: dict[str, Checker] = {}
 _IMPORT_FAILURES: dict[str, str] = {}
-_discovered = False
 
 
 def problems_when_reading(read: Callable[[Path], object]) -> Callable[[Path], list[Problem]]:
@@ -94,9 +92,14 @@ def register_checker(name: str, recognises: Callable[[Path], bool],
 
 
 def checkers() -> list[Checker]:
-    """Every registered format, after importing all reader modules."""
-    _discover()
+    """Every registered format (those of the reader modules imported so far)."""
     return list(_REGISTRY.values())
+
+
+def note_unloadable(module: str, error: BaseException) -> None:
+    """Record a reader module that failed to import, so an unrecognised file's message says
+    which formats may be missing."""
+    _IMPORT_FAILURES[module] = f"{type(error).__name__}: {error}"
 
 
 def supported_formats() -> str:
@@ -166,67 +169,3 @@ def _safely(function: Callable[[Path], object], path: Path, default: object) -> 
         return function(path)
     except Exception:  # recognisers and summaries are best effort
         return default
-
-
-def _discover() -> None:
-    """Import every ``cpstats.io`` module once so each registers its formats."""
-    global _discovered
-    if _discovered:
-        return
-    _discovered = True
-    import cpstats.io
-
-    for info in sorted(pkgutil.iter_modules(cpstats.io.__path__), key=lambda m: m.name):
-        module = f"cpstats.io.{info.name}"
-        try:
-            importlib.import_module(module)
-        except Exception as error:  # one broken reader must not disable the others
-            _IMPORT_FAILURES[module] = f"{type(error).__name__}: {error}"
-
-
-def _facts_problems(path: Path) -> list[Problem]:
-    import pandas as pd
-
-    from cpstats.facts import FACT_COLUMNS, problems
-
-    frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False,
-                        na_values=[""])
-    missing = [c for c in FACT_COLUMNS if c not in frame.columns]
-    if missing:
-        return [Problem(file=display_path(path), row=1, column=", ".join(missing),
-                        expected="every facts column")]
-    numeric = pd.to_numeric(frame["value"], errors="coerce")
-    bad = numeric.isna() & frame["value"].notna()
-    found = [Problem(file=display_path(path), row=int(i) + 2, column="value", value=str(v),
-                     expected="a number or blank") for i, v in frame.loc[bad, "value"].items()]
-    return found + problems(frame.assign(value=numeric), display_path(path))
-
-
-def _looks_like_facts(path: Path) -> bool:
-    from cpstats.io.local import looks_like_facts_csv  # lazy: the readers import this module
-
-    return looks_like_facts_csv(path)
-
-
-register_checker(
-    "facts", _looks_like_facts, _facts_problems,
-    "a cpstats facts table (CSV with the facts columns: data/seed, data/reference, results)",
-)
-
-
-def _looks_like_all_las(path: Path) -> bool:
-    from cpstats.reference import ALL_LA_FILE
-
-    return path.name == ALL_LA_FILE and (path.parent / "facts.csv").is_file()
-
-
-def _read_all_las(path: Path) -> object:
-    from cpstats.reference import load_all_las  # lazy: reference imports the readers
-
-    return load_all_las(path)
-
-
-register_checker(
-    "reference_all_las", _looks_like_all_las, problems_when_reading(_read_all_las),
-    "the reference extract's all_las.csv (a few measures for every LA, beside its facts.csv)",
-)

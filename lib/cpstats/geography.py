@@ -29,10 +29,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from cpstats.defaults import ENGLAND_CODE as ENGLAND_CODE  # defined once, in defaults
+from cpstats.defaults import ENGLAND_NAME as ENGLAND_NAME
 from cpstats.errors import InputError, ParameterError, Problem, display_path
 
-ENGLAND_CODE = "E92000001"
-ENGLAND_NAME = "England"
 LONDON = ("E12000007", "London")
 
 #: Columns of the shipped LA code table, in order.

@@ -26,7 +26,6 @@ with its date (``cp_plans_at_date``, period ``"2016-12-31"``).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -73,11 +72,6 @@ class Period:
         return self.label if self.kind == "year" else self.end.strftime("%Y-%m-%d")
 
 
-_QUARTER = re.compile(r"^(\d{4}-\d{2}) Q([1-4])$")
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
 def parse_period(value: object) -> Period:
     """A :class:`Period` from ``"2016-17"``, ``2017``, ``"2016-17 Q4"``, ``"2017-03"``, a date.
 
@@ -92,15 +86,16 @@ def parse_period(value: object) -> Period:
         day = pd.Timestamp(value).normalize()
         return Period(day.strftime("%Y-%m-%d"), "date", day, day)
     text = str(value).strip()
-    if m := _QUARTER.match(text):
-        year, quarter = periods.parse_year(m.group(1)), int(m.group(2))
+    kind = periods.period_kind(text)  # "2011-12" is a year, never December 2011
+    if kind == "quarter":
+        year, quarter = periods.parse_quarter(text)
         first, last = periods.quarter_bounds(year, quarter)
         return Period(periods.quarter_label(year, quarter), "quarter",
                       pd.Timestamp(first), pd.Timestamp(last))
-    if m := _MONTH.match(text):
-        start = pd.Timestamp(int(m.group(1)), int(m.group(2)), 1)
+    if kind == "month":
+        start = pd.Timestamp(*periods.parse_month(text), 1)
         return Period(text, "month", start, start + pd.offsets.MonthEnd(0))
-    if _DATE.match(text):
+    if kind == "date":
         try:
             day = pd.Timestamp(text)
         except ValueError as error:

@@ -105,13 +105,16 @@ class Page:
         for paragraph in section.paragraphs:
             _markdown(paragraph)
         for table in section.tables:
-            self.show_table(table)
+            self.show_table(table, title=section.title)
         for chart in section.charts:
             self.show_chart(chart)
 
-    def show_table(self, table: Table) -> None:
-        """Display a published table and save it as ``tables/<NN>_<name>.csv`` when writing."""
+    def show_table(self, table: Table, title: str = "") -> None:
+        """Display a published table and save it as ``tables/<NN>_<name>.csv`` when writing
+        (intervals there as two numeric columns; ``title`` names it in the workbook)."""
         from IPython.display import HTML, display
+
+        from cpstats.workbook import split_intervals
 
         shown = reader_frame(table.frame)
         if table.caption:
@@ -119,7 +122,10 @@ class Page:
         display(HTML(shown.to_html(index=False, na_rep="", float_format=_float_format,
                                    border=0, classes="cpstats-table")))
         if self.output_dir is not None:
-            write_csv_atomic(shown, self.output_dir / "tables" / f"{self._prefix(table.name)}.csv")
+            name = self._prefix(table.name)
+            write_csv_atomic(split_intervals(shown), self.output_dir / "tables" / f"{name}.csv")
+            self._describe(name, kind="table", title=table.caption.strip("*_ ") or title,
+                           synthetic=table.synthetic)
 
     def show_chart(self, chart: Chart) -> None:
         """Draw a chart, display it as a PNG and save it as ``figures/<NN>_<name>.png`` when
@@ -131,14 +137,30 @@ class Page:
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", metadata={"Software": None})  # type: ignore[attr-defined]
         plt.close(fig)  # type: ignore[arg-type]
+        alt = chart_alt(chart)
         if self.output_dir is not None:
             path = self.output_dir / "figures" / f"{self._prefix(chart.name)}.png"
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(buffer.getvalue())
-        display(Image(data=buffer.getvalue(), format="png"))
+            self._describe(path.stem, kind="chart", title=chart.title, synthetic=chart.synthetic,
+                           alt=alt)
+        # The alt text travels in the output's metadata; the HTML export writes it on the <img>.
+        display(Image(data=buffer.getvalue(), format="png", metadata={"alt": alt}))
 
     def _prefix(self, name: str) -> str:
-        return f"{self.theme[:2]}_{name}"
+        from cpstats.workbook import short_name
+
+        return short_name(f"{self.theme[:2]}_{name}")
+
+    def _describe(self, name: str, **what: object) -> None:
+        """Leave what the report's pages and workbook need to know of a table or chart (its
+        title, whether it comes from synthetic records) in ``meta/``, which the runner reads
+        and removes when it assembles the report."""
+        import json
+
+        folder = self.output_dir / "meta"  # type: ignore[operator]
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{name}.json").write_text(json.dumps(what, sort_keys=True), encoding="utf-8")
 
     def finish(self) -> pd.DataFrame:
         """Say what was left out, write this page's results when writing, and return them."""
@@ -146,7 +168,36 @@ class Page:
             _markdown("**Left out of this run:**\n"
                       + "\n".join(f"- {x}" for x in dict.fromkeys(self.left_out)))
         self.results.save(self.output_dir)
+        if self.output_dir is not None:
+            self._describe(self.theme, kind="page", synthetic=self.data.synthetic)
         return self.results.frame()
+
+
+def chart_alt(chart: Chart) -> str:
+    """Alt text for a chart, from its title and the data it draws: what is plotted, over what
+    range, and (for a short frame) the last values.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"England": [40.0, 43.1]}, index=pd.Index(["2015-16", "2016-17"]))
+    >>> chart_alt(Chart("x", frame, print, "Rate per 10,000", "DfE"))
+    'Rate per 10,000. Chart of England, 2015-16 to 2016-17 (2 points); at 2016-17: England 43.1. Source: DfE.'
+    """
+    frame = chart.frame
+    numeric = frame.select_dtypes("number")
+    series = ", ".join(map(str, list(numeric.columns)[:6])) or "the data"
+    more = f" and {len(numeric.columns) - 6} more" if len(numeric.columns) > 6 else ""
+    parts = [chart.title.rstrip(".") + "."]
+    if chart.synthetic:
+        parts.insert(0, "Synthetic data (generated records, no real child).")
+    if len(frame):
+        span = f"{frame.index[0]} to {frame.index[-1]}" if len(frame) > 1 else f"{frame.index[0]}"
+        last = numeric.iloc[-1].dropna() if len(numeric.columns) else pd.Series(dtype=float)
+        values = "; ".join(f"{k} {_float_format(float(v))}" for k, v in last.head(6).items())
+        tail = f"; at {frame.index[-1]}: {values}" if values else ""
+        parts.append(f"Chart of {series}{more}, {span} ({len(frame)} points){tail}.")
+    parts.append(f"Source: {chart.source.rstrip('.')}.")
+    return " ".join(parts)
 
 
 def _markdown(text: str) -> None:

@@ -107,3 +107,53 @@ def as_at(facts: pd.DataFrame, year: int) -> pd.DataFrame:
     """Facts for periods up to and including the year ending 31 March ``year``: a report shows
     nothing after its year."""
     return facts[(period_year(facts["period"]) <= year).fillna(False)].reset_index(drop=True)
+
+
+# -- one period label: its kind and its parts (the only period patterns in the package) -------
+_QUARTER = re.compile(r"^(\d{4}-\d{2}) Q([1-4])$")
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def period_kind(label: object) -> str | None:
+    """Which kind of facts period ``label`` is: ``"year"`` (``2016-17``: two consecutive years,
+    so never a month, even ``2011-12``), ``"quarter"`` (``2016-17 Q4``), ``"month"``
+    (``2017-03``), ``"date"`` (``2017-03-31``, a snapshot); ``None`` for anything else.
+
+    >>> [period_kind(p) for p in ("2016-17", "2011-12", "2017-03", "2016-17 Q4", "2017-03-31")]
+    ['year', 'year', 'month', 'quarter', 'date']
+    >>> period_kind("2017"), period_kind("2016-18")
+    (None, None)
+    """
+    text = str(label).strip()
+    if _consecutive(text):
+        return "year"
+    if (m := _QUARTER.match(text)) and _consecutive(m.group(1)):
+        return "quarter"
+    if _MONTH.match(text):
+        return "month"
+    if _DATE.match(text):
+        return "date"
+    return None
+
+
+def _consecutive(text: str) -> bool:
+    """``2016-17``: a year ending 31 March written as two consecutive years."""
+    m = _FY.match(text)
+    return m is not None and (int(m.group(1)) + 1) % 100 == int(m.group(2))
+
+
+def parse_quarter(label: str) -> tuple[int, int]:
+    """``"2016-17 Q4"`` -> ``(2017, 4)``: the year ending 31 March and the financial quarter."""
+    m = _QUARTER.match(str(label).strip())
+    if m is None:
+        raise ParameterError("quarter", label, "a financial quarter such as 2016-17 Q4")
+    return parse_year(m.group(1)), int(m.group(2))
+
+
+def parse_month(label: str) -> tuple[int, int]:
+    """``"2017-03"`` -> ``(2017, 3)``: calendar year and month."""
+    if period_kind(label) != "month":
+        raise ParameterError("month", label, "a month such as 2017-03")
+    year, month = str(label).strip().split("-")
+    return int(year), int(month)

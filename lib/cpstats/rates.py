@@ -3,25 +3,21 @@
 Pairing rule (``design.md``): a count for reporting year ``2016-17`` is divided by the ONS
 estimate DfE pairs with that year, the file's ``time_period`` 2017 row (the mid-2016
 estimate), which :func:`cpstats.io.population.read_ons_population` labels period
-``2016-17``. ``lag_years=1`` divides by the row one year older instead: what the seed report
+``2016-17``. The caller reads the population (this module never reads a file). ``lag_years=1`` divides by the row one year older instead: what the seed report
 did (564 / 120,643 = 46.7). Population vintages differ between DfE releases and the ONS
 file, so every derived rate says in ``note`` which row and value it used.
 """
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
 
 from cpstats import facts as F
-from cpstats.io.dfe import RENAMES
-from cpstats.io.population import MEASURE as POPULATION_MEASURE
-from cpstats.io.population import read_ons_population
+from cpstats.codes import MEASURE_RENAMES, POPULATION_MEASURE
+from cpstats.periods import is_year
 
 PER = 10_000
-_YEAR_PERIOD = re.compile(r"^\d{4}-\d{2}$")
 _KEYS = ["geography_level", "geography_code", "period"]
 
 
@@ -46,7 +42,7 @@ def rate_measure(measure: str) -> str:
     """The rate measure DfE names for a count: ``cp_plans_at_31_march`` -> ``cp_rate_per_10k``,
     otherwise ``<measure>_rate_per_10k`` (as :mod:`cpstats.io.dfe` names published rates)."""
     name = f"{measure}_rate_per_10k"
-    return RENAMES.get(name, name)
+    return MEASURE_RENAMES.get(name, name)
 
 
 def shift_period(period: str, years: int) -> str:
@@ -55,7 +51,7 @@ def shift_period(period: str, years: int) -> str:
     return f"{start}-{(start + 1) % 100:02d}"
 
 
-def rates_from_counts(counts: pd.DataFrame, population: pd.DataFrame | None = None, *,
+def rates_from_counts(counts: pd.DataFrame, population: pd.DataFrame, *,
                       lag_years: int = 0, decimals: int | None = 1) -> pd.DataFrame:
     """Turn count facts into rate-per-10,000 facts (``source="derived"``).
 
@@ -65,8 +61,8 @@ def rates_from_counts(counts: pd.DataFrame, population: pd.DataFrame | None = No
         Facts; rows with ``unit == "count"``, breakdown ``total`` and a reporting-year period
         (``2016-17``) are used, from one source per figure.
     population
-        ``population_0_17`` facts; ``None`` reads the ONS file
-        (:func:`cpstats.io.population.read_ons_population`).
+        ``population_0_17`` facts, e.g. from :func:`cpstats.io.population.read_ons_population`
+        (required: rates never read a file themselves).
     lag_years
         0 (the pairing rule) or 1 to use the population row one year older (the report's
         choice).
@@ -86,14 +82,14 @@ def rates_from_counts(counts: pd.DataFrame, population: pd.DataFrame | None = No
         When the same figure comes from several sources (select one source first).
     """
     use = counts[(counts["unit"] == "count") & (counts["breakdown"] == F.TOTAL)
-                 & counts["period"].str.match(_YEAR_PERIOD).fillna(False)]
+                 & is_year(counts["period"])]
     use = use[use["measure"] != POPULATION_MEASURE]
     duplicated = use.duplicated(["geography_code", "period", "measure"], keep=False)
     if duplicated.any():
         sources = sorted(use.loc[duplicated, "source"].unique())
         raise ValueError(f"counts from several sources {sources}; pass one source at a time")
-    pop = read_ons_population() if population is None else population
-    pop = pop[(pop["measure"] == POPULATION_MEASURE) & (pop["breakdown"] == F.TOTAL)]
+    pop = population[(population["measure"] == POPULATION_MEASURE)
+                     & (population["breakdown"] == F.TOTAL)]
     pop = pop.assign(period=pop["period"].map(lambda p: shift_period(p, lag_years)))
     pop = pop[[*_KEYS, "value", "marker", "note"]].rename(
         columns={"value": "population", "marker": "population_marker", "note": "population_note"})

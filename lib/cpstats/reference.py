@@ -24,6 +24,8 @@ from pathlib import Path
 import pandas as pd
 
 from cpstats import geography
+from cpstats.checks import problems_when_reading, register_checker
+from cpstats.defaults import DEFAULT_LA
 from cpstats.errors import InputError, Problem, display_path
 from cpstats.facts import NOTE_COLUMN, TOTAL, conform, select, sort, validate
 from cpstats.io import dfe
@@ -31,7 +33,6 @@ from cpstats.paths import REFERENCE_DIR, shared_data_dir
 
 REFERENCE_FILE = "facts.csv"
 ALL_LA_FILE = "all_las.csv"
-DEFAULT_LA = "825"
 #: First year (ending 31 March) kept.
 FIRST_YEAR = 2013
 #: Significant digits written for values (published figures have at most one decimal;
@@ -69,11 +70,15 @@ NEIGHBOUR_MEASURES: tuple[str, ...] = (
 )
 #: Measures kept for every LA in ``all_las.csv`` (totals only): the annual forecasting panel
 #: (:data:`cpstats.stats.forecast.ANNUAL_MEASURES`), the two published rates of the cross-LA
-#: scatter and the ONS population. Each is also in :data:`MEASURES`, whose rows in
-#: ``facts.csv`` lend the all-LA rows their unit, source and note.
+#: scatter, the ONS population, and the counts behind the funnel plots and rankings (repeat
+#: plans over starts, reviews on time over plans of 3 months or more, the derived ICPC
+#: timeliness share over ICPCs, re-referrals over referrals). Each is also in :data:`MEASURES`,
+#: whose rows in ``facts.csv`` lend the all-LA rows their unit, source and note.
 ALL_LA_MEASURES: tuple[str, ...] = (
     "cp_plans_at_31_march", "cp_rate_per_10k", "cp_plans_started", "cp_plans_ended",
     "referrals", "s47_enquiries", "s47_enquiries_rate_per_10k", "icpcs", "population_0_17",
+    "cp_plans_second_or_subsequent", "cp_plans_3_months_or_more", "cp_reviews_in_timescale",
+    "icpc_within_15_working_days_pct", "re_referrals",
 )
 _ALL_LA_KEYS = ["geography_code", "geography_name", "period"]
 _FACT_KEYS = ["geography_code", "period", "measure", "breakdown", "source"]
@@ -322,3 +327,13 @@ def _year_ending(period: pd.Series) -> pd.Series:
 def _tidy(facts: pd.DataFrame) -> pd.DataFrame:
     out = conform(facts if NOTE_COLUMN in facts else facts.assign(note=pd.NA))
     return sort(out)
+
+
+def _looks_like_all_las(path: Path) -> bool:
+    return path.name == ALL_LA_FILE and (path.parent / "facts.csv").is_file()
+
+
+register_checker(
+    "reference_all_las", _looks_like_all_las, problems_when_reading(load_all_las),
+    "the reference extract's all_las.csv (a few measures for every LA, beside its facts.csv)",
+)

@@ -10,7 +10,6 @@ folder into place. Every parameter is checked before any notebook starts.
 
 from __future__ import annotations
 
-import html
 import multiprocessing
 import os
 import shutil
@@ -21,8 +20,6 @@ from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pandas as pd
 
 from cpstats import runfolder
 from cpstats.errors import ParameterError, display_path
@@ -36,7 +33,6 @@ KERNEL_ARGUMENTS = ["--HistoryManager.enabled=False"]
 #: One BLAS/OpenMP thread per kernel: deterministic floats and no oversubscription.
 THREAD_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
               "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
-MEASURE_ORDER = ("cp_plans_at_31_march", "cp_rate_per_10k", "cp_change_pct")
 
 
 @dataclass(frozen=True, eq=False)
@@ -226,7 +222,9 @@ def scrub_parameters(executed: Path) -> None:
 
     notebook = nbformat.read(executed, as_version=4)
     papermill = notebook.metadata.get("papermill", {})
-    shown = {k: _shown(v) for k, v in papermill.get("parameters", {}).items()}
+    # output_dir is the build's temporary folder: the report folder itself once installed.
+    shown = {k: "." if k == "output_dir" else _shown(v)
+             for k, v in papermill.get("parameters", {}).items()}
     for key in ("input_path", "output_path"):
         if key in papermill:
             papermill[key] = _shown(papermill[key])
@@ -236,6 +234,20 @@ def scrub_parameters(executed: Path) -> None:
             cell.source = "# Parameters of this run (local paths shown by name only)\n" + "\n".join(
                 f"{k} = {v!r}" for k, v in shown.items())
     nbformat.write(notebook, executed)
+
+
+def _page_title(executed: Path) -> str:
+    """A theme page's title: its first heading, then the LA and year of the run."""
+    import nbformat
+
+    from cpstats import geography, pages
+
+    heading = pages.notebook_heading(executed)
+    parameters = nbformat.read(executed, as_version=4).metadata.get("papermill", {}).get(
+        "parameters", {})
+    if parameters.get("la") and parameters.get("year"):
+        return f"{heading} - {geography.la_name(str(parameters['la']))} {parameters['year']}"
+    return heading
 
 
 def _shown(value: object) -> object:
@@ -262,16 +274,28 @@ def _kernel_failure(error: BaseException) -> bool:
 
 
 def export_notebook_html(executed: Path) -> list[Path]:
-    """``<name>.html`` without code (for readers) and ``<name>_with_code.html`` (for analysts)."""
+    """``<name>.html`` without code (for readers) and ``<name>_with_code.html`` (for analysts):
+    self-contained pages (no CDN) titled by the notebook's first heading, with the report's
+    navigation bar, a banner when built from synthetic records, and alt text on every chart."""
     import nbformat
     from nbconvert import HTMLExporter
 
+    from cpstats import pages
+
     notebook = nbformat.read(executed, as_version=4)
+    notebook.metadata["title"] = _page_title(executed)
+    item = pages.read_meta(executed.parent).get(executed.stem)
+    links = pages.page_links([p.stem for p in find_notebooks()])
+    template = Path(__file__).parent / "resources" / "cpstats_page.html.j2"
     written = []
     for suffix, hide in (("", True), ("_with_code", False)):
         exporter = HTMLExporter(exclude_input=hide, exclude_input_prompt=hide,
-                                exclude_output_prompt=hide)
-        body, _ = exporter.from_notebook_node(notebook)
+                                exclude_output_prompt=hide, template_file=template.name,
+                                extra_template_paths=[str(template.parent)])
+        body, _ = exporter.from_notebook_node(notebook, resources={
+            "cpstats_css": pages.NAV_CSS,
+            "cpstats_nav": pages.nav_bar(links, f"{executed.stem}.html" if hide else ""),
+            "cpstats_banner": pages.synthetic_banner() if item and item.synthetic else ""})
         path = executed.with_name(f"{executed.stem}{suffix}.html")
         path.write_text(body, encoding="utf-8")
         written.append(path)
@@ -444,97 +468,21 @@ def install(temp: Path, target: Path) -> None:
 # -- assembling a report folder ------------------------------------------------------------
 def assemble(folder: Path, run: Run, notebooks: Sequence[Path]) -> None:
     """Write ``results.csv``, ``tables.xlsx`` and ``index.html`` from what the notebooks wrote."""
+    from cpstats import pages, workbook
     from cpstats.results import merge, read_results, write_csv_atomic
 
     parts = sorted((folder / "results").glob("*.csv"))
     results = merge(read_results(p) for p in parts)
     write_csv_atomic(results, folder / "results.csv")
     shutil.rmtree(folder / "results", ignore_errors=True)
-    write_workbook(sorted((folder / "tables").glob("*.csv")), folder / "tables.xlsx")
-    (folder / "index.html").write_text(index_page(folder, run, results, notebooks), encoding="utf-8")
-
-
-def write_workbook(tables: Sequence[Path], path: Path) -> None:
-    """Every table CSV as one sheet of an Excel workbook (sheet names cut to Excel's 31 chars)."""
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        if not tables:
-            pd.DataFrame({"note": ["no tables in this report"]}).to_excel(
-                writer, sheet_name="about", index=False)
-        used: set[str] = set()
-        for table in tables:
-            sheet = table.stem[:31]
-            while sheet in used:
-                sheet = sheet[:29] + f"_{len(used)}"
-            used.add(sheet)
-            frame = pd.read_csv(table, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-            _numeric(frame).to_excel(writer, sheet_name=sheet, index=False)
-
-
-def _numeric(frame: pd.DataFrame) -> pd.DataFrame:
-    """Columns that are numbers (apart from suppression markers) as numbers in Excel."""
-    out = frame.copy()
-    for column in out.columns:
-        converted = pd.to_numeric(out[column], errors="coerce")
-        markers = out[column].where(converted.isna() & (out[column] != ""))
-        if converted.notna().any() and markers.dropna().isin(["c", "x", "z", "u", ":", ".."]).all():
-            out[column] = converted.astype(object).where(converted.notna(), markers.fillna(""))
-    return out
-
-
-def _headline_rows(results: pd.DataFrame, run: Run) -> pd.DataFrame:
-    from cpstats.periods import year_label
-
-    own = results[(results["period"] == year_label(run.year)) & (results["breakdown"] == "total")]
-    # A figure stated by several themes is shown once.
-    own = own.drop_duplicates(["measure", "geography_code", "period", "breakdown", "source"])
-    rank = own["measure"].map({m: i for i, m in enumerate(MEASURE_ORDER)}).fillna(len(MEASURE_ORDER))
-    level = own["geography_level"].map({"local_authority": 0, "regional": 1, "national": 2})
-    return own.assign(_rank=rank, _level=level).sort_values(
-        ["_rank", "measure", "_level", "source"], kind="stable")
-
-
-def index_page(folder: Path, run: Run, results: pd.DataFrame, notebooks: Sequence[Path]) -> str:
-    """The report's front page: headline figures first, then links to everything."""
-    from cpstats.results import format_value, measure_label
-
-    esc = html.escape
-    rows = []
-    for row in _headline_rows(results, run).itertuples(index=False):
-        places = 0 if pd.notna(row.value) and float(row.value).is_integer() else None
-        value = format_value(row.value, row.unit, places,
-                             marker=row.marker if pd.notna(row.marker) else None)
-        note = "" if pd.isna(row.note) else esc(str(row.note))
-        rows.append(f"<tr><td title='{esc(str(row.measure))}'>{esc(measure_label(str(row.measure)))}"
-                    f"</td><td>{esc(str(row.geography_name))}</td>"
-                    f"<td class=n>{esc(value)}</td><td>{esc(str(row.source))}</td><td>{note}</td></tr>")
-    links = []
-    for notebook in notebooks:
-        stem = esc(notebook.stem)
-        links.append(f"<li>{stem}: <a href='{stem}.html'>report</a> · "
-                     f"<a href='{stem}_with_code.html'>with code</a> · "
-                     f"<a href='{stem}.ipynb'>notebook</a></li>")
-    figures = "".join(f"<a href='figures/{esc(p.name)}'><img src='figures/{esc(p.name)}' "
-                      f"alt='{esc(p.stem)}' width=320></a>"
-                      for p in sorted((folder / "figures").glob("*.png")))
-    tables = "".join(f"<li><a href='tables/{esc(p.name)}'>{esc(p.stem)}</a></li>"
-                     for p in sorted((folder / "tables").glob("*.csv")))
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Child protection: {esc(run.label)}</title>
-<style>body{{font-family:sans-serif;max-width:70em;margin:2em auto;color:#0b0c0c}}
-table{{border-collapse:collapse}}td,th{{border-bottom:1px solid #ccc;padding:.3em .6em;text-align:left}}
-td.n{{text-align:right}}img{{margin:.3em;border:1px solid #ddd}}</style></head><body>
-<h1>Child protection: {esc(run.label)}</h1>
-<h2>Headline figures</h2>
-<p>Each figure with its source (report = the council's report as transcribed, dfe = DfE's
-published statistics, derived = computed from published figures, cin_census/synthetic = computed from
-child-level records). The full list is in <a href="results.csv">results.csv</a>.</p>
-<table><tr><th>figure</th><th>area</th><th>value</th><th>source</th><th>note</th></tr>
-{''.join(rows)}</table>
-<h2>Themes</h2><ul>{''.join(links)}</ul>
-<h2>Tables</h2><p><a href="tables.xlsx">All tables in one workbook (tables.xlsx)</a></p><ul>{tables}</ul>
-<h2>Figures</h2><div>{figures}</div>
-</body></html>
-"""
+    context = pages.write_pages(folder, run, results, notebooks)
+    items = pages.read_meta(folder)
+    workbook.write_workbook(
+        sorted((folder / "tables").glob("*.csv")), folder / "tables.xlsx",
+        notes=workbook.notes(context),
+        info={k: workbook.SheetInfo(i.title, i.synthetic) for k, i in items.items()
+              if i.kind == "table"})
+    shutil.rmtree(folder / "meta", ignore_errors=True)
 
 
 def summary(outcomes: Sequence[Outcome]) -> str:

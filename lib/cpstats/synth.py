@@ -39,13 +39,13 @@ import pandas as pd
 
 from cpstats import measures, periods, school_holidays
 from cpstats.childlevel import CinData, conform_table
+from cpstats.defaults import DEFAULT_LA, DEFAULT_YEAR
 from cpstats.errors import ParameterError
 from cpstats.identifiers import SYNTHETIC_SECRET, ChildHasher
 from cpstats.workdays import business_calendar, icpc_deadline, is_working_day
 
 DEFAULT_SEED = 2017
-DEFAULT_LA = "825"
-DEFAULT_YEARS = (2013, 2017)
+DEFAULT_YEARS = (2013, DEFAULT_YEAR)
 #: Years simulated before the first return so plans open at its start exist.
 BURN_IN_YEARS = 3
 

@@ -3,14 +3,42 @@
 from __future__ import annotations
 
 import argparse
+import importlib
+import pkgutil
 import sys
 
+from cpstats import checks
 from cpstats.checks import check_paths, supported_formats
 from cpstats.errors import EXIT_BAD_INPUT, display_path
+
+#: Packages whose every module may register formats, and single modules that do.
+READER_PACKAGES = ("cpstats.io",)
+READER_MODULES = ("cpstats.reference",)
+
+
+def discover() -> list[str]:
+    """Import every reader module, so each registers the formats it reads with
+    :mod:`cpstats.checks` (a module that fails to import is noted there, and the others still
+    load). Returns the modules imported."""
+    names = list(READER_MODULES)
+    for package in READER_PACKAGES:
+        path = importlib.import_module(package).__path__
+        names += [f"{package}.{info.name}"
+                  for info in sorted(pkgutil.iter_modules(path), key=lambda m: m.name)]
+    loaded = []
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception as error:  # one broken reader must not disable the others
+            checks.note_unloadable(name, error)
+        else:
+            loaded.append(name)
+    return loaded
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``check`` subcommand."""
+    discover()
     parser = subparsers.add_parser(
         "check",
         help="validate input files or folders and list every problem",
@@ -26,6 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Check every path; print a line per file and every problem."""
+    discover()
     reports = check_paths(args.paths)
     problems = 0
     for report in reports:

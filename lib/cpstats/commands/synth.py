@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"synthetic county: LA {data.la_code}, seed {county.seed}, scale {scale:g}, "
               f"{len(data.children):,} children, {len(data.referrals):,} referrals, "
               f"{len(data.cp_plans):,} plans (not real data)")
-        if county.years[1] == 2017 and data.la_code == synth.DEFAULT_LA:
+        if county.years[1] == synth.DEFAULT_YEAR and data.la_code == synth.DEFAULT_LA:
             check = synth.calibration(data, scale)
             print(check.to_string(index=False))
     return 0

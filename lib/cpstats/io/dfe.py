@@ -29,6 +29,7 @@ import pandas as pd
 
 from cpstats import geography
 from cpstats.checks import register_checker
+from cpstats.codes import MEASURE_RENAMES
 from cpstats.errors import InputError, Problem, display_path
 from cpstats.facts import FACT_COLUMNS, MARKERS, NOTE_COLUMN, TOTAL, make_facts, sort
 from cpstats.periods import year_label
@@ -222,11 +223,7 @@ _A2_ROWS: dict[str, tuple[str | None, str]] = {
     "Children ending CPPs in the year": ("children_ending_cp_plan", TOTAL),
 }
 #: Measure names a generic rule would give -> the contract's name for the same figure.
-RENAMES = {
-    "cp_plans_at_31_march_rate_per_10k": "cp_rate_per_10k",
-    "children_in_need_at_31_march_rate_per_10k": "cin_rate_per_10k",
-    "cp_plans_second_or_subsequent_pct": "cp_second_or_subsequent_pct",
-}
+RENAMES = MEASURE_RENAMES
 
 _CIN_AT31 = _with("At31_episodes", "children_in_need_at_31_march")
 

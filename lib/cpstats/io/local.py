@@ -13,6 +13,7 @@ import pandas as pd
 
 from cpstats import facts as F
 from cpstats import geography
+from cpstats.checks import register_checker
 from cpstats.errors import InputError, Problem, display_path
 from cpstats.io.textcsv import read_text_csv
 from cpstats.paths import SEED_DIR
@@ -193,3 +194,26 @@ def read_service_settings(path: str | Path, la_code: str, year: int) -> pd.DataF
         "unit": unit, "source": "local",
         F.NOTE_COLUMN: ("service settings file " + Path(path).name + "; " + note).str.rstrip("; "),
     }))
+
+
+# -- cpstats check ------------------------------------------------------------------------------
+def facts_csv_problems(path: str | Path) -> list[Problem]:
+    """Every problem in a facts CSV (columns, numbers, the facts schema), without raising."""
+    path = Path(path)
+    frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False,
+                        na_values=[""])
+    missing = [c for c in F.FACT_COLUMNS if c not in frame.columns]
+    if missing:
+        return [Problem(file=display_path(path), row=1, column=", ".join(missing),
+                        expected="every facts column")]
+    numeric = pd.to_numeric(frame["value"], errors="coerce")
+    bad = numeric.isna() & frame["value"].notna()
+    found = [Problem(file=display_path(path), row=int(i) + 2, column="value", value=str(v),
+                     expected="a number or blank") for i, v in frame.loc[bad, "value"].items()]
+    return found + F.problems(frame.assign(value=numeric), display_path(path))
+
+
+register_checker(
+    "facts", looks_like_facts_csv, facts_csv_problems,
+    "a cpstats facts table (CSV with the facts columns: data/seed, data/reference, results)",
+)

@@ -31,6 +31,8 @@ import pandas as pd
 from cpstats import facts as F
 from cpstats import geography
 from cpstats.checks import problems_when_reading, register_checker
+from cpstats.codes import POPULATION_MEASURE
+from cpstats.defaults import DEFAULT_LA, DEFAULT_YEAR
 from cpstats.errors import InputError, ParameterError, Problem, display_path
 from cpstats.ethnicity_map import CENSUS2011_TO_GROUP, SCHOOL_CENSUS_TO_GROUP
 from cpstats.io.textcsv import read_text_csv
@@ -40,7 +42,7 @@ from cpstats.periods import parse_year, year_label
 # ---------------------------------------------------------------------------------------------
 # Shared pieces
 
-MEASURE = "population_0_17"
+MEASURE = POPULATION_MEASURE
 _LEVELS = {"National": "national", "Regional": "regional", "Local authority": "local_authority"}
 _INTEGER = re.compile(r"^\s*\d+\s*$")
 
@@ -188,7 +190,7 @@ def _read_ons_cached(resolved: str, _mtime: float) -> pd.DataFrame:
     return F.sort(F.validate(F.conform(facts), name))
 
 
-def child_population(code: str | int = "825", year: int | str | None = 2017, *,
+def child_population(code: str | int = DEFAULT_LA, year: int | str | None = DEFAULT_YEAR, *,
                      path: str | Path | None = None) -> pd.DataFrame:
     """The ONS estimate of children aged 0-17 that DfE pairs with a reporting year.
 
@@ -331,7 +333,7 @@ def _read_dc2101ew_cached(resolved: str, _mtime: float) -> pd.DataFrame:
     return by_group
 
 
-def census2011_children_by_ethnicity(code: str | int = "825", census_dir: str | Path | None = None
+def census2011_children_by_ethnicity(code: str | int = DEFAULT_LA, census_dir: str | Path | None = None
                                      ) -> pd.DataFrame:
     """Children aged 0-17 on 27 March 2011 in the census's 18 ethnic groups, for one area.
 
@@ -377,7 +379,7 @@ def census2011_children_by_ethnicity(code: str | int = "825", census_dir: str | 
     return out
 
 
-def census2011_children_by_group(code: str | int = "825", census_dir: str | Path | None = None
+def census2011_children_by_group(code: str | int = DEFAULT_LA, census_dir: str | Path | None = None
                                  ) -> pd.Series:
     """Children 0-17 in 2011 per comparison group (17 groups; Arab joins Any other), for
     :func:`cpstats.stats.disproportionality.disproportionality`."""
@@ -408,7 +410,7 @@ def read_census2011_children(codes: Iterable[str | int] | None = None,
     every = codes is None
     if every:
         las = geography.all_las()
-        codes = ["E92000001", *sorted(las["region_code"].unique()), *sorted(las["old_la_code"].unique())]
+        codes = [geography.ENGLAND_CODE, *sorted(las["region_code"].unique()), *sorted(las["old_la_code"].unique())]
     frames = []
     for code in codes:
         try:
@@ -564,7 +566,7 @@ def _read_school_cached(resolved: str, _mtime: float) -> pd.DataFrame:
     return F.sort(F.validate(F.conform(facts), name))
 
 
-def school_census_ethnicity_shares(code: str | int = "825", year: int | str = 2017, *,
+def school_census_ethnicity_shares(code: str | int = DEFAULT_LA, year: int | str = DEFAULT_YEAR, *,
                                    path: str | Path | None = None) -> pd.DataFrame:
     """Pupils' shares by ethnicity in the school census held in a reporting year.
 

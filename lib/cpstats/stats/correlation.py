@@ -30,6 +30,8 @@ from scipy import stats
 from statsmodels.stats.diagnostic import acorr_ljungbox
 from statsmodels.stats.stattools import durbin_watson
 
+from cpstats.periods import is_month, is_year
+
 #: Pipeline stages in order, as measure names in the facts table.
 PIPELINE = ("referrals", "s47_enquiries", "icpcs", "cp_plans_started")
 #: Conversion ratios: name -> (numerator, denominator).
@@ -344,17 +346,6 @@ def pipeline_ratios(counts: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _is_year(period: pd.Series) -> pd.Series:
-    """True for a year label ``2016-17`` (consecutive years), False for a month ``2017-03``."""
-    parts = period.astype("string").str.extract(r"^(\d{4})-(\d{2})$").astype("Float64")
-    return ((parts[0] + 1) % 100 == parts[1]).fillna(False).astype(bool)
-
-
-def _is_month(period: pd.Series) -> pd.Series:
-    text = period.astype("string")
-    return text.str.fullmatch(r"\d{4}-(0[1-9]|1[0-2])").fillna(False).astype(bool) & ~_is_year(text)
-
-
 def _prefer_source(frame: pd.DataFrame, sources: Sequence[str]) -> pd.DataFrame:
     """Keep one row per geography, period and measure: the first of ``sources`` that has it."""
     rank = {s: i for i, s in enumerate(sources)}
@@ -385,7 +376,7 @@ def pipeline_table(facts: pd.DataFrame, geography_codes: Sequence[str] | None = 
         sorted.
     """
     rows = facts[facts["measure"].isin(list(PIPELINE)) & (facts["breakdown"] == "total")
-                 & _is_year(facts["period"])]
+                 & is_year(facts["period"])]
     if geography_codes is not None:
         rows = rows[rows["geography_code"].isin(list(geography_codes))]
     rows = _prefer_source(rows, sources)
@@ -404,7 +395,7 @@ def monthly_frame(facts: pd.DataFrame, geography_code: str, measure: str = "refe
     """
     rows = facts[(facts["geography_code"] == geography_code) & (facts["measure"] == measure)
                  & (facts["breakdown"] == "total")
-                 & _is_month(facts["period"])]
+                 & is_month(facts["period"])]
     rows = _prefer_source(rows, sources)
     month = rows["period"].str[5:7].astype(int)
     frame = pd.DataFrame({"period": rows["period"].astype(str), "month": month,

@@ -52,6 +52,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from cpstats.periods import is_month, is_year
+
 #: Columns of every forecast frame.
 FORECAST_COLUMNS = (
     "step", "period", "point", "lower_80", "upper_80", "lower_95", "upper_95",
@@ -648,18 +650,16 @@ def forecast_panel(panel: dict, models: tuple[str, ...] | list[str], origin: obj
 
 #: The stock forecast by ``cpstats forecast annual`` and the measures fed to its models.
 ANNUAL_MEASURES = ("cp_plans_at_31_march", *FLOW_COLUMNS, *LEADING_INDICATORS)
-_YEAR_PERIOD = r"^\d{4}-\d{2}$"
-_MONTH_PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
-
-
-def _published(facts: pd.DataFrame, measures: tuple[str, ...], pattern: str) -> pd.DataFrame:
-    """Local-authority totals of ``measures`` as published by DfE, periods matching ``pattern``."""
+def _published(facts: pd.DataFrame, measures: tuple[str, ...],
+               kind: Callable[[pd.Series], pd.Series]) -> pd.DataFrame:
+    """Local-authority totals of ``measures`` as published by DfE, periods of one ``kind``
+    (:func:`cpstats.periods.is_year` or :func:`~cpstats.periods.is_month`)."""
     keep = (
         (facts["geography_level"] == "local_authority")
         & (facts["breakdown"] == "total")
         & (facts["source"] == "dfe")
         & facts["measure"].isin(list(measures))
-        & facts["period"].str.match(pattern)
+        & kind(facts["period"])
     )
     return facts.loc[keep.fillna(False), ["geography_code", "geography_name", "period", "measure",
                                           "value"]]
@@ -689,7 +689,7 @@ def annual_panel(facts: pd.DataFrame) -> dict[str, tuple[pd.Series, pd.DataFrame
         ``cp_plans_ended``, ``icpcs``, ``s47_enquiries`` and ``referrals`` on the same
         index. Ready for :func:`forecast_panel` and the backtests.
     """
-    rows = _published(facts, ANNUAL_MEASURES, _YEAR_PERIOD)
+    rows = _published(facts, ANNUAL_MEASURES, is_year)
     year = rows["period"].str.slice(0, 4).astype(int) + 1
     wide = rows.assign(year=year).pivot_table(index=["geography_code", "year"], columns="measure",
                                                values="value", aggfunc="first")
@@ -710,7 +710,7 @@ def monthly_series(facts: pd.DataFrame, la_code: str,
 
     Months the release lacks are missing (NaN), so a gap breaks the series for the models.
     """
-    rows = _published(facts, (measure,), _MONTH_PERIOD)
+    rows = _published(facts, (measure,), is_month)
     rows = rows[rows["geography_code"] == str(la_code)]
     if rows.empty:
         return pd.Series(dtype=float, index=pd.PeriodIndex([], freq="M"))

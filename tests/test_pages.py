@@ -1,0 +1,82 @@
+"""The board's pages: the summary holds published figures only, each sentence follows its row."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from cpstats import inputs, pages
+from cpstats.results import Results
+from cpstats.themes.base import ThemeData
+
+
+@pytest.fixture(scope="module")
+def data() -> ThemeData:
+    return ThemeData(inputs.resolve(None, None, None, None, None, None))
+
+
+def _results() -> pd.DataFrame:
+    """A derived forecast (from DfE counts) and a synthetic one (from invented records)."""
+    results = Results("05_forecasting")
+    common = {"geography_code": "825", "geography_name": "Buckinghamshire", "period": "2017-18"}
+    results.record("cp_forecast_next_year", 505, source="derived", interval_80=(286, 739),
+                   **common)
+    results.record("cp_forecast_next_year", 620, source="synthetic", **common)
+    return results.frame()
+
+
+def _summary(data: ThemeData, facts: pd.DataFrame) -> pd.DataFrame:
+    return pages.board_summary(facts, _results(), la_code=data.la_code, period=data.period,
+                               previous=data.previous, region_code=data.region[0],
+                               neighbours=data.neighbours)
+
+
+def test_the_board_summary_holds_dfe_s_published_figures(data):
+    summary = _summary(data, data.facts).set_index("measure")
+    # DfE, Characteristics of children in need 2022 release, d1 (time_period 2017).
+    assert summary.loc["cp_rate_per_10k", "la"] == 45.2
+    assert summary.loc["cp_rate_per_10k", "count"] == 553
+    assert summary.loc["cp_rate_per_10k", "england"] == 43.3
+    assert summary.loc["cp_reviews_in_timescale_pct", "la"] == 84.6
+    assert list(summary.index[:3]) == ["cp_rate_per_10k", "cp_change_pct",
+                                       "referrals_rate_per_10k"]
+    # The change is computed from DfE's counts (553 on 454 the year before).
+    assert summary.loc["cp_change_pct", "la"] == pytest.approx((553 / 454 - 1) * 100, abs=0.5)
+    # Referrals: far above England, a difference a test calls beyond chance.
+    assert summary.loc["referrals_rate_per_10k", "p_england"] < pages.ALPHA
+
+
+def test_no_figure_from_child_level_records_reaches_the_board_summary(data):
+    invented = data.facts[(data.facts["measure"] == "cp_rate_per_10k")
+                          & (data.facts["geography_code"] == "825")
+                          & (data.facts["period"] == data.period)
+                          & (data.facts["source"] == "dfe")].assign(value=999.0,
+                                                                   source="synthetic")
+    facts = pd.concat([invented, data.facts], ignore_index=True)
+    summary = _summary(data, facts).set_index("measure")
+    assert summary.loc["cp_rate_per_10k", "la"] == 45.2
+    assert summary.loc["cp_forecast_next_year", "la"] == 505  # the DfE-based one, not 620
+    assert 999.0 not in summary["la"].tolist() and 620 not in summary["la"].tolist()
+
+
+def test_each_sentence_states_its_row_s_figures(data):
+    summary = _summary(data, data.facts)
+    row = summary.set_index("measure").loc["referrals_rate_per_10k"].copy()
+    row["measure"] = "referrals_rate_per_10k"
+    text = pages.sentence(row, "Buckinghamshire", "South East", "2016-17", "2015-16")
+    assert text.startswith("Referrals per 10,000 children: Buckinghamshire ")
+    assert f"higher than England's {row['england']:.1f}" in text
+    assert "beyond chance" in text
+    row["p_england"] = math.nan
+    assert "chance" not in pages.sentence(row, "Buckinghamshire", "South East", "2016-17",
+                                          "2015-16")
+
+
+def test_the_navigation_bar_links_every_page_and_marks_the_current_one():
+    links = pages.page_links(["01_trends", "05_forecasting"])
+    assert [h for h, _ in links] == ["index.html", "01_trends.html", "05_forecasting.html",
+                                     pages.APPENDIX]
+    bar = pages.nav_bar(links, "01_trends.html")
+    assert "aria-current=page>Trends</a>" in bar and bar.count("aria-current") == 1
