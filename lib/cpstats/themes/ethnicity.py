@@ -20,6 +20,7 @@ Every section takes ``population_basis``: ``"census2011"`` (default) or ``"schoo
 from __future__ import annotations
 
 import functools
+import textwrap
 from dataclasses import dataclass
 
 import numpy as np
@@ -442,8 +443,18 @@ def _printed_table(found: Printed) -> pd.DataFrame:
     })
 
 
+#: Chart frame columns (readers meet them in the charts' alt text).
+RATE_COLUMNS = {"rate_per_10k": "Per 10,000", "rate_lower": "95% lower", "rate_upper": "95% upper"}
+RATIO_COLUMNS = {"rr_vs_reference": "Relative rate", "rr_lower": "95% lower",
+                 "rr_upper": "95% upper"}
+
+
 def _printed_chart_frame(found: Printed) -> pd.DataFrame:
-    return found.table[["label", "status", "rate_per_10k", "rate_lower", "rate_upper"]]
+    """Each group's rate and interval from the printed counts, by group, at published
+    precision."""
+    table = found.table.set_index(pd.Index(found.table["label"], name="Group"))
+    rates = table[list(RATE_COLUMNS)].round(registry.decimals(RATE)).rename(columns=RATE_COLUMNS)
+    return pd.concat([table[["status"]].rename(columns={"status": "Status"}), rates], axis=1)
 
 
 def draw_printed_rates(frame: pd.DataFrame, chart) -> object:  # noqa: ANN001 -- a Chart
@@ -454,7 +465,7 @@ def draw_printed_rates(frame: pd.DataFrame, chart) -> object:  # noqa: ANN001 --
     Parameters
     ----------
     frame
-        ``label, status, rate_per_10k, rate_lower, rate_upper`` in display order.
+        By group in display order: ``Status`` and the :data:`RATE_COLUMNS`.
     chart
         The :class:`~cpstats.themes.Chart` (title, source, options ``reference_rate`` and
         ``not_printed_max``).
@@ -464,28 +475,46 @@ def draw_printed_rates(frame: pd.DataFrame, chart) -> object:  # noqa: ANN001 --
     matplotlib.figure.Figure
     """
     fig, ax = plots.new_figure(8, 6.5)
-    rows = frame.iloc[::-1].reset_index(drop=True)
+    rows = frame.iloc[::-1].rename(columns={v: k for k, v in RATE_COLUMNS.items()})
+    status = rows["Status"].to_numpy()
     y = np.arange(len(rows))
     styles = {"exact": (plots.AF_DARK_BLUE, "printed in full"),
               "lower bound": (plots.AF_TURQUOISE, "partly printed (lower bound)")}
-    for status, (colour, label) in styles.items():
-        shown = (rows["status"] == status).to_numpy()
-        ax.barh(y[shown], rows.loc[shown, "rate_per_10k"], color=colour, label=label)
-    exact = rows[rows["status"] == "exact"]
-    ax.errorbar(exact["rate_per_10k"], y[exact.index],
+    for kind, (colour, label) in styles.items():
+        ax.barh(y[status == kind], rows.loc[status == kind, "rate_per_10k"], color=colour,
+                label=label)
+    exact = rows[status == "exact"]
+    ax.errorbar(exact["rate_per_10k"], y[status == "exact"],
                 xerr=[exact["rate_per_10k"] - exact["rate_lower"],
                       exact["rate_upper"] - exact["rate_per_10k"]],
                 fmt="none", ecolor=plots.AF_DARK_GREY, lw=1)
-    hidden = (rows["status"] == "not printed").to_numpy()
+    hidden = status == "not printed"
     ax.barh(y[hidden], np.full(hidden.sum(), chart.options["not_printed_max"]), fill=False,
             edgecolor=plots.AF_DARK_GREY, ls="--", label="not printed: together at most this rate")
     ax.axvline(chart.options["reference_rate"], color=plots.AF_ORANGE, lw=1.5,
                label="White British rate")
-    ax.set_yticks(y, rows["label"].where(rows["status"] == "exact",
-                                         rows["label"] + " (" + rows["status"] + ")"), fontsize=8)
+    names = rows.index.to_series()
+    ax.set_yticks(y, names.where(status == "exact", names + " (" + rows["Status"] + ")"),
+                  fontsize=8)
     ax.set_xlim(left=0)
-    return plots.finish(fig, ax, title=chart.title, ylabel="", legend=True, source=chart.source,
-                        xlabel="Children on a plan per 10,000 aged 0-17 (95% interval)")
+    return _titled(plots.finish(fig, ax, title=chart.title, ylabel="", legend=True, source=chart.source,
+                        xlabel="Children on a plan per 10,000 aged 0-17 (95% interval)"))
+
+
+def _titled(fig):  # noqa: ANN001, ANN202 -- a matplotlib Figure
+    """Move the title above the whole figure, broken into lines beforehand: these charts' long
+    group names leave the axes narrow, and a title matplotlib wraps itself over narrow axes is
+    cut off at the top."""
+    from matplotlib import rcParams
+
+    ax = fig.axes[0]
+    title = " ".join(ax.get_title(loc) for loc in ("left", "center", "right")).strip()
+    fig.suptitle(textwrap.fill(title, width=80), x=0.01, ha="left",
+                 fontsize=rcParams["axes.titlesize"], fontweight=rcParams["axes.titleweight"])
+    for loc in ("left", "center", "right"):
+        ax.set_title("", loc=loc)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))  # as plots.add_source does, now with the title
+    return fig
 
 
 def report_limits(data: ThemeData, population_basis: str | None = None) -> Section:
@@ -818,11 +847,15 @@ def _fit_table(stages: Stages) -> pd.DataFrame:
 
 
 def _forest_frame(stages: Stages) -> pd.DataFrame:
-    """Relative rates the forest plot may draw: no group of a hidden count, no reference."""
+    """Relative rates the forest plot may draw (no group of a hidden count, not the reference),
+    by group and decision point, at published precision."""
     rows = stages.table
-    keep = ~rows["hidden"] & rows["rr_lower"].notna() & (rows["group"] != REFERENCE)
-    return rows.loc[keep, ["decision_point", "group", "label", "rr_vs_reference", "rr_lower",
-                           "rr_upper"]].reset_index(drop=True)
+    rows = rows[~rows["hidden"] & rows["rr_lower"].notna() & (rows["group"] != REFERENCE)]
+    name = rows["label"] + ", " + rows["decision_point"].map(dp.DECISION_POINTS)
+    ratios = (rows[list(RATIO_COLUMNS)].round(registry.decimals(RATIO))
+              .rename(columns=RATIO_COLUMNS))
+    return (pd.concat([rows[["decision_point", "group"]], ratios], axis=1)
+            .set_axis(pd.Index(name, name="Group and decision point")))
 
 
 def draw_forest(frame: pd.DataFrame, chart) -> object:  # noqa: ANN001 -- a Chart
@@ -832,7 +865,7 @@ def draw_forest(frame: pd.DataFrame, chart) -> object:  # noqa: ANN001 -- a Char
     Parameters
     ----------
     frame
-        ``decision_point, group, label, rr_vs_reference, rr_lower, rr_upper`` of the published
+        ``decision_point``, ``group`` (ids) and the :data:`RATIO_COLUMNS` of the published
         (unsuppressed) cells.
     chart
         The :class:`~cpstats.themes.Chart` (title, source).
@@ -849,9 +882,9 @@ def draw_forest(frame: pd.DataFrame, chart) -> object:  # noqa: ANN001 -- a Char
     offsets = np.linspace(-0.32, 0.32, len(POINTS))
     for colour, offset, point in zip(plots.colours(len(POINTS)), offsets, POINTS, strict=True):
         rows = frame[frame["decision_point"] == point]
-        rr = rows["rr_vs_reference"].clip(lower=0.01)  # a zero ratio has no place on a log axis
+        rr = rows["Relative rate"].clip(lower=0.01)  # a zero ratio has no place on a log axis
         ax.errorbar(rr, row_of[rows["group"]].to_numpy() + offset,
-                    xerr=[rr - rows["rr_lower"].clip(lower=0.01), rows["rr_upper"] - rr],
+                    xerr=[rr - rows["95% lower"].clip(lower=0.01), rows["95% upper"] - rr],
                     fmt="o", ms=4, color=colour, elinewidth=1, capsize=0,
                     label=dp.DECISION_POINTS[point])
     ax.axvline(1, color=plots.AF_DARK_GREY, lw=1)
@@ -862,8 +895,9 @@ def draw_forest(frame: pd.DataFrame, chart) -> object:  # noqa: ANN001 -- a Char
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_yticks(row_of.to_numpy(), [COMPARISON_GROUPS[g] for g in groups], fontsize=8)
-    return plots.finish(fig, ax, title=chart.title, ylabel="", legend=True, source=chart.source,
-                        xlabel="Relative rate v White British (log scale, 95% score interval)")
+    return _titled(plots.finish(fig, ax, title=chart.title, ylabel="", legend=True, source=chart.source,
+                        xlabel="Relative rate v White British (log scale, 95% score "
+                               "interval)"))
 
 
 def progression(data: ThemeData, population_basis: str | None = None) -> Section:
