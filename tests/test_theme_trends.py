@@ -63,7 +63,8 @@ def test_holiday_effect_compares_holiday_months_with_the_rest():
 def test_sections_are_in_page_order():
     assert [s.__name__ for s in trends.SECTIONS] == [
         "stock", "rates", "flows", "conferences_by_month", "repeat_plans", "durations",
-        "reviews", "initial_conferences", "chair_caseloads", "conference_quality"]
+        "reviews", "initial_conferences", "chair_caseloads", "conference_quality",
+        "differences", "funnels", "neighbour_table", "trend_tests"]
 
 
 # -- the default run: Buckinghamshire 2016-17 -------------------------------------------------
@@ -93,7 +94,8 @@ def test_default_run_derives_changes_rates_and_proxies(default):
     assert _value(f, "icpc_to_cp_plan_pct", "derived") == 83.7  # 725 / 866
     assert _value(f, "icpc_within_15_working_days_pct", "derived") == 69.6  # c4 day bands
     assert _value(f, "cp_plans_2_years_or_more_pct", "derived", ENGLAND) == 2.1  # 1,080 / 51,080
-    rate = f[(f["measure"] == "cp_rate_per_10k") & (f["source"] == "derived")]
+    rate = f[(f["measure"] == "cp_rate_per_10k") & (f["source"] == "derived")
+             & (f["geography_code"] == "825") & (f["breakdown"] == "total")]
     assert "121,026" in rate["note"].iloc[0]  # the rate names its population row
 
 
@@ -147,7 +149,7 @@ def test_tables_are_ready_for_readers(default):
 
 def test_every_chart_draws_and_bar_charts_start_at_zero(default):
     charts = [c for s in default.sections for c in s.charts]
-    assert len(charts) == 6
+    assert len(charts) == 10  # six of the page, four funnel plots (benchmarking)
     for chart in charts:
         fig = chart.figure()
         ax = fig.axes[0]

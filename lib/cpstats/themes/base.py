@@ -352,8 +352,27 @@ class Section:
     # -- findings ------------------------------------------------------------------------------
     def record_fact(self, fact: pd.Series | pd.DataFrame, **overrides: object) -> str:
         """Record one fact row as a finding (its unit, source and note carried); return its text
-        for the prose. ``overrides`` may set ``note``, ``decimals``, ``signed``, intervals."""
+        for the prose. ``overrides`` may set ``note``, ``decimals``, ``signed``, intervals.
+        A published rate or percentage gets its 95% interval from the counts it rests on."""
+        row = fact.iloc[0] if isinstance(fact, pd.DataFrame) and len(fact) == 1 else fact
+        if isinstance(row, pd.Series) and "interval_95" not in overrides:
+            overrides["interval_95"] = self._interval(
+                str(row["measure"]), str(row["geography_code"]), str(row["period"]),
+                str(row["breakdown"]), str(row["source"]), overrides.get("value", row["value"]))
         return self.findings.record_fact(fact, **overrides)
+
+    def _interval(self, measure: str, code: str, period: str, breakdown: str, source: str,
+                  value: object) -> tuple[float, float] | None:
+        """95% interval of a DfE-based rate or percentage (:func:`cpstats.comparison.interval`),
+        at the precision the figure is stated; ``None`` for anything else."""
+        from cpstats import comparison
+
+        if source not in ("dfe", "derived") or pd.isna(value):
+            return None
+        bounds = comparison.interval(self.data.facts, measure, code, period, float(value),
+                                     breakdown)
+        places = registry.decimals(measure)
+        return None if bounds is None else (round(bounds[0], places), round(bounds[1], places))
 
     def stated(self, fact: pd.DataFrame, **overrides: object) -> str | None:
         """:meth:`record_fact` for a fact that may be absent: ``None`` when it is."""
@@ -367,6 +386,9 @@ class Section:
         for a figure computed from published ones, or the child-level source."""
         code = geography_code or self.data.la_code
         level, name = self.data.geography(code)
+        if "interval_95" not in options:
+            options["interval_95"] = self._interval(measure, code, period or self.data.period,
+                                                    breakdown, source, value)
         return self.findings.record(measure, value, source=source, geography_code=code,
                                     geography_name=name, geography_level=level,
                                     period=period or self.data.period, breakdown=breakdown,
@@ -429,10 +451,12 @@ class ThemeResult:
 
     @property
     def findings(self) -> pd.DataFrame:
-        """Every figure the theme states (a results table)."""
-        from cpstats.results import merge
-
-        return merge(s.findings.frame() for s in self.sections)
+        """Every figure the theme states (a results table); a figure two sections state is
+        kept once, as :meth:`cpstats.notebook.Page.show` keeps it."""
+        merged = Results(self.theme)
+        for section in self.sections:
+            merged.extend(section.findings)
+        return merged.frame()
 
     @property
     def tables(self) -> dict[str, pd.DataFrame]:

@@ -19,6 +19,7 @@ from cpstats.defaults import ENGLAND_CODE
 from cpstats.facts import TOTAL, select
 from cpstats.periods import is_month, is_quarter, period_year
 from cpstats.rates import rates_from_counts
+from cpstats.themes import benchmarking
 from cpstats.themes.base import (
     NEIGHBOURS_MEAN,
     SOURCE_NAMES,
@@ -760,7 +761,7 @@ def conference_quality(data: ThemeData) -> Section:
 
 
 SECTIONS = (stock, rates, flows, conferences_by_month, repeat_plans, durations, reviews,
-            initial_conferences, chair_caseloads, conference_quality)
+            initial_conferences, chair_caseloads, conference_quality, *benchmarking.SECTIONS)
 
 
 def compute(data: ThemeData, **options: object) -> ThemeResult:

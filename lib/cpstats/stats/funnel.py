@@ -1,0 +1,156 @@
+"""Funnel plots: every council's rate or percentage against its denominator, with control
+limits around the national target, adjusted for overdispersion.
+
+Method (Spiegelhalter 2005, "Funnel plots for comparing institutional performance", *Statistics
+in Medicine* 24:1185-1202, and "Handling over-dispersion of performance indicators", *Quality
+and Safety in Health Care* 14:347-351):
+
+- the target is the pooled value of every council (sum of numerators over sum of denominators);
+- under no overdispersion a council with denominator ``n`` has standard error ``s(n)``:
+  ``sqrt(theta (1 - theta) / n)`` for a proportion, ``sqrt(theta / n)`` for a Poisson rate;
+- z-scores ``(y - theta) / s(n)`` are winsorised at their 10th and 90th percentiles and
+  ``phi = mean(z^2)``; councils differ by more than chance when ``k phi`` exceeds the 95th
+  percentile of chi-square on ``k - 1`` degrees of freedom;
+- *multiplicative* adjustment: limits ``theta +- z sqrt(phi) s(n)``; *additive* (random
+  effects): ``tau^2 = (k phi - (k - 1)) / (sum w - sum w^2 / sum w)`` with ``w = 1 / s(n)^2``,
+  limits ``theta +- z sqrt(s(n)^2 + tau^2)``. The additive one suits large denominators, where
+  a multiplicative funnel narrows to nothing and flags nearly every council.
+
+Limits use the normal approximation on the original scale (denominators here are hundreds of
+children or more); values are proportions (0-1) or rates per child, and callers scale them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+#: The two limits a funnel plot draws: about 1 in 20 and 1 in 500 councils outside by chance.
+LEVELS = (0.95, 0.998)
+#: Percentiles at which z-scores are winsorised before estimating overdispersion.
+WINSOR = (0.10, 0.90)
+METHODS = ("none", "multiplicative", "additive")
+
+
+@dataclass(frozen=True)
+class Funnel:
+    """A fitted funnel: target, overdispersion and the method chosen.
+
+    Attributes
+    ----------
+    kind
+        ``"percent"`` (binomial) or ``"rate"`` (Poisson).
+    target
+        Pooled proportion (0-1) or rate per unit of denominator.
+    phi
+        Overdispersion factor from winsorised z-scores (1 = none beyond chance).
+    tau2
+        Between-council variance of the additive method (0 when ``phi`` shows none).
+    overdispersed
+        ``k phi`` above the 95th percentile of chi-square on ``k - 1`` degrees of freedom.
+    method
+        How limits are widened: ``"none"``, ``"multiplicative"`` or ``"additive"``.
+    councils
+        Councils in the fit (``k``).
+    """
+
+    kind: str
+    target: float
+    phi: float
+    tau2: float
+    overdispersed: bool
+    method: str
+    councils: int
+
+    def standard_error(self, denominator: np.ndarray | float) -> np.ndarray:
+        """Standard error under no overdispersion at each denominator."""
+        n = np.asarray(denominator, dtype=float)
+        spread = self.target * (1 - self.target) if self.kind == "percent" else self.target
+        return np.sqrt(spread / n)
+
+    def limits(self, denominator: np.ndarray | float, level: float) -> tuple[np.ndarray, np.ndarray]:
+        """(lower, upper) control limits at ``level`` for each denominator."""
+        z = float(stats.norm.ppf(0.5 + level / 2))
+        se = self.standard_error(denominator)
+        if self.method == "multiplicative":
+            se = se * math.sqrt(self.phi)
+        elif self.method == "additive":
+            se = np.sqrt(se**2 + self.tau2)
+        lower = self.target - z * se
+        upper = self.target + z * se
+        if self.kind == "percent":
+            return np.clip(lower, 0, 1), np.clip(upper, 0, 1)
+        return np.clip(lower, 0, None), upper
+
+    def z_scores(self, numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+        """Each council's z-score against the target, on the method's standard error."""
+        n = np.asarray(denominator, dtype=float)
+        y = np.asarray(numerator, dtype=float) / n
+        se = self.standard_error(n)
+        if self.method == "multiplicative":
+            se = se * math.sqrt(self.phi)
+        elif self.method == "additive":
+            se = np.sqrt(se**2 + self.tau2)
+        return (y - self.target) / se
+
+
+def fit(numerator: np.ndarray | pd.Series, denominator: np.ndarray | pd.Series, kind: str,
+        method: str = "additive") -> Funnel:
+    """Fit a funnel to every council's numerator and denominator.
+
+    Parameters
+    ----------
+    numerator, denominator
+        Events (plans, repeat plans, reviews on time...) and their base (children, plans...),
+        one per council; councils with a missing or zero denominator are dropped.
+    kind
+        ``"percent"`` for a proportion of the denominator, ``"rate"`` for events per unit.
+    method
+        ``"additive"`` (random effects, the default), ``"multiplicative"`` or ``"none"``; an
+        adjustment is applied only when the councils are overdispersed.
+
+    Returns
+    -------
+    Funnel
+    """
+    if kind not in ("percent", "rate") or method not in METHODS:
+        raise ValueError(f"kind percent|rate and method one of {METHODS}, not {kind}/{method}")
+    x = np.asarray(numerator, dtype=float)
+    n = np.asarray(denominator, dtype=float)
+    keep = np.isfinite(x) & np.isfinite(n) & (n > 0)
+    x, n = x[keep], n[keep]
+    target = float(x.sum() / n.sum())
+    plain = Funnel(kind, target, 1.0, 0.0, False, "none", int(keep.sum()))
+    z = plain.z_scores(x, n)
+    phi = overdispersion(z)
+    k = len(z)
+    overdispersed = k * phi > stats.chi2.ppf(0.95, k - 1)
+    weights = 1 / plain.standard_error(n) ** 2
+    tau2 = max(0.0, (k * phi - (k - 1)) / (weights.sum() - (weights**2).sum() / weights.sum()))
+    chosen = method if overdispersed else "none"
+    return Funnel(kind, target, phi, tau2 if overdispersed else 0.0, bool(overdispersed), chosen,
+                  k)
+
+
+def overdispersion(z: np.ndarray) -> float:
+    """Spiegelhalter's overdispersion factor: the mean square of winsorised z-scores."""
+    z = np.asarray(z, dtype=float)
+    low, high = np.quantile(z, WINSOR)
+    return float(np.mean(np.clip(z, low, high) ** 2))
+
+
+def position(value: float, denominator: float, funnel: Funnel) -> str:
+    """Where one council sits: ``"within the 95% limits"``, ``"between the 95% and 99.8%
+    limits, above"``, ``"beyond the 99.8% limits, below"`` (value on the funnel's scale)."""
+    inner = [float(v) for v in funnel.limits(denominator, LEVELS[0])]
+    outer = [float(v) for v in funnel.limits(denominator, LEVELS[1])]
+    side = "above" if value > funnel.target else "below"
+    if inner[0] <= value <= inner[1]:
+        return "within the 95% limits"
+    if outer[0] <= value <= outer[1]:
+        return f"between the 95% and 99.8% limits, {side}"
+    return f"beyond the 99.8% limits, {side}"

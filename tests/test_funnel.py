@@ -1,0 +1,57 @@
+"""Funnel limits and overdispersion against values computed by hand."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from cpstats.stats import funnel
+
+
+def test_plain_limits_by_hand():
+    # Four councils of 100 with 10, 20, 20, 30 events: pooled p0 = 80 / 400 = 0.2; z-scores
+    # (0.1 - 0.2) / 0.04 = -2.5, 0, 0, +2.5; winsorised at the 10th/90th percentiles
+    # (-1.75, +1.75 by linear interpolation): phi = (1.75^2 + 1.75^2) / 4 = 1.53125; k phi
+    # = 6.125 < chi2(0.95, 3) = 7.815, so no adjustment.
+    fitted = funnel.fit([10, 20, 20, 30], [100, 100, 100, 100], "percent")
+    assert fitted.target == pytest.approx(0.2)
+    assert fitted.phi == pytest.approx(1.53125)
+    assert fitted.method == "none" and not fitted.overdispersed
+    # 95% limit at n = 100: 0.2 +- 1.959964 x sqrt(0.2 x 0.8 / 100) = 0.2 +- 0.0783986.
+    low, high = fitted.limits(100, 0.95)
+    assert (float(low), float(high)) == pytest.approx((0.1216014, 0.2783986), abs=1e-6)
+    # 99.8% at n = 400: z = 3.090232, se = 0.02: 0.2 +- 0.0618046.
+    low, high = fitted.limits(400, 0.998)
+    assert (float(low), float(high)) == pytest.approx((0.1381954, 0.2618046), abs=1e-6)
+
+
+def test_additive_limits_widen_by_tau():
+    # Rates: 5 councils of 10,000 with 20, 40, 60, 80, 100 events; theta = 300 / 50,000 = 0.006.
+    # se = sqrt(0.006 / 10,000) = 7.746e-4; z = (-40, -20, 0, 20, 40) / 7.746 = -5.164, -2.582,
+    # 0, 2.582, 5.164; winsorised at the 10th/90th percentiles (-4.131, 4.131):
+    # phi = 2 x (4.131^2 + 2.582^2) / 5 = 9.493; k phi = 47.5 > chi2(0.95, 4) = 9.488.
+    # w = 1 / se^2 = 1,666,667 each: sum w - sum w^2 / sum w = 4 w; tau^2 = (47.46 - 4) / 4w.
+    n = np.full(5, 10_000.0)
+    fitted = funnel.fit([20, 40, 60, 80, 100], n, "rate")
+    se = math.sqrt(0.006 / 10_000)
+    z = np.array([-40, -20, 0, 20, 40]) / 10_000 / se
+    low, high = np.quantile(z, (0.1, 0.9))
+    phi = float(np.mean(np.clip(z, low, high) ** 2))
+    assert fitted.phi == pytest.approx(phi) and phi == pytest.approx(9.493, abs=1e-3)
+    tau2 = (5 * phi - 4) / (4 / se**2)
+    assert fitted.method == "additive" and fitted.tau2 == pytest.approx(tau2)
+    lower, upper = fitted.limits(10_000, 0.95)
+    half = 1.959964 * math.sqrt(se**2 + tau2)
+    assert (float(lower), float(upper)) == pytest.approx((0.006 - half, 0.006 + half), rel=1e-6)
+    multiplicative = funnel.fit([20, 40, 60, 80, 100], n, "rate", method="multiplicative")
+    assert float(multiplicative.limits(10_000, 0.95)[1]) == pytest.approx(
+        0.006 + 1.959964 * se * math.sqrt(phi), rel=1e-6)
+
+
+def test_position_words():
+    fitted = funnel.fit([10, 20, 20, 30], [100, 100, 100, 100], "percent")
+    assert funnel.position(0.2, 100, fitted) == "within the 95% limits"
+    assert funnel.position(0.1, 100, fitted) == "between the 95% and 99.8% limits, below"
+    assert funnel.position(0.5, 100, fitted) == "beyond the 99.8% limits, above"

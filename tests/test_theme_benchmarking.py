@@ -1,0 +1,116 @@
+"""Benchmarking sections (page 01_trends): intervals on every DfE-based rate and percentage,
+tests against England and the region, funnel plots, neighbour ranks and trend tests, checked
+against figures recomputed from DfE's published counts (Buckinghamshire 2016-17)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from cpstats import themes
+from cpstats.inputs import resolve
+from cpstats.themes import ThemeData, benchmarking
+
+ENGLAND = "E92000001"
+#: Rates and percentages stated without an interval, and why.
+NO_INTERVAL = {
+    "cp_change_pct": "a change on last year, not a share of a base",
+    "icpc_to_cp_plan_pct": "plans started over ICPCs: not a proportion (transfer-ins, next-year "
+                           "starts, plans against children)",
+    "plan_per_icpc_pct": "the same ratio on page 04",
+    "cp_by_age_band_harmonised_pct": "harmonised bands: DfE publishes no counts in these bands",
+    "population_share_pct": "a census share, not a DfE figure",
+    "cp_by_ethnicity_share_of_known_pct": "bounds of a share, not a share",
+    "ethnicity_rate_per_10k_max": "an upper bound, not an estimate",
+}
+
+
+@pytest.fixture(scope="module")
+def data() -> ThemeData:
+    return ThemeData(resolve())
+
+
+@pytest.fixture(scope="module")
+def findings(data: ThemeData) -> pd.DataFrame:
+    return pd.concat([s(data).findings.frame() for s in benchmarking.SECTIONS])
+
+
+def _row(findings: pd.DataFrame, measure: str, breakdown: str = "total",
+         code: str = "825") -> pd.Series:
+    rows = findings[(findings["measure"] == measure) & (findings["breakdown"] == breakdown)
+                    & (findings["geography_code"] == code)]
+    assert len(rows.drop_duplicates(["measure", "breakdown", "source"])) == 1, (measure, rows)
+    return rows.iloc[0]
+
+
+def test_intervals_and_tests_match_the_published_counts(findings: pd.DataFrame):
+    rate = _row(findings, "cp_rate_per_10k")
+    assert (rate["value"], rate["lower_95"], rate["upper_95"]) == (45.2, 41.5, 49.1)
+    # Repeat plans 104 / 725 against England's 12,420 / 66,410 (rounded counts): z about -3.0.
+    z = {m: _row(findings, "difference_z", f"measure={m};against=england")["value"]
+         for m in ("cp_second_or_subsequent_pct", "cp_reviews_in_timescale_pct",
+                   "icpc_within_15_working_days_pct", "cp_rate_per_10k")}
+    assert round(z["cp_second_or_subsequent_pct"], 1) == -3.0
+    assert round(z["cp_reviews_in_timescale_pct"], 1) == -5.2
+    assert round(z["icpc_within_15_working_days_pct"], 1) == -5.3
+    assert abs(z["cp_rate_per_10k"]) < 1.96
+    holm = _row(findings, "p_value_holm", "measure=cp_rate_per_10k;against=england")["value"]
+    assert holm > 0.05
+
+
+def test_prose_says_higher_or_lower_only_where_the_test_does(data: ThemeData):
+    section = benchmarking.differences(data)
+    words = " ".join(section.paragraphs)
+    assert "Plans reviewed within timescale (%) lower (84.6% against 92.1%, p < 0.001)" in words
+    found, alike = words.split("No difference beyond chance in:", 1)
+    assert "Children on a plan per 10,000 children" not in found.split("Against South East")[0]
+    assert "Children on a plan per 10,000 children" in alike
+
+
+def test_funnel_places_buckinghamshire_inside_the_95_limits(data: ThemeData,
+                                                             findings: pd.DataFrame):
+    section = benchmarking.funnels(data)
+    chart = next(c for c in section.charts if c.name == "funnel_cp_rate_per_10k")
+    assert chart.title.endswith("within the 95% limits")
+    fitted = chart.options["funnel"]
+    assert fitted.method == "additive" and fitted.councils == 150
+    assert abs(_row(findings, "funnel_z_score", "measure=cp_rate_per_10k")["value"]) < 1.96
+    assert _row(findings, "cp_rate_per_10k", "funnel=pooled_councils", ENGLAND)["value"] == 43.3
+    assert len(section.charts) == 4
+
+
+def test_neighbour_means_are_named_and_differ(findings: pd.DataFrame):
+    assert _row(findings, "cp_rate_per_10k", "neighbours=unweighted_mean")["value"] == 40.2
+    assert _row(findings, "cp_rate_per_10k", "neighbours=weighted_mean")["value"] == 36.1
+    assert _row(findings, "rank_among_neighbours", "measure=cp_second_or_subsequent_pct")[
+        "value"] == 11  # the lowest of 11
+    assert benchmarking.rank(pd.Series({"a": 3.0, "b": 2.0, "c": 2.0, "d": 1.0}), "c") == (2, 4, 2)
+
+
+def test_trend_of_children_on_plans(findings: pd.DataFrame):
+    # 2016-17 over 2015-16: (553 / implied 122,345) / (450 / implied 120,643 ...) about 1.20.
+    ratio = _row(findings, "rate_ratio_on_previous_year", "measure=cp_plans_at_31_march")
+    assert ratio["value"] == 1.2 and ratio["lower_95"] < 1.2 < ratio["upper_95"]
+    trend = _row(findings, "trend_rate_ratio_per_year", "measure=cp_plans_at_31_march")
+    assert trend["lower_95"] > 1  # Buckinghamshire's rate rose every year from 2013-14
+
+
+def test_holm_adjustment_by_hand():
+    # p = 0.01, 0.04, 0.03: sorted 0.01 x 3 = 0.03, 0.03 x 2 = 0.06, max(0.06, 0.04 x 1) = 0.06.
+    adjusted = benchmarking.holm(pd.Series([0.01, 0.04, 0.03]))
+    assert adjusted.round(6).tolist() == [0.03, 0.06, 0.06]
+
+
+def test_every_dfe_based_rate_and_percentage_has_an_interval(data: ThemeData):
+    frames = [themes.compute(name, data).findings for name in themes.NOTEBOOKS
+              if name != "forecasting"]
+    rows = pd.concat(frames)
+    rows = rows[rows["unit"].isin(["rate", "percent"]) & rows["source"].isin(["dfe", "derived"])
+                & rows["value"].notna() & ~rows["measure"].isin(list(NO_INTERVAL))
+                & ~rows["breakdown"].str.startswith(("funnel=", "neighbours="))]
+    missing = rows[rows["lower_95"].isna()][["measure", "geography_code", "breakdown"]]
+    # Buckinghamshire's category shares are of its latest category, DfE's counts of the
+    # initial one: no interval is put on a share its counts do not give back.
+    missing = missing[~missing["measure"].isin(["cp_by_category_pct", "cp_by_gender_pct"])]
+    assert missing.empty, missing.to_string()
+    assert (rows["lower_95"].dropna() <= rows.loc[rows["lower_95"].notna(), "value"]).all()
