@@ -51,3 +51,15 @@ def test_value_of_and_select():
 def test_empty_facts_is_valid():
     assert facts.validate(facts.empty_facts()).empty
     assert isinstance(facts.empty_facts(), pd.DataFrame)
+
+
+def test_implausible_values_are_named_by_what_their_unit_needs():
+    from cpstats.facts import implausible
+
+    value = pd.Series([-5.0, 1.234, 553.0, -1.0, 140.0, -12.0, -3.0, None])
+    unit = pd.Series(["count", "count", "count", "rate", "percent", "percent", "count", "count"])
+    measure = pd.Series(["cp_plans_at_31_march"] * 5 + ["cp_change_pct", "cp_change", "icpcs"])
+    why = implausible(value, unit, measure)
+    assert why.isna().tolist() == [False, False, True, False, False, True, True, True]
+    assert why[0] == "a count: a whole number of 0 or more"
+    assert why[4] == "a percentage from 0 to 100"

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cpstats.errors import InputError, Problem, display_path
+from cpstats.io.files import problem_with
 
 #: Files a folder walk skips: documentation, not data.
 SKIPPED_SUFFIXES = (".md", ".txt", ".rst", ".html", ".pdf", ".xsd")
@@ -110,6 +111,9 @@ def supported_formats() -> str:
 def check_file(path: str | Path) -> FileReport:
     """Check one file with the first checker that recognises it."""
     path = Path(path)
+    special = problem_with(path)
+    if special is not None:
+        return FileReport(path, None, [special], "not an ordinary file")
     if path.stat().st_size == 0:
         return FileReport(path, None, [Problem(file=display_path(path), expected=(
             "a file with data in a supported format; the file is empty"))], "empty file")
@@ -137,7 +141,7 @@ def check_paths(paths: Iterable[str | Path]) -> list[FileReport]:
         path = Path(given)
         if not path.exists():
             raise InputError(Problem(file=display_path(path), expected="an existing file or folder"))
-        files = [path] if path.is_file() else _data_files(path)
+        files = _data_files(path) if path.is_dir() else [path]
         reports += [check_file(f) for f in files]
     return reports
 
@@ -145,7 +149,7 @@ def check_paths(paths: Iterable[str | Path]) -> list[FileReport]:
 def _data_files(folder: Path) -> list[Path]:
     return sorted(
         p for p in folder.rglob("*")
-        if p.is_file()
+        if not p.is_dir()  # special files too: reported, never skipped silently
         and not any(part.startswith(".") for part in p.relative_to(folder).parts)
         and p.suffix.lower() not in SKIPPED_SUFFIXES
     )
@@ -169,3 +173,4 @@ def _safely(function: Callable[[Path], object], path: Path, default: object) -> 
         return function(path)
     except Exception:  # recognisers and summaries are best effort
         return default
+

@@ -160,3 +160,24 @@ def sort(facts: pd.DataFrame) -> pd.DataFrame:
     """Deterministic order, so stored outputs and files diff cleanly."""
     keys = ["source", "geography_level", "geography_code", "measure", "breakdown", "period"]
     return facts.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def implausible(value: pd.Series, unit: pd.Series, measure: pd.Series) -> pd.Series:
+    """For each figure, what its unit needs that its value is not (``<NA>`` where it is fine):
+    counts are whole numbers of 0 or more, rates and days 0 or more, percentages 0 to 100
+    (changes, ``*_change*``, may also be negative or above 100)."""
+    unit = unit.astype("string")
+    known = value.notna()
+    change = measure.astype("string").str.contains("change", regex=False).fillna(False)
+    rules = (
+        ((unit == "count") & known & ((~change & (value < 0)) | (value != value.round())),
+         "a count: a whole number of 0 or more"),
+        (unit.isin(["rate", "days"]) & known & ~change & (value < 0),
+         "a rate or number of days of 0 or more"),
+        ((unit == "percent") & known & ~change & ((value < 0) | (value > 100)),
+         "a percentage from 0 to 100"),
+    )
+    why = pd.Series(pd.NA, index=value.index, dtype="string")
+    for bad, expected in rules:
+        why = why.mask(bad.fillna(False).astype(bool) & why.isna(), expected)
+    return why

@@ -31,7 +31,16 @@ from cpstats import geography
 from cpstats.checks import register_checker
 from cpstats.codes import MEASURE_RENAMES
 from cpstats.errors import InputError, Problem, display_path
-from cpstats.facts import FACT_COLUMNS, MARKERS, NOTE_COLUMN, TOTAL, make_facts, sort
+from cpstats.facts import (
+    FACT_COLUMNS,
+    MARKERS,
+    NOTE_COLUMN,
+    TOTAL,
+    implausible,
+    make_facts,
+    sort,
+)
+from cpstats.io.files import regular_files
 from cpstats.periods import year_label
 
 SOURCE = "dfe"
@@ -510,7 +519,7 @@ def read_release(folder: str | Path) -> pd.DataFrame:
     """
     folder = Path(folder)
     # EES downloads may carry metadata files beside the data ("*.meta.csv", "*_meta.csv")
-    paths = sorted(p for p in folder.glob("*.csv") if not p.name.lower().endswith("meta.csv"))
+    paths = [p for p in regular_files(folder, "*.csv") if not p.name.lower().endswith("meta.csv")]
     if not paths:
         raise InputError(Problem(file=display_path(folder), expected="a folder of DfE CIN CSVs"))
     stamp = tuple((str(p.resolve()), p.stat().st_mtime_ns, p.stat().st_size) for p in paths)
@@ -561,7 +570,7 @@ def looks_like_dfe_cin(path: str | Path) -> bool:
             keys = [_key(h) for h in next(csv.reader(handle), [])]
     except (OSError, UnicodeDecodeError, csv.Error):
         return False
-    if not set(REQUIRED_ID_COLUMNS) <= set(keys):
+    if not set(REQUIRED_ID_COLUMNS) & set(keys):  # one renamed is still a DfE table, told so
         return False
     return max(_overlap(t, keys) for t in TABLES) >= 0.5
 
@@ -626,6 +635,12 @@ def parse_table(path: str | Path) -> tuple[Table | None, pd.DataFrame, list[Prob
     table, problem = _match(rows[0], lambda: _category_values(rows, keys), name)
     if table is None:
         return None, pd.DataFrame(columns=FACT_COLUMNS), [problem] if problem else []
+    missing_id = [c for c in REQUIRED_ID_COLUMNS if c not in keys]
+    if missing_id:
+        return None, pd.DataFrame(columns=FACT_COLUMNS), [Problem(
+            file=name, row=1, column=", ".join(missing_id),
+            expected=f"the columns of DfE table {table.name} ({table.title}): missing "
+                     f"{', '.join(missing_id)} (renamed?)")]
     canonical = {c.lower(): c for c in (*ID_COLUMNS, *table.columns)}
     frame = pd.DataFrame(rows[1:], columns=[canonical.get(k, k) for k in keys], dtype="string")
     frame["_row"] = np.arange(2, len(frame) + 2)
@@ -727,6 +742,7 @@ def _to_facts(frame: pd.DataFrame, table: Table, name: str) -> tuple[pd.DataFram
     long, problems = _values(_stack(ids, frame, list(table.columns)), name)
     found += problems
     facts = _name_measures(long, table)
+    found += _meaning_problems(facts, name)
     if table.drop_not_applicable:
         facts = facts[facts["marker"].fillna("") != "z"]
     facts = facts.dropna(subset=["geography_code", "period", "measure"])
@@ -859,6 +875,15 @@ def _values(long: pd.DataFrame, name: str) -> tuple[pd.DataFrame, list[Problem]]
              for r, c, v in zip(long.loc[bad, "_row"], long.loc[bad, "column"], raw[bad],
                                 strict=True)]
     return long.assign(value=value.astype("float64"), marker=marker.astype("string")), found
+
+
+def _meaning_problems(long: pd.DataFrame, name: str) -> list[Problem]:
+    """Numbers that cannot mean what their column says (a negative count, a percentage of 140)."""
+    why = implausible(long["value"], long["unit"], long["measure"])
+    bad = why.notna()
+    return [Problem(file=name, row=int(r), column=c, value=f"{v:g}", expected=str(e))
+            for r, c, v, e in zip(long.loc[bad, "_row"], long.loc[bad, "column"],
+                                  long.loc[bad, "value"], why[bad], strict=True)]
 
 
 def _name_measures(long: pd.DataFrame, table: Table) -> pd.DataFrame:

@@ -112,12 +112,17 @@ def _column_problems(raw: pd.DataFrame, name: str) -> list[Problem]:
 
 def _value_problems(raw: pd.DataFrame, name: str) -> list[Problem]:
     text = raw["value"]
-    bad = text.notna() & pd.to_numeric(text, errors="coerce").isna()
-    return [
+    number = pd.to_numeric(text, errors="coerce")
+    bad = text.notna() & number.isna()
+    found = [
         Problem(file=name, row=int(i) + 2, column="value", value=str(text.iloc[i]),
                 expected="a number, or empty with a marker " + "/".join(F.MARKERS))
         for i in bad.to_numpy().nonzero()[0]
     ]
+    why = F.implausible(number, raw["unit"], raw["measure"])
+    return found + [Problem(file=name, row=int(i) + 2, column="value", value=str(text.iloc[i]),
+                            expected=str(why.iloc[i]))
+                    for i in why.notna().to_numpy().nonzero()[0]]
 
 
 def _duplicate_problems(raw: pd.DataFrame, name: str) -> list[Problem]:
