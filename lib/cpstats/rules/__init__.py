@@ -57,11 +57,14 @@ def run(census: Census, rules: list[Rule] | None = None) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``code, kind, message, records, children`` (failing records and distinct
-        children), in code order.
+        children), in code order; ``attrs["children"]``: children failing any rule.
     """
-    rows = []
+    rows, children = [], []
     for rule in rules if rules is not None else rules_for(census.year):
         failing = rule.find(census)
+        children.append(failing)
         rows.append({"code": rule.code, "kind": rule.kind, "message": rule.message,
                      "records": len(failing), "children": failing.nunique()})
-    return pd.DataFrame(rows, columns=["code", "kind", "message", "records", "children"])
+    table = pd.DataFrame(rows, columns=["code", "kind", "message", "records", "children"])
+    table.attrs["children"] = pd.concat(children).nunique() if children else 0
+    return table
