@@ -81,7 +81,8 @@ def _returns(paths: list[str]) -> list[Path]:
         if not path.exists():
             raise InputError(Problem(file=display_path(path), expected="an existing file or folder"))
         found += [path] if path.is_file() else sorted(
-            p for p in path.rglob("*.xml") if not any(x.startswith(".") for x in p.parts))
+            p for p in path.rglob("*.xml")
+            if not any(part.startswith(".") for part in p.relative_to(path).parts))
     return found
 
 

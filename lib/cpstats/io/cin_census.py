@@ -154,6 +154,7 @@ RULES: dict[str, tuple[str, str]] = {
 DFE_CODES = {
     ("ends-before-start", "AssessmentAuthorisationDate"): "8608",
     ("ends-before-start", "CPPendDate"): "8925",
+    ("before-referral", "AssessmentActualStartDate"): "1103",
     **{(rule, element): code for rule in ("after-reference-date", "implausible-date")
        for element, code in (("CINclosureDate", "8620"), ("CPPendDate", "8930"),
                              ("AssessmentAuthorisationDate", "8696"),
