@@ -126,3 +126,17 @@ def test_later_years_pass_the_cin_plan_and_new_code_rules(tmp_path: Path) -> Non
         table = rules.run(rules.Census.of(data)).set_index("code")
         assert ("4016" in table.index) == (data.reference_date.year >= 2022)
         assert table["records"].sum() == 0, (path.name, table[table["records"] > 0])
+
+
+def test_every_return_is_valid_against_its_years_schema(shared_data: Path, returns) -> None:
+    from cpstats.cin_spec import spec
+
+    xs = "{http://www.w3.org/2001/XMLSchema}"
+    for path in returns:
+        tree = etree.parse(str(shared_data / "cin_census" / "schemas"
+                               / spec(int(path.stem[-4:])).schema))
+        for element in tree.iter(f"{xs}element"):  # DfE allows 0 previous plans
+            if element.get("name") == "NumberOfPreviousCPP":
+                element.set("type", "xs:nonNegativeInteger")
+        schema = etree.XMLSchema(tree)
+        assert schema.validate(etree.parse(str(path))), (path.name, schema.error_log)
