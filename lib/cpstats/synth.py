@@ -608,14 +608,7 @@ class _Tables:
         """
         rng, n = self.rng, len(ep)
         has_plan, nfa = ep["plan_start"].notna(), ep["nfa"].to_numpy(dtype=bool)
-        step_down = has_plan & (rng.random(n) < 0.6)
-        cin_start = ep["plan_end"].where(step_down)
-        cin_end = cin_start + pd.to_timedelta(rng.integers(60, 270, n), unit="D")
-        other_cin = ~has_plan & ep["s47"].isna() & ~nfa & (rng.random(n) < 0.12)
-        other_start = ep["referral"] + pd.to_timedelta(rng.integers(25, 50, n), unit="D")
-        cin_start = cin_start.where(~other_cin, other_start)
-        cin_end = cin_end.where(~other_cin, other_start + pd.to_timedelta(
-            rng.integers(60, 300, n), unit="D"))
+        cin_start, cin_end = self._cin_plan_dates(ep, nfa)
         # An assessment starts within days of the referral (by the s47) and is authorised
         # 10-45 days later.
         assessed = ep["referral"] + pd.to_timedelta(rng.integers(0, 4, n), unit="D")
@@ -641,6 +634,21 @@ class _Tables:
         reason = np.where(assessed_only, self._reasons_after_assessment(closure), "RC7")
         return ep.assign(cin_start=cin_start, cin_end=cin_end, closure=closure, reason=reason,
                          assessed=assessed, authorised=authorised)
+
+    def _cin_plan_dates(self, ep: pd.DataFrame, nfa: np.ndarray) -> tuple[pd.Series, pd.Series]:
+        """CIN plans: most CP plans step down to one on their last day; a few episodes
+        without an s47 (and not closed with no further action) have one from the start."""
+        rng, n = self.rng, len(ep)
+        has_plan = ep["plan_start"].notna()
+        step_down = has_plan & (rng.random(n) < 0.6)
+        cin_start = ep["plan_end"].where(step_down)
+        cin_end = cin_start + pd.to_timedelta(rng.integers(60, 270, n), unit="D")
+        other_cin = ~has_plan & ep["s47"].isna() & ~nfa & (rng.random(n) < 0.12)
+        other_start = ep["referral"] + pd.to_timedelta(rng.integers(25, 50, n), unit="D")
+        cin_start = cin_start.where(~other_cin, other_start)
+        cin_end = cin_end.where(~other_cin, other_start + pd.to_timedelta(
+            rng.integers(60, 300, n), unit="D"))
+        return cin_start, cin_end
 
     def _reasons_after_assessment(self, closure: pd.Series) -> np.ndarray:
         """RC8, RC9 and RC7 as 5:3:2 where the closure's year has RC9 (from 2022-23);
