@@ -16,7 +16,7 @@ import pandas as pd
 from cpstats.facts import TOTAL
 
 #: Sources whose counts are derived from child-level records.
-CHILD_LEVEL_SOURCES = ("cin_census", "synthetic")
+CHILD_LEVEL_SOURCES = ("cin_census", "synthetic", "annex_a")
 SUPPRESSED = "c"
 LOW, HIGH = 1, 5
 

@@ -32,7 +32,8 @@ FACT_COLUMNS: tuple[str, ...] = (
 NOTE_COLUMN = "note"
 
 GEOGRAPHY_LEVELS = ("national", "regional", "local_authority")
-SOURCES = ("report", "dfe", "derived", "cin_census", "synthetic", "ons")  # ons: population estimates, census
+SOURCES = ("report", "dfe", "derived", "cin_census", "synthetic", "ons",  # ons: population estimates, census
+           "annex_a")  # annex_a: an Ofsted Annex A workbook (child level)
 UNITS = ("count", "rate", "percent", "ratio", "fte", "minutes", "days", "years")
 #: Published markers kept beside a missing value (never turned into 0).
 MARKERS = ("c", "x", "z", "u", ":", "..", "low", "k")

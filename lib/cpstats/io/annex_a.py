@@ -14,7 +14,7 @@ frame, a log or an output. Child IDs are keyed hashes (:mod:`cpstats.identifiers
 and dates of birth are cut to the month, as for the CIN Census.
 
 What an Annex A can and cannot say (a window of months before an extract date, one
-latest review per plan) is in :mod:`cpstats.annex_a_coverage`; conventions in
+latest review per plan) is in :mod:`cpstats.annex_a_measures`; conventions in
 ``docs/definitions.md``.
 """
 
@@ -552,10 +552,10 @@ class AnnexAData(CinData):
         return (start + pd.Timedelta(days=1)).date()
 
     def coverage(self):
-        """What these lists can and cannot say (:class:`cpstats.annex_a_coverage.Coverage`)."""
-        from cpstats.annex_a_coverage import Coverage
+        """What these lists can and cannot say (:class:`cpstats.annex_a_measures.Coverage`)."""
+        from cpstats.annex_a_measures import coverage_of
 
-        return Coverage(pd.Timestamp(self.extract_date), pd.Timestamp(self.window_start))
+        return coverage_of(self)
 
 
 def _iso(dates: pd.Series) -> pd.Series:
