@@ -466,3 +466,69 @@ def test_synth_writes_an_annex_a_that_checks_clean(tmp_path, capsys):
     assert "extract date 2017-01-31 from the file name" in capsys.readouterr().out
     assert main(["synth", "--annex-a", "2018-01-31", "--out", str(tmp_path)]) == 2
     assert main(["synth", "--annex-a", "soon", "--out", str(tmp_path)]) == 2
+
+
+# ============================================================================= CIN Census + Annex A
+@pytest.fixture(scope="module")
+def later(tmp_path_factory) -> dict:
+    """A county to March 2018, its CIN Census to 31 March 2017 and its Annex A of 30 September
+    2017 (window from 1 April 2017, the day after the census)."""
+    from cpstats.io.cin_census_writer import write_return
+
+    county = synth.generate(scale=0.2, years=(2013, 2018))
+    folder = tmp_path_factory.mktemp("later")
+    cin = write_return(county.data, folder / "cin_census_2017.xml", date(2017, 3, 31),
+                       la_child_ids=county.la_child_ids, whole_history=True)
+    annex = write_annex_a(county.data, folder / annex_a_name(date(2017, 9, 30)),
+                          date(2017, 9, 30), la_child_ids=county.la_child_ids)
+    return {"county": county, "cin": cin, "annex": annex, "folder": folder}
+
+
+def test_splice_brings_the_cin_census_up_to_the_extract_date(later):
+    from cpstats.io.cin_census import read_returns
+
+    cin = read_returns([later["cin"]], secret=SECRET)
+    annex = read_annex_a(later["annex"], la_code=cin.la_code, secret=SECRET)
+    both = am.splice(cin, annex)
+    assert both.reference_date == date(2017, 9, 30)
+    truth = later["county"].data
+
+    def figures(data, month):
+        p = measures.parse_period(month)
+        icpcs = measures.icpc_table(data)["icpc_date"]
+        return (len(measures.plans_open_at(data, p.end)),
+                int(measures.in_period(data.cp_plans["start_date"], p).sum()),
+                int(measures.in_period(data.cp_plans["end_date"], p).sum()),
+                int(measures.in_period(data.referrals["referral_date"], p).sum()),
+                int(measures.in_period(icpcs, p).sum()))
+
+    for month in ["2017-04", "2017-05", "2017-06", "2017-07", "2017-08", "2017-09"]:
+        got, want = figures(both, month), figures(truth, month)
+        assert got[:4] == want[:4], month  # plans open, started, ended; referrals
+        if month >= "2017-07":  # ICPCs complete from 3 months into the window
+            assert got[4] == want[4], month
+    assert figures(cin, "2017-09")[0] == len(measures.plans_open_at(cin, "2017-03-31"))
+    assert figures(both, "2017-09")[0] != figures(cin, "2017-09")[0]  # the update mattered
+
+
+def test_splice_refuses_a_gap(later, tmp_path):
+    from cpstats.io.cin_census import read_returns
+
+    cin = read_returns([later["cin"]], secret=SECRET)
+    late = write_annex_a(later["county"].data, tmp_path / annex_a_name(date(2017, 12, 31)),
+                         date(2017, 12, 31), la_child_ids=later["county"].la_child_ids)
+    with pytest.raises(ParameterError, match="starts on or before 2017-04-01"):
+        am.splice(cin, read_annex_a(late, la_code=cin.la_code, secret=SECRET))
+    assert am.last_whole_quarter("2017-09-30") == pd.Period("2018Q2", freq="Q-MAR")
+    assert am.last_whole_quarter("2017-09-29") == pd.Period("2018Q1", freq="Q-MAR")
+
+
+@pytest.mark.slow
+def test_quarterly_forecast_from_last_month(later, capsys):
+    args = ["forecast", "quarterly", "--cin-census", str(later["cin"]), "--annex-a",
+            str(later["annex"]), "--no-referrals"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "(annex_a)" in out and "2017-18 Q3:" in out  # the quarter after September 2017
+    assert main(args[:2] + args[4:]) == 2
+    assert "--cin-census returns as well" in capsys.readouterr().err

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from cpstats import facts, measures
+from cpstats import childlevel, facts, measures, periods
 from cpstats.childlevel import CinData
 from cpstats.errors import ParameterError
 from cpstats.measures import Period, add_months, parse_period
@@ -321,3 +321,78 @@ def reconcile(cin: CinData, annex: CinData, day: object = None) -> pd.DataFrame:
     table = pd.DataFrame(rows, columns=["measure", "breakdown", "period", "cin_census",
                                         "annex_a"])
     return table.assign(difference=table["annex_a"] - table["cin_census"])
+
+
+# ---------------------------------------------------------------------------------------------
+# CIN Census history brought up to the extract date
+
+
+#: Table -> (key of one record, which source's values win where both have one).
+_SPLICE = {"children": (["child_id"], "cin"), "referrals": (["child_id", "referral_date"], "cin"),
+           "assessments": (["child_id", "start_date"], "cin"),
+           "s47s": (["child_id", "s47_start_date"], "cin"),
+           "cp_plans": (["child_id", "start_date"], "annex"),
+           "reviews": (["child_id", "plan_id", "review_date"], "cin"),
+           "cin_plans": (["child_id", "start_date"], "cin")}
+
+
+def splice(cin: CinData, annex: CinData) -> CinData:
+    """CIN Census records brought up to an Annex A's extract date.
+
+    Each record (a child, referral, s47, plan...) is one row, keyed as the CIN Census
+    reader keys it. Where both sources hold it, the Annex A's values win for plans (its
+    end date and latest category are newer) and the CIN Census's elsewhere (it is fuller);
+    a value missing in the winner is taken from the other (an ICPC held after 31 March).
+    Reviews come from the CIN Census only (Annex A lists only the latest).
+
+    Parameters
+    ----------
+    cin
+        CIN Census records (reference date 31 March).
+    annex
+        An Annex A read with the same LA code and secret, extracted after the CIN Census
+        date, whose window starts no later than the day after it (no gap in the plans).
+
+    Returns
+    -------
+    CinData
+        Reference date: the extract date; ``source``: the Annex A's. Plans open on any
+        day up to the extract date, and flows in any period up to it, are complete (ICPCs
+        of s47s that began before the window and were held after the CIN Census date
+        are missed: see ``docs/definitions.md``).
+
+    Raises
+    ------
+    ParameterError
+        When the LAs differ, the Annex A is not later, or its window leaves a gap.
+    """
+    ref, cover = pd.Timestamp(cin.reference_date), coverage_of(annex)
+    if cin.la_code != annex.la_code:
+        raise ParameterError("la_code", f"{cin.la_code} / {annex.la_code}",
+                             "the same LA code for the CIN Census and the Annex A")
+    if not ref < cover.extract_date or cover.window_start > ref + pd.Timedelta(days=1):
+        raise ParameterError(
+            "annex_a", f"window {cover.window_start.date()} to {cover.extract_date.date()}",
+            f"an Annex A extracted after the CIN Census date {ref.date()} whose window starts "
+            f"on or before {(ref + pd.Timedelta(days=1)).date()} (plans ending in a gap "
+            "would be counted as still open)")
+    tables = {}
+    for name, (key, first) in _SPLICE.items():
+        parts = [cin.table(name), annex.table(name)]
+        if first == "annex":
+            parts.reverse()
+        both = pd.concat([p.assign(_order=i) for i, p in enumerate(parts)], ignore_index=True)
+        both = both.sort_values("_order", kind="stable")
+        merged = both.groupby(key, sort=False, dropna=False).first().reset_index()
+        tables[name] = childlevel.conform_table(name, merged)
+    return CinData(la_code=cin.la_code, reference_date=cover.extract_date.date(),
+                   source=annex.source, **tables)
+
+
+def last_whole_quarter(day: object) -> pd.Period:
+    """The last financial quarter ending on or before ``day`` (a ``Q-MAR`` Period)."""
+    day = pd.Timestamp(day)
+    year, quarter = periods.quarter_of(day)
+    current = pd.Period(f"{year}Q{quarter}", freq="Q-MAR")
+    end = pd.Timestamp(periods.quarter_bounds(year, quarter)[1])
+    return current if day >= end else current - 1
