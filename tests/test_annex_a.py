@@ -532,3 +532,32 @@ def test_quarterly_forecast_from_last_month(later, capsys):
     assert "(annex_a)" in out and "2017-18 Q3:" in out  # the quarter after September 2017
     assert main(args[:2] + args[4:]) == 2
     assert "--cin-census returns as well" in capsys.readouterr().err
+
+
+def test_synthetic_workbook_says_it_is_synthetic(workbook):
+    book = openpyxl.load_workbook(workbook, read_only=True)
+    assert "synthetic" in book.properties.creator
+    book.close()
+
+
+def test_more_problems_by_sheet_row_and_column(small, tmp_path):
+    book = openpyxl.load_workbook(small)
+    book["List_7"]["K3"] = "two"  # previous plans not a number
+    book["List_7"]["I2"] = datetime(2016, 11, 1)  # latest review before the plan's start
+    copy = book.copy_worksheet(book["List 3 Referrals"])
+    copy.title = "List 3 (copy)"  # a second List 3
+    path = tmp_path / "annex_a_2017-03-31.xlsx"
+    book.save(path)
+    found = [(p.rule, p.severity, p.sheet, p.row, (p.column or "")[:1])
+             for p in check_annex_a(path)]
+    assert sorted(found) == [
+        ("bad-number", "error", "List_7", 3, "K"),
+        ("duplicate-list", "error", "List 3 (copy)", None, ""),
+        ("review-before-start", "warning", "List_7", 2, "I")]
+
+
+def test_a_twelve_month_window(small):
+    data = read_annex_a(small, secret=SECRET, window_months=12)
+    assert data.window_start == date(2016, 4, 1)
+    assert data.coverage().supports("cp_plans_ended_by_duration", "2016-17")
+    assert data.coverage().supports("cp_plans_at_31_march", "2016-17")

@@ -34,6 +34,7 @@ TEAMS = ("Synthetic Locality {} Team", "Synthetic Duty Team {}", "Synthetic CP U
 NOTES = ("synthetic note: family moved recently", "synthetic note: school raised concern",
          "synthetic note: see case file")
 
+SYNTHETIC_CREATOR = "cpstats synthetic county (not real data)"
 #: Header variants per kept column (one chosen per workbook).
 HEADERS = {
     "child_id": ("Child Unique ID", "Child ID", "Unique Child ID", "LA Child ID"),
@@ -116,6 +117,7 @@ def write_annex_a(data: CinData, path: str | Path, extract_date: date | None = N
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     book = openpyxl.Workbook(write_only=True)
+    book.properties.creator = SYNTHETIC_CREATOR  # anyone opening it can see it is not real
     for number, frame in lists.items():
         frame = _with_child(frame, data.children, ids, extract)
         sheet = book.create_sheet(style.pick(SHEET_NAMES[number]))
@@ -233,7 +235,7 @@ class _Style:
         if column in _DATE_COLUMNS:
             return self._dates(values)
         if column == "gender":
-            return self._coded(values, {k: v for k, v in GENDER_LABEL.items()})
+            return self._coded(values, GENDER_LABEL)
         if column == "ethnicity":
             return self._coded(values, {c: (_ETHNIC_LETTER[c], label, c)
                                         for c, label in codes.ETHNICITY_LABELS.items()})
