@@ -542,7 +542,9 @@ class AnnexAData(CinData):
     latest_reviews: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
         {"child_id": pd.Series(dtype="string"), "plan_id": pd.Series(dtype="string"),
          "review_date": pd.Series(dtype=DATE)}))
-    icpc_outcomes: pd.DataFrame = field(default_factory=pd.DataFrame)
+    icpc_outcomes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        {"child_id": pd.Series(dtype="string"), "s47_start_date": pd.Series(dtype=DATE),
+         "icpc_date": pd.Series(dtype=DATE), "resulted_in_plan": pd.Series(dtype="boolean")}))
     warnings: list[AnnexAProblem] = field(default_factory=list)
 
     @property
