@@ -228,12 +228,12 @@ def test_planted_problems_each_named_by_sheet_row_and_column(sample, tmp_path, c
     assert main(["check", str(bad)]) == 2
     out = capsys.readouterr().out
     assert "List 3 (referrals)" in out
-    assert "sheet 'List 7', row 4, column 'G ('Child Protection Plan Start Date')'" in out
+    assert "sheet 'List 7', row 4, column 'G: Child Protection Plan Start Date'" in out
     assert "found '31/02/2021'" in out
-    assert "sheet 'List 7', row 2, column 'M ('Child Protection Plan End Date')'" in out
-    assert "on or after the CP plan start date" in out and "2020-11-23" in out
-    assert "sheet 'List 5', row 3, column 'I ('Date of Initial Child Protection Conference')'" \
-        in out
+    assert "sheet 'List 7', row 2, column 'M: Child Protection Plan End Date'" in out
+    assert "expected a date on or after the CP plan start date 2020-11-23" in out
+    assert "sheet 'List 5', row 3, column 'I: Date of Initial Child Protection Conference'" in out
+    assert "expected an ICPC on or after its section 47 start date 2020-09-16" in out
     with pytest.raises(InputError) as error:
         read_annex_a(bad)
     assert len(error.value.problems) == 4
@@ -561,3 +561,12 @@ def test_a_twelve_month_window(small):
     assert data.window_start == date(2016, 4, 1)
     assert data.coverage().supports("cp_plans_ended_by_duration", "2016-17")
     assert data.coverage().supports("cp_plans_at_31_march", "2016-17")
+
+
+def test_coverage_table_states_what_is_supported(small):
+    table = read_annex_a(small, secret=SECRET).coverage().table()
+    rows = table.set_index(table["measures"].str.split(" ").str[0])
+    assert rows.loc["flows", "from"] == date(2016, 10, 1)
+    assert rows.loc["ICPC", "from"] == date(2017, 1, 1)
+    assert rows.loc["children", "from"] == date(2016, 9, 30)
+    assert pd.isna(rows.loc["DfE", "from"]) and (table["to"].dropna() == date(2017, 3, 31)).all()

@@ -142,6 +142,24 @@ class Coverage:
         marked = table.merge(keep, on=["measure", "period"], how="left")
         return table[marked["ok"].to_numpy(dtype=bool)].reset_index(drop=True)
 
+    def table(self) -> pd.DataFrame:
+        """What these lists support, one row per group of measures: ``measures``,
+        ``from``, ``to`` (blank: refused) and ``why`` (for a report's data section)."""
+        day = self.extract_date.date()
+        rows = [
+            ("flows (plans started and ended, repeat plans, ends by duration, referrals, "
+             "s47s)", self.window_start.date(), day, "every event in the window is listed"),
+            ("ICPC flows (ICPCs, timeliness, conversion, outcome)", self.icpc_from.date(), day,
+             f"an ICPC is listed with its s47 only; from {ICPC_LAG_MONTHS} months into the "
+             "window"),
+            ("children on a plan and their breakdowns, durations", self.snapshot_from.date(),
+             day, "a plan open then is open now or ended in the window"),
+            ("latest category; reviews not overdue", day, day, "only the latest value is kept"),
+            ("DfE review timeliness; review conferences", pd.NaT, pd.NaT,
+             "needs every review; Annex A lists the latest"),
+        ]
+        return pd.DataFrame(rows, columns=["measures", "from", "to", "why"])
+
     def months(self) -> list[Period]:
         """The whole months inside the window, up to the last complete month."""
         return [m for m in measures.months_in(self._window())

@@ -318,13 +318,13 @@ class _Sheet:
     name: str
     frame: pd.DataFrame  # kept fields (raw cell values) + "row"
     header_row: int
-    headers: dict[str, str]  # field -> "G ('Header text')"
+    headers: dict[str, str]  # field -> "G: Header text"
 
 
 def _column_label(index: int, header: object) -> str:
     from openpyxl.utils import get_column_letter
 
-    return f"{get_column_letter(index + 1)} ({str(header).strip()!r})"
+    return f"{get_column_letter(index + 1)}: {str(header).strip()}"
 
 
 def _read_sheet(sheet, number: int) -> tuple[_Sheet | None, list[tuple[str, dict]]]:
@@ -452,6 +452,11 @@ def _at(file: str, rule: str, mask: pd.Series, frame: pd.DataFrame, where: dict,
             for i, (r, v) in enumerate(zip(rows, values, strict=True))]
 
 
+def _short(meaning: str) -> str:
+    """A column's meaning without its example header: 'the CP plan start date'."""
+    return re.sub(r" \(.*\)$", "", meaning)
+
+
 def _check_order(typed: _Typed, file: str) -> list[AnnexAProblem]:
     problems = []
     specs = {s.name: s for s in FIELDS[typed.sheet.number]}
@@ -462,7 +467,7 @@ def _check_order(typed: _Typed, file: str) -> list[AnnexAProblem]:
         where = {"sheet": typed.sheet.name, "column": typed.sheet.headers[later]}
         problems += _at(file, rule, second < first, typed.sheet.frame, where,
                         show=second.dt.strftime("%Y-%m-%d"),
-                        fill={"other_meaning": specs[earlier].meaning},
+                        fill={"other_meaning": _short(specs[earlier].meaning)},
                         per_row={"other": first.dt.strftime("%Y-%m-%d")})
     return problems
 
@@ -788,11 +793,12 @@ def _inspect_cached(path: Path, stamp: tuple) -> tuple[tuple[AnnexAProblem, ...]
     data, problems = _load(path, la_code="", secret=SYNTHETIC_SECRET, source=None,
                            extract_date=None, window_months=DEFAULT_WINDOW_MONTHS)
     if data is None:
-        return tuple(problems), "Ofsted Annex A workbook (not readable as it is)"
+        return tuple(problems), "Ofsted Annex A workbook (with errors)"
     lists = ", ".join(f"List {n} '{name}'" for n, name in sorted(data.sheets.items()))
     return tuple(problems), (
         f"Ofsted Annex A workbook ({lists}; extract date {data.extract_date} from the "
-        f"{data.extract_date_from}): {len(data.referrals)} referrals, {len(data.s47s)} s47s, "
+        f"{data.extract_date_from}, window from {data.window_start} if it covers "
+        f"{data.window_months} months): {len(data.referrals)} referrals, {len(data.s47s)} s47s, "
         f"{len(data.cp_plans)} CP plans, {len(data.children)} children")
 
 
