@@ -155,8 +155,13 @@ def test_coded_answers_normalised():
                           "Multiple/not recommended", "Sexual abuse", "Other"])
     assert parse_codes(category, "category").tolist() == [
         "PHY", "NEG", "EMO", "NEG", "MUL", "SAB", pd.NA]
-    source = pd.Series(["s) 8: Other", "j) 3D: Health services", "6", "1a", "99: Mars"])
-    assert parse_codes(source, "source").tolist() == ["8", "3D", "6", "1A", pd.NA]
+    source = pd.Series(["s) 8: Other", "j) 3D: Health services", "6", "1a", "99: Mars",
+                        "Police", "HEALTH SERVICES - school nurse", "Schools", "Mars"])
+    assert parse_codes(source, "source").tolist() == [
+        "8", "3D", "6", "1A", pd.NA, "6", "3C", "2A", pd.NA]
+    assert parse_codes(pd.Series(["Did not wish to disclose"]), "ethnicity").tolist() == ["REFU"]
+    assert annex_a.not_known(pd.Series(["c) Unknown", "Not known", "No", None])).tolist() == [
+        True, True, False, False]
     yes = pd.Series(["a) Yes", "b) No", "Y", "n", "", "maybe"], dtype=object)
     assert parse_codes(yes, "yesno").tolist() == [True, False, True, False, pd.NA, pd.NA]
 

@@ -193,6 +193,24 @@ ETHNICITY_KEYS = _ethnicity_keys()
 CATEGORY_WORDS = (("neg", "NEG"), ("neglect", "NEG"), ("phy", "PHY"), ("physical", "PHY"),
                   ("sab", "SAB"), ("sexual", "SAB"), ("emo", "EMO"), ("emotional", "EMO"),
                   ("mul", "MUL"), ("multiple", "MUL"))
+#: Referral source written as a label without its code: words -> CIN code (first match wins).
+SOURCE_WORDS = (("school nurse", "3C"), ("health visitor", "3B"), ("gp", "3A"),
+                ("general practitioner", "3A"), ("a e", "3E"), ("accident and emergency", "3E"),
+                ("early help", "5D"), ("other legal", "7"), ("police", "6"), ("schools?", "2A"),
+                ("education", "2B"), ("housing", "4"), ("anonymous", "9"), ("self", "1C"),
+                ("acquaintance", "1B"), ("family|relative|carer", "1A"), ("unknown", "10"))
+#: Answers that say "not known": missing, without a warning.
+NOT_KNOWN = frozenset({"unknown", "not known", "not recorded", "not stated", "n a", "na"})
+ETHNICITY_WORDS = (("did not wish|declined|refused", "REFU"),)
+
+
+def _first_word_match(key: pd.Series, words: tuple[tuple[str, str], ...]) -> pd.Series:
+    """The code of the first ``(regex, code)`` whose words occur in each answer."""
+    found = pd.Series(pd.NA, index=key.index, dtype="string")
+    for word, code in reversed(words):  # later masks win, so the first listed wins
+        found = found.mask(key.str.contains(rf"\b(?:{word})\b", regex=True).fillna(False),
+                           code)
+    return found
 
 
 def _referral_sources() -> frozenset[str]:
@@ -207,19 +225,22 @@ def parse_codes(raw: pd.Series, kind: str) -> pd.Series:
     if kind == "gender":
         return key.map(GENDER_KEYS).astype("string")
     if kind == "ethnicity":
-        return key.map(ETHNICITY_KEYS).astype("string")
+        mapped = key.map(ETHNICITY_KEYS).astype("string")
+        return mapped.fillna(_first_word_match(key, ETHNICITY_WORDS))
     if kind == "yesno":
         return key.map(YES_NO_KEYS).astype("boolean")
     if kind == "category":
-        found = pd.Series(pd.NA, index=raw.index, dtype="string")
-        for word, code in reversed(CATEGORY_WORDS):  # the first listed wins
-            found = found.mask(key.str.contains(rf"\b{word}\b", regex=True).fillna(False),
-                               code)
-        return found
+        return _first_word_match(key, CATEGORY_WORDS)
     if kind == "source":
         code = key.str.extract(r"^(\d{1,2}[a-z]?)\b", expand=False).str.upper()
-        return code.where(code.isin(_referral_sources())).astype("string")
+        code = code.where(code.isin(_referral_sources())).astype("string")
+        return code.fillna(_first_word_match(key, SOURCE_WORDS))
     raise ValueError(kind)
+
+
+def not_known(raw: pd.Series) -> pd.Series:
+    """Mask of answers that say the value is not known (read as missing, no warning)."""
+    return _key(raw).isin(NOT_KNOWN).fillna(False)
 
 
 def allowed(kind: str) -> str:
@@ -429,7 +450,7 @@ def _type_sheet(sheet: _Sheet, file: str) -> tuple[_Typed, list[AnnexAProblem]]:
             value = number.where(~bad).astype("Float64").round().astype("Int64")
         else:
             value = parse_codes(raw, spec.kind)
-            unknown = value.isna() & _key(raw).notna()
+            unknown = value.isna() & _key(raw).notna() & ~not_known(raw)
             problems += _at(file, "unknown-code", unknown, frame, where, show=raw,
                             fill={"allowed": allowed(spec.kind)})
         typed.values[spec.name] = value
