@@ -213,6 +213,16 @@ def _first_word_match(key: pd.Series, words: tuple[tuple[str, str], ...]) -> pd.
     return found
 
 
+def _or_words(found: pd.Series, key: pd.Series, words: tuple[tuple[str, str], ...]
+              ) -> pd.Series:
+    """``found``, with answers it left missing matched by words (only those: it is slower)."""
+    left = found.isna() & key.notna()
+    if left.any():
+        found = found.copy()
+        found[left] = _first_word_match(key[left], words)
+    return found
+
+
 def _referral_sources() -> frozenset[str]:
     from cpstats.io.cin_census import REFERRAL_SOURCES  # the DfE code list, kept there
 
@@ -225,8 +235,7 @@ def parse_codes(raw: pd.Series, kind: str) -> pd.Series:
     if kind == "gender":
         return key.map(GENDER_KEYS).astype("string")
     if kind == "ethnicity":
-        mapped = key.map(ETHNICITY_KEYS).astype("string")
-        return mapped.fillna(_first_word_match(key, ETHNICITY_WORDS))
+        return _or_words(key.map(ETHNICITY_KEYS).astype("string"), key, ETHNICITY_WORDS)
     if kind == "yesno":
         return key.map(YES_NO_KEYS).astype("boolean")
     if kind == "category":
@@ -234,7 +243,7 @@ def parse_codes(raw: pd.Series, kind: str) -> pd.Series:
     if kind == "source":
         code = key.str.extract(r"^(\d{1,2}[a-z]?)\b", expand=False).str.upper()
         code = code.where(code.isin(_referral_sources())).astype("string")
-        return code.fillna(_first_word_match(key, SOURCE_WORDS))
+        return _or_words(code, key, SOURCE_WORDS)
     raise ValueError(kind)
 
 
