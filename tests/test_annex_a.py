@@ -575,3 +575,15 @@ def test_coverage_table_states_what_is_supported(small):
     assert rows.loc["ICPC", "from"] == date(2017, 1, 1)
     assert rows.loc["children", "from"] == date(2016, 9, 30)
     assert pd.isna(rows.loc["DfE", "from"]) and (table["to"].dropna() == date(2017, 3, 31)).all()
+
+
+def test_small_annex_a_counts_are_suppressed_like_the_cin_census(small):
+    from cpstats import disclosure
+
+    data = read_annex_a(small, la_code="825", secret=SECRET)
+    table = am.window_facts(data, "quarter")
+    assert (table["source"] == "annex_a").all()
+    shown = disclosure.suppress_facts(table)
+    stock = shown[(shown["measure"] == "cp_plans_at_date") & (shown["breakdown"] == "total")]
+    assert stock["value"].isna().all() and (stock["marker"] == "c").all()  # 3 children
+    assert disclosure.display_value(3, source="annex_a") == "c"
