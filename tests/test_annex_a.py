@@ -140,6 +140,8 @@ def test_headers_matched_by_meaning():
     assert "s47_start_date" not in match_columns(
         ["Child ID", "Number of Section 47 Enquiries in the last 12 months"], 5)
     assert "child_id" not in match_columns(["Family identifier"], 3)
+    # free text is never taken for a coded column (its cells would be quoted in messages)
+    assert match_columns(["Child ID", "Source of concern notes"], 3) == {"child_id": 0}
 
 
 def test_coded_answers_normalised():

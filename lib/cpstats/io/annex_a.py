@@ -52,6 +52,8 @@ DEFAULT_WINDOW_MONTHS = 6
 #: Dates further back than this before the extract date are "decades off".
 OLDEST_YEARS = 30
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+#: Characters of a bad cell shown in a message (a date or code is short; free text is cut).
+MAX_SHOWN = 30
 
 
 # =========================================================================== columns
@@ -84,7 +86,8 @@ FIELDS: dict[int, tuple[Field, ...]] = {
     3: (*_COMMON,
         Field("referral_date", r"\bdate of referral\b|\breferral (?:start )?date\b", "date",
               "the referral date ('Date of Referral')", required=True),
-        Field("referral_source", r"\bsource\b", "source", "the referral source"),
+        Field("referral_source", r"^(?:referral )?source(?: of referral)?$|^referral source\b",
+              "source", "the referral source"),
         Field("nfa", r"\bnfa\b|no further action", "yesno", "whether the referral was NFA")),
     5: (*_COMMON,
         Field("s47_start_date", r"^(?!number|no of).*(?:section 47|s47|s 47).*(?:start|date)",
@@ -475,7 +478,8 @@ def _at(file: str, rule: str, mask: pd.Series, frame: pd.DataFrame, where: dict,
     if not mask.any():
         return []
     rows = frame.loc[mask, "row"].tolist()
-    values = [None] * len(rows) if show is None else show[mask].astype("string").tolist()
+    values = [None] * len(rows) if show is None else (
+        show[mask].astype("string").str.slice(0, MAX_SHOWN).tolist())
     each = {k: v[mask].astype("string").tolist() for k, v in (per_row or {}).items()}
     return [_problem(file, rule, row=int(r), value=None if v is None else str(v),
                      fill={**(fill or {}), **{k: each[k][i] for k in each}}, **where)

@@ -200,10 +200,11 @@ def _with_child(frame: pd.DataFrame, children: pd.DataFrame, ids: pd.Series,
     rest = frame.drop(columns="child_id").reset_index(drop=True)
     n = len(frame)
     rng = np.random.default_rng(n)
-    staff = {"team": [TEAMS[i % 3].format(i % 7 + 1) for i in rng.integers(0, 21, n)],
-             "worker": [f"{WORKER_FIRST[i % 16]} {WORKER_LAST[i % 12]}"
-                        for i in rng.integers(0, 192, n)],
-             "notes": [NOTES[i] for i in rng.integers(0, len(NOTES), n)]}
+    teams = np.array([t.format(k) for t in TEAMS for k in range(1, 8)], dtype=object)
+    workers = np.array([f"{f} {s}" for f in WORKER_FIRST for s in WORKER_LAST], dtype=object)
+    staff = {"team": teams[rng.integers(0, len(teams), n)],
+             "worker": workers[rng.integers(0, len(workers), n)],
+             "notes": np.array(NOTES, dtype=object)[rng.integers(0, len(NOTES), n)]}
     return pd.concat([out, rest, pd.DataFrame(staff)], axis=1)
 
 
