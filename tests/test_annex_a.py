@@ -142,6 +142,8 @@ def test_headers_matched_by_meaning():
     assert "child_id" not in match_columns(["Family identifier"], 3)
     # free text is never taken for a coded column (its cells would be quoted in messages)
     assert match_columns(["Child ID", "Source of concern notes"], 3) == {"child_id": 0}
+    assert match_columns(["Child ID", "Disability details", "Gender of worker"], 5) == {
+        "child_id": 0}
 
 
 def test_coded_answers_normalised():

@@ -146,11 +146,18 @@ def list_number(sheet_name: str) -> int | None:
     return int(found.group(1)) if found else None
 
 
+#: Headers never read whatever else they say: staff and free text.
+NEVER_READ = re.compile(r"\b(?:notes?|comments?|details?|description|narrative|names?|worker|"
+                        r"team|manager|practitioner)\b")
+
+
 def match_columns(headers: list[object], number: int) -> dict[str, int]:
     """Field name -> column index for one list's header row (first match wins)."""
     found: dict[str, int] = {}
     for index, header in enumerate(headers):
         words = normalise_header(header) if header is not None else ""
+        if NEVER_READ.search(words):
+            continue
         for spec in FIELDS[number]:
             if words and spec.name not in found and re.search(spec.pattern, words):
                 found[spec.name] = index
