@@ -266,6 +266,13 @@ def test_not_an_annex_a_is_not_claimed(tmp_path):
     assert checks.check_file(path).checker is None
 
 
+def test_bad_parameters_refused(small):
+    with pytest.raises(ParameterError, match="extract_date"):
+        read_annex_a(small, extract_date="soon")
+    with pytest.raises(ParameterError, match="window_months"):
+        read_annex_a(small, window_months=0)
+
+
 def test_events_after_a_given_extract_date_refused(small):
     with pytest.raises(InputError, match="on or before the extract date 2017-01-31"):
         read_annex_a(small, extract_date="2017-01-31")

@@ -34,7 +34,7 @@ import pandas as pd
 from cpstats import childlevel, codes
 from cpstats.checks import register_checker
 from cpstats.childlevel import DATE, CinData
-from cpstats.errors import InputError, Problem, display_path
+from cpstats.errors import InputError, ParameterError, Problem, display_path
 from cpstats.identifiers import SYNTHETIC_SECRET, ChildHasher, load_secret
 
 ERROR = "error"
@@ -723,6 +723,18 @@ def _hash_ids(typed: dict[int, _Typed], hasher: ChildHasher) -> None:
 
 
 # =========================================================================== public API
+def _parameters(extract_date: object, window_months: object) -> pd.Timestamp | None:
+    """The given extract date (checked with the window), or None."""
+    if not isinstance(window_months, int) or window_months < 1:
+        raise ParameterError("window_months", window_months, "a whole number of months, e.g. 6")
+    if extract_date is None:
+        return None
+    try:
+        return pd.Timestamp(extract_date).normalize()
+    except (ValueError, TypeError) as error:
+        raise ParameterError("extract_date", extract_date, "a date such as 2017-03-31") from error
+
+
 def _load(path: str | Path, *, la_code: str, secret: str | bytes | None, source: str | None,
           extract_date: object, window_months: int
           ) -> tuple[AnnexAData | None, list[AnnexAProblem]]:
@@ -736,7 +748,7 @@ def _load(path: str | Path, *, la_code: str, secret: str | bytes | None, source:
         t, found = _type_sheet(sheet, file)
         problems += found + _check_order(t, file)
         typed[number] = t
-    given = pd.Timestamp(extract_date).normalize() if extract_date is not None else None
+    given = _parameters(extract_date, window_months)
     named = extract_date_from_name(path)
     extract = given or named or _latest_event(typed)
     how = "given" if given is not None else ("file name" if named is not None
