@@ -32,13 +32,14 @@ FACT_COLUMNS: tuple[str, ...] = (
 NOTE_COLUMN = "note"
 
 GEOGRAPHY_LEVELS = ("national", "regional", "local_authority")
-SOURCES = ("report", "dfe", "derived", "cin_census", "synthetic", "ons",  # ons: population estimates, census
-           "annex_a")  # annex_a: an Ofsted Annex A workbook (child level)
+SOURCES = ("report", "dfe", "derived", "cin_census", "synthetic", "ons")  # ons: population estimates, census
 UNITS = ("count", "rate", "percent", "ratio", "fte", "minutes", "days", "years")
 #: Published markers kept beside a missing value (never turned into 0).
 MARKERS = ("c", "x", "z", "u", ":", "..", "low", "k")
 #: Breakdown of a figure that is not broken down.
 TOTAL = "total"
+#: An Ofsted Annex A workbook is a child-level source too (kept apart from the line above).
+SOURCES = (*SOURCES, "annex_a")
 
 _PERIOD = re.compile(
     r"^(?P<y1>\d{4})-(?P<y2>\d{2})( Q[1-4])?$"  # 2016-17, 2016-17 Q4
