@@ -19,7 +19,7 @@ from cpstats.defaults import SUPPRESS_MAX
 from cpstats.facts import TOTAL
 
 #: Sources whose counts are derived from child-level records.
-CHILD_LEVEL_SOURCES = ("cin_census", "synthetic")
+CHILD_LEVEL_SOURCES = ("cin_census", "synthetic", "annex_a")
 SUPPRESSED = "c"
 LOW, HIGH = 1, SUPPRESS_MAX
 

@@ -39,6 +39,8 @@ UNITS = ("count", "rate", "percent", "ratio", "fte", "minutes", "days", "years")
 MARKERS = ("c", "x", "z", "u", ":", "..", "low", "k")
 #: Breakdown of a figure that is not broken down.
 TOTAL = "total"
+#: An Ofsted Annex A workbook is a child-level source too (kept apart from the line above).
+SOURCES = (*SOURCES, "annex_a")
 
 _PERIOD = re.compile(
     r"^(?P<y1>\d{4})-(?P<y2>\d{2})( Q[1-4])?$"  # 2016-17, 2016-17 Q4

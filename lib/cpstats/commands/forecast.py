@@ -136,15 +136,40 @@ def _quarter(text: str | None) -> str | None:
     raise ParameterError("--origin", text, "a financial quarter such as 2016-17 Q4")
 
 
-def _child_level(args: argparse.Namespace) -> tuple[object, int | None]:
+def _child_level(args: argparse.Namespace) -> tuple[object, int | None, str | None]:
+    """The records, the first full year, and the default origin (None: the last quarter)."""
     first = parse_year(args.first_year) if args.first_year else None
+    if args.annex_a:
+        data, origin = _with_annex_a(args)
+        return data, first, origin
     if args.cin_census:
         from cpstats.io.cin_census import read_returns
 
-        return read_returns(args.cin_census), first
+        return read_returns(args.cin_census), first, None
     from cpstats import synth
 
-    return synth.generate().data, first
+    return synth.generate().data, first, None
+
+
+def _with_annex_a(args: argparse.Namespace) -> tuple[object, str]:
+    """The CIN Census returns brought up to the Annex A's extract date, and its last whole
+    quarter (the default origin)."""
+    from cpstats.annex_a_measures import last_whole_quarter, splice
+    from cpstats.io.annex_a import read_annex_a
+    from cpstats.io.cin_census import read_returns
+
+    if not args.cin_census:
+        raise ParameterError("--annex-a", args.annex_a, "--cin-census returns as well: an Annex "
+                             "A's window (6 or 12 months) is too short to fit and backtest the "
+                             "quarterly models, so it brings CIN Census history up to date")
+    cin = read_returns(args.cin_census)
+    annex = read_annex_a(args.annex_a, la_code=cin.la_code)
+    data = splice(cin, annex)
+    icpc_from = annex.coverage().icpc_from.date()
+    if icpc_from > cin.reference_date:
+        print(f"note: ICPCs from {cin.reference_date} to {icpc_from} may be undercounted (an "
+              "ICPC is listed in Annex A only with an s47 begun in its window)", file=sys.stderr)
+    return data, str(last_whole_quarter(annex.extract_date))
 
 
 def _table(outlook, series: str, code: str, source: str) -> pd.DataFrame:
@@ -207,8 +232,8 @@ def run_quarterly(args: argparse.Namespace) -> int:
     folder = Path(args.dfe_dir) if args.dfe_dir else _default_dfe_dir()
     if args.dfe_dir and not folder.is_dir():
         _read_dfe(folder)  # the clear error, before the long child-level work
-    cin, first = _child_level(args)
-    plans = next_quarter(cin, first, _quarter(args.origin), horizon)
+    cin, first, last = _child_level(args)
+    plans = next_quarter(cin, first, _quarter(args.origin) or last, horizon)
     lines = _describe(plans, f"Children on CP plans, LA {cin.la_code} ({cin.source})", "children")
     fte, target = _chair_settings(args, cin.la_code, plans.origin.qyear)
     if fte is None or target is None:
@@ -290,6 +315,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     quarterly.add_argument("--cin-census", type=Path, nargs="+", default=None, metavar="PATH",
                            help="CIN Census return(s) (XML files or CSV folders); default: the "
                                 "synthetic county")
+    quarterly.add_argument("--annex-a", type=Path, default=None, metavar="FILE",
+                           help="an Ofsted Annex A workbook extracted after the last return, "
+                                "whose window starts by the day after it: brings the returns up "
+                                "to its extract date, and the default origin to its last whole "
+                                "quarter (needs --cin-census)")
     quarterly.add_argument("--first-year", default=None,
                            help="first year ending 31 March the returns cover in full "
                                 "(default: the year after the earliest event, at most 5 years "

@@ -9,6 +9,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import pandas as pd
+
 from cpstats import synth
 from cpstats.errors import ParameterError, display_path
 from cpstats.io.cin_census_writer import write_return, write_returns
@@ -45,6 +47,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                       help="multiply every volume (default 1: about 32,000 children)")
     size.add_argument("--children", type=int, default=None,
                       help="approximate number of children (sets --scale)")
+    parser.add_argument("--annex-a", nargs="?", const="", default=None, metavar="EXTRACT_DATE",
+                        help="write an Ofsted Annex A workbook (Lists 3, 5, 7; six-month window) "
+                        "as extracted on EXTRACT_DATE (default: the last reference date) instead "
+                        "of the XML returns: annex_a_<date>.xlsx in --out, or --out itself if it "
+                        "ends in .xlsx")
     parser.add_argument("--quiet", action="store_true", help="print only the files written")
     parser.set_defaults(func=run)
 
@@ -67,7 +74,10 @@ def run(args: argparse.Namespace) -> int:
     scale = args.scale if args.children is None else args.children / per_scale
     county = synth.generate(seed=args.seed, la_code=str(args.la), years=years, scale=scale)
     out = args.out if args.out is not None else SYNTHETIC_DIR
-    written = _write(county, Path(out))
+    if args.annex_a is not None:
+        written = [_write_annex_a(county, Path(out), args.annex_a, args.seed)]
+    else:
+        written = _write(county, Path(out))
     for path in written:
         print(display_path(path))
     if not args.quiet:
@@ -79,6 +89,21 @@ def run(args: argparse.Namespace) -> int:
             check = synth.calibration(data, scale)
             print(check.to_string(index=False))
     return 0
+
+
+def _write_annex_a(county: synth.SyntheticCounty, out: Path, when: str, seed: int) -> Path:
+    from cpstats.io.annex_a_writer import annex_a_name, write_annex_a
+
+    reference = county.data.reference_date
+    try:
+        extract = pd.Timestamp(when).date() if when else reference
+    except ValueError as error:
+        raise ParameterError("--annex-a", when, "an extract date such as 2017-02-28") from error
+    if extract > reference:
+        raise ParameterError("--annex-a", when, f"an extract date on or before {reference}, the "
+                             "last day the synthetic county covers")
+    path = out if out.suffix.lower() == ".xlsx" else out / annex_a_name(extract)
+    return write_annex_a(county.data, path, extract, la_child_ids=county.la_child_ids, seed=seed)
 
 
 def _write(county: synth.SyntheticCounty, out: Path) -> list[Path]:
