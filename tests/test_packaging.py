@@ -26,7 +26,8 @@ def _requirement_name(spec: str) -> str:
 
 def test_every_dependency_is_pinned_in_the_lock():
     project = _pyproject()["project"]
-    wanted = project["dependencies"] + project["optional-dependencies"]["test"]
+    wanted = project["dependencies"] + [spec for extra in project["optional-dependencies"].values()
+                                        for spec in extra]
     pins = _pins()
     unpinned = [spec for spec in wanted if _requirement_name(spec) not in pins]
     assert not unpinned, f"add exact versions to constraints.txt for {unpinned}"
@@ -40,9 +41,15 @@ def test_environment_yml_installs_the_same_lock_and_python():
     assert _pyproject()["project"]["requires-python"] == ">=3.11,<3.14"
     pip_section = next(d["pip"] for d in deps if isinstance(d, dict))
     assert "-c constraints.txt" in pip_section
-    assert "-e .[test]" in pip_section
+    assert "-e .[test,dask]" in pip_section  # every extra, as the Makefile installs
 
 
 def test_lib_is_not_ignored_by_git():
     ignored = (PROJECT_ROOT / ".gitignore").read_text().splitlines()
     assert "lib/" not in ignored and "lib" not in ignored
+
+
+def test_the_makefile_installs_every_extra_the_tests_use():
+    makefile = (PROJECT_ROOT / "Makefile").read_text()
+    extras = ",".join(_pyproject()["project"]["optional-dependencies"])
+    assert f'-e ".[{extras}]"' in makefile

@@ -10,14 +10,12 @@ folder into place. Every parameter is checked before any notebook starts.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import shutil
 import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,6 +43,8 @@ class Run:
     out_dir: Path
     parameters: dict[str, object]
     force: bool = False
+    #: Already complete for the same inputs (``--resume``): planned but not run again.
+    done: bool = False
 
     @property
     def label(self) -> str:
@@ -87,7 +87,8 @@ def find_notebooks(notebooks_dir: Path | None = None) -> list[Path]:
 def plan(las: Sequence[str] | None = None, years: Sequence[str | int] | None = None, *,
          dfe_dir: str | Path | None = None, cin_census: Sequence[str | Path] | None = None,
          population_dir: str | Path | None = None, service: str | Path | None = None,
-         out: str | Path | None = None, force: bool = False) -> list[Run]:
+         out: str | Path | None = None, force: bool = False,
+         resume: bool = False) -> list[Run]:
     """Resolve and check the parameters of a report (or a batch) without running anything.
 
     Parameters
@@ -95,7 +96,8 @@ def plan(las: Sequence[str] | None = None, years: Sequence[str | int] | None = N
     las
         LA numbers or names, or ``["all"]``; ``None`` for the default (Buckinghamshire).
     years
-        Years ending 31 March (``2017`` or ``"2016-17"``); ``None`` for the default (2016-17).
+        Years ending 31 March (``2017`` or ``"2016-17"``), or ``["all"]`` for every year the
+        data hold for each LA; ``None`` for the default (2016-17).
     dfe_dir, cin_census, population_dir
         Inputs; ``None`` uses the data shipped in ``data/``.
     service
@@ -104,6 +106,9 @@ def plan(las: Sequence[str] | None = None, years: Sequence[str | int] | None = N
         Root folder of the reports (default ``reports/``); each run writes ``<out>/<la>/<year>/``.
     force
         Replace an existing report folder.
+    resume
+        Plan an existing folder that is complete for the same inputs (:func:`inputs_stamp`) as
+        ``done``: it is kept, not run again.
 
     Returns
     -------
@@ -120,7 +125,9 @@ def plan(las: Sequence[str] | None = None, years: Sequence[str | int] | None = N
     from cpstats.periods import parse_year, period_year, year_label
 
     base = inputs.resolve(None, None, dfe_dir, cin_census, population_dir, service)
-    year_list = sorted({parse_year(y) for y in years}) if years else [DEFAULT_YEAR]
+    every_year = bool(years) and any(str(y).lower() == "all" for y in years)
+    year_list = (sorted({parse_year(y) for y in years}) if years and not every_year
+                 else [DEFAULT_YEAR])
     if cin_census and las and (len(las) != 1 or str(las[0]).lower() == "all"):
         raise ParameterError("--la", ",".join(map(str, las)), "one LA when --cin-census is given")
     base.dfe_dir = base.dfe_dir.resolve() if base.dfe_dir else None
@@ -130,6 +137,8 @@ def plan(las: Sequence[str] | None = None, years: Sequence[str | int] | None = N
                   & (facts["geography_level"] == "local_authority")]
     stock = stock.assign(_year=period_year(stock["period"]))
     available = stock.groupby("geography_code")["_year"].agg(lambda s: sorted(set(s.dropna())))
+    if every_year:
+        year_list = sorted({int(y) for years_had in available for y in years_had})
     if las and any(str(la).lower() == "all" for la in las):
         codes = sorted(available.index)
     else:
@@ -149,27 +158,85 @@ def plan(las: Sequence[str] | None = None, years: Sequence[str | int] | None = N
                                      f"an LA with published figures in {where}; pass --dfe-dir "
                                      "with a DfE release for other LAs")
             if year not in have:
-                if las and str(las[0]).lower() == "all":
+                if every_year or (las and str(las[0]).lower() == "all"):
                     continue
                 shown = ", ".join(year_label(int(y)) for y in have) or "none"
                 raise ParameterError("--year", year_label(year),
                                      f"a year with published figures for {name} ({code}): {shown}")
             folder = root / geography.la_slug(code) / year_label(year)
-            if folder.exists() and not force:
+            done = resume and folder.exists() and stamp(folder) == inputs_stamp(parameters_of(
+                code, year, base))
+            if folder.exists() and not force and not done:
                 raise ParameterError("--out", display_path(folder),
                                      "a folder that does not exist yet (use --force to replace it)")
-            parameters: dict[str, object] = {"la": code, "year": year_label(year)}
-            for key, value in (("dfe_dir", base.dfe_dir), ("population_dir", base.population_dir),
-                               ("service", base.service)):
-                if value is not None:
-                    parameters[key] = str(Path(value).resolve())
-            if base.cin_census:
-                parameters["cin_census"] = [str(p.resolve()) for p in base.cin_census]
-            runs.append(Run(code, name, year, folder.resolve(), parameters, force))
+            runs.append(Run(code, name, year, folder.resolve(), parameters_of(code, year, base),
+                            force, done))
     if not runs:
         raise ParameterError("--year", ",".join(year_label(y) for y in year_list),
                              "a year with published figures for at least one LA")
     return runs
+
+
+def parameters_of(code: str, year: int, base: object) -> dict[str, object]:
+    """The notebooks' parameters for one LA and year from the resolved inputs ``base``."""
+    from cpstats.periods import year_label
+
+    parameters: dict[str, object] = {"la": code, "year": year_label(year)}
+    for key in ("dfe_dir", "population_dir", "service"):
+        value = getattr(base, key)
+        if value is not None:
+            parameters[key] = str(Path(value).resolve())
+    if base.cin_census:  # type: ignore[attr-defined]
+        parameters["cin_census"] = [str(p.resolve()) for p in base.cin_census]  # type: ignore[attr-defined]
+    return parameters
+
+
+#: In a finished report folder: what it was built from (hashes only, no path), for --resume.
+STAMP_FILE = ".cpstats-inputs"
+
+
+def inputs_stamp(parameters: dict[str, object]) -> str:
+    """A hash of everything a report is built from: LA, year, the bytes of every input file
+    (:func:`cpstats.release_cache.release_key`, which covers cpstats' code too), the service
+    settings and CIN Census returns."""
+    import hashlib
+
+    from cpstats import release_cache
+
+    dfe, population = (Path(str(parameters[k])) if k in parameters else None
+                       for k in ("dfe_dir", "population_dir"))
+    digest = hashlib.sha256(f"{parameters['la']}|{parameters['year']}|".encode())
+    digest.update(release_cache.release_key(dfe, population).encode())
+    extra = [parameters.get("service"), *parameters.get("cin_census", [])]  # type: ignore[misc]
+    for path in filter(None, extra):
+        files = [Path(path)] if Path(path).is_file() else sorted(Path(path).rglob("*"))
+        for file in (f for f in files if f.is_file()):
+            digest.update(hashlib.sha256(file.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def write_stamp(folder: Path, run: Run) -> None:
+    """Mark a finished report folder with its LA, year and :func:`inputs_stamp` (JSON)."""
+    import json
+
+    (folder / STAMP_FILE).write_text(json.dumps({
+        "la": run.la_code, "year": str(run.parameters["year"]),
+        "inputs": inputs_stamp(run.parameters)}) + "\n", encoding="utf-8")
+
+
+def read_stamp(folder: Path) -> dict[str, str]:
+    """What :func:`write_stamp` left in ``folder`` (empty when there is none)."""
+    import json
+
+    try:
+        return json.loads((folder / STAMP_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def stamp(folder: Path) -> str | None:
+    """The inputs stamp a finished report folder carries, if any."""
+    return read_stamp(folder).get("inputs")
 
 
 # -- executing notebooks in worker processes ------------------------------------------------
@@ -312,20 +379,30 @@ def _describe(error: BaseException, notebook: Path) -> str:
 
 
 def execute(runs: Sequence[Run], notebooks: Sequence[Path], jobs: int | None = None,
-            progress: bool = True, kernel: str = KERNEL) -> list[Outcome]:
+            progress: bool = True, kernel: str = KERNEL, executor: str = "local",
+            scheduler: str | None = None) -> list[Outcome]:
     """Execute every notebook of every run, then assemble and install each run's folder.
 
     A run whose notebooks all succeeded replaces its folder; a failed run leaves any earlier
     report untouched and no partial folder. Returns one :class:`Outcome` per run. ``kernel``
     is used when it runs this interpreter; otherwise one that does is found or registered
-    (:func:`cpstats.kernel.ensure_kernel`).
+    (:func:`cpstats.kernel.ensure_kernel`). ``executor`` is ``local`` (a process pool of
+    ``jobs`` workers) or ``dask`` (the scheduler at ``scheduler``, or a ``LocalCluster`` of
+    ``jobs`` workers): :mod:`cpstats.executors`. The longest notebooks start first.
     """
     from tqdm import tqdm
 
+    from cpstats import executors
+
+    executors.check(executor, scheduler)
+    every = list(runs)
+    runs = [run for run in every if not run.done]
+    if not runs:
+        return [Outcome(run) for run in every]
     os.environ.update(THREAD_ENV)
     kernel = ensure_kernel(kernel)
     jobs = jobs or usable_cores()
-    outcomes = {run: Outcome(run) for run in runs}
+    outcomes = {run: Outcome(run) for run in every}
     locks = _lock_all(runs)
     temps: dict[Run, Path] = {}
     caches: dict[Run, Path] = {}
@@ -339,50 +416,68 @@ def execute(runs: Sequence[Run], notebooks: Sequence[Path], jobs: int | None = N
     except BaseException:
         _clean_up(temps.values(), locks)
         raise
-    caches_shared = [published]
     _write_published(runs, published)
-    # Each notebook is two tasks: execute it, then (queued behind the executions still waiting)
-    # export its HTML, so exports fill the cores that idle once few notebooks are left.
-    remaining = {run: 2 * len(notebooks) for run in runs}
     bar = tqdm(total=len(runs) * len(notebooks), desc="cpstats report", unit="notebook",
                file=sys.stderr, disable=not progress, dynamic_ncols=True)
-    context = multiprocessing.get_context("forkserver")
+
+    def finish(run: Run, timings: dict[str, float], error: str | None) -> None:
+        outcome = outcomes[run]
+        outcome.timings.update(timings)
+        outcome.error = outcome.error or error
+        shutil.rmtree(caches[run], ignore_errors=True)
+        _complete(outcome, temps[run], notebooks)
+
+    batch = executors.Batch(runs, longest_first(notebooks), kernel, temps, caches, published,
+                            finish, lambda: bar.update(1))
     try:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-            pending: dict[Future, tuple[str, Run, Path]] = {}
-            for run in runs:
-                for notebook in notebooks:
-                    parameters = {**run.parameters, "output_dir": str(temps[run])}
-                    future = pool.submit(_execute, str(notebook), str(temps[run] / notebook.name),
-                                         parameters, kernel, False, str(caches[run]),
-                                         str(published))
-                    pending[future] = ("execute", run, notebook)
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    stage, run, notebook = pending.pop(future)
-                    outcome = outcomes[run]
-                    remaining[run] -= 1
-                    try:
-                        for name, seconds in future.result().items():
-                            outcome.timings[name] = outcome.timings.get(name, 0.0) + seconds
-                            outcome.timings[f"{name}:{notebook.stem}"] = seconds
-                    except Exception as error:  # noqa: BLE001 -- reported per run below
-                        if outcome.error is None:
-                            outcome.error = _describe(error, notebook)
-                    if stage == "execute" and outcome.ok:
-                        export = pool.submit(_export, str(temps[run] / notebook.name))
-                        pending[export] = ("html", run, notebook)
-                    else:
-                        bar.update(1)
-                        remaining[run] -= stage == "execute"  # its export will never run
-                    if remaining[run] == 0:
-                        shutil.rmtree(caches[run], ignore_errors=True)
-                        _complete(outcome, temps[run], notebooks)
+        executors.run(executor, batch, jobs, scheduler)
     finally:
         bar.close()
-        _clean_up([*temps.values(), *caches_shared], locks)
-    return [outcomes[run] for run in runs]
+        _clean_up([*temps.values(), published], locks)
+    record_durations([outcomes[run] for run in runs if outcomes[run].ok])
+    return [outcomes[run] for run in every]
+
+
+#: Seconds each notebook took in the last successful runs (``execute:<stem>``), in the cache
+#: folder: the runner starts the longest first, so the last to finish is not a long one.
+DURATIONS_FILE = "notebook_seconds.json"
+
+
+def longest_first(notebooks: Sequence[Path]) -> list[Path]:
+    """The notebooks, longest first by the durations recorded; unknown ones first of all, then
+    in name order."""
+    import json
+
+    from cpstats.release_cache import cache_root
+
+    try:
+        seconds = json.loads((cache_root() / DURATIONS_FILE).read_text())
+    except (OSError, ValueError):
+        seconds = {}
+    return sorted(notebooks, key=lambda n: (n.stem in seconds, -float(seconds.get(n.stem, 0))))
+
+
+def record_durations(outcomes: Sequence[Outcome]) -> None:
+    """Keep each notebook's mean execution time over ``outcomes`` for :func:`longest_first`."""
+    import json
+
+    from cpstats.release_cache import cache_root
+
+    times: dict[str, list[float]] = {}
+    for outcome in outcomes:
+        for key, seconds in outcome.timings.items():
+            if key.startswith("execute:"):
+                times.setdefault(key.split(":", 1)[1], []).append(seconds)
+    if not times:
+        return
+    try:
+        cache_root().mkdir(parents=True, exist_ok=True)
+        handle, tmp = tempfile.mkstemp(dir=cache_root(), suffix=".tmp")
+        with os.fdopen(handle, "w") as out:
+            json.dump({k: round(sum(v) / len(v), 2) for k, v in times.items()}, out)
+        os.replace(tmp, cache_root() / DURATIONS_FILE)
+    except OSError:
+        pass  # no cache folder: notebooks run in name order
 
 
 def _lock_all(runs: Sequence[Run]) -> list[runfolder.ReportLock]:
@@ -439,6 +534,7 @@ def _complete(outcome: Outcome, temp: Path, notebooks: Sequence[Path]) -> None:
         started = time.perf_counter()
         try:
             assemble(temp, outcome.run, notebooks)
+            write_stamp(temp, outcome.run)
             install(temp, outcome.run.out_dir)
         except Exception as error:  # noqa: BLE001 -- becomes the run's message
             outcome.error = f"assembling the report failed: {type(error).__name__}: {error}"
@@ -489,7 +585,9 @@ def summary(outcomes: Sequence[Outcome]) -> str:
     """One line per run: where it went, or why it failed."""
     lines = []
     for outcome in outcomes:
-        if outcome.ok:
+        if outcome.ok and outcome.run.done:
+            lines.append(f"kept    {outcome.run.label}: complete for the same inputs (--resume)")
+        elif outcome.ok:
             lines.append(f"ok      {outcome.run.label}: {display_path(outcome.run.out_dir)}")
         else:
             lines.append(f"FAILED  {outcome.run.label}: {outcome.error}")

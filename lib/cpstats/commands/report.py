@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from cpstats import report
+from cpstats import executors, report
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -24,7 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="LA number (825) or name; repeat for several, or 'all' for every LA "
                         "with data for the year(s)")
     parser.add_argument("--year", action="append", metavar="YEAR",
-                        help="year ending 31 March: 2017 or 2016-17; repeat for several")
+                        help="year ending 31 March: 2017 or 2016-17; repeat for several, or "
+                        "'all' for every year the data hold")
     parser.add_argument("--dfe-dir", type=Path, metavar="DIR",
                         help="folder of a DfE 'Characteristics of children in need' release "
                         "(default: the reference extract in data/reference/)")
@@ -47,6 +48,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         f"{report.usable_cores()})")
     parser.add_argument("--force", action="store_true",
                         help="replace an existing report folder (never done without it)")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep reports already complete for the same inputs (same LA, year "
+                        "and input files) instead of running them again")
+    parser.add_argument("--executor", choices=("local", "dask"), default="local",
+                        help="where reports run: 'local' (a process pool here, the default) or "
+                        "'dask' (Dask distributed; needs pip install -e '.[dask]')")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="with --executor dask: the scheduler to use, e.g. tcp://host:8786 "
+                        "(default: start a LocalCluster of --jobs workers); workers must see the "
+                        "input files at the same paths")
     parser.add_argument("--notebooks-dir", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
@@ -58,10 +69,17 @@ def run(args: argparse.Namespace) -> int:
 
     if args.jobs is not None and args.jobs < 1:
         raise ParameterError("--jobs", args.jobs, "a whole number of 1 or more")
+    executors.check(args.executor, args.scheduler)
     notebooks = report.find_notebooks(args.notebooks_dir)
     runs = report.plan(args.la, args.year, dfe_dir=args.dfe_dir, cin_census=args.cin_census,
                        population_dir=args.population_dir, service=args.service, out=args.out,
-                       force=args.force)
-    outcomes = report.execute(runs, notebooks, jobs=args.jobs, progress=not args.no_progress)
+                       force=args.force, resume=args.resume)
+    outcomes = report.execute(runs, notebooks, jobs=args.jobs, progress=not args.no_progress,
+                              executor=args.executor, scheduler=args.scheduler)
     print(report.summary(outcomes), file=sys.stderr if any(not o.ok for o in outcomes) else sys.stdout)
+    if len(runs) > 1:  # a batch: every report's results in one file, one page linking them
+        from cpstats import national
+
+        folder = national.write(runs[0].out_dir.parent.parent)
+        print(f"national results and index: {folder}")
     return 0 if all(o.ok for o in outcomes) else 1

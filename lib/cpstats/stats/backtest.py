@@ -229,7 +229,9 @@ def choose_default(backtest: pd.DataFrame, origins: Iterable[object],
     if early.empty:
         raise ValueError(f"no backtest rows at origins {sorted(wanted)}")
     by_step = score(early, by=("model", "step"))
-    overall = by_step.groupby("model")["mase"].mean().sort_values(kind="stable")
+    overall = by_step.groupby("model")["mase"].mean().dropna().sort_values(kind="stable")
+    if overall.empty:  # every error scale zero or unknown (a short or flat series)
+        raise ValueError(f"no model has a MASE at origins {sorted(wanted)}")
     best, best_mase = overall.index[0], float(overall.iloc[0])
     base = float(overall.get(baseline, np.nan))
     span = f"origins {origin_label(min(origins))} to {origin_label(max(origins))}"

@@ -19,7 +19,7 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
-from cpstats import plots, registry
+from cpstats import plots, registry, release_cache
 from cpstats.errors import ParameterError
 from cpstats.periods import quarter_label, year_label
 from cpstats.stats import backtest as bt
@@ -64,10 +64,27 @@ def quarter_outlook(data: ThemeData) -> bt.Outlook | None:
     Outlook or None
         ``None`` without child-level records.
     """
-    if data.child_level is None:
+    if quarter_gap(data) is not None:
         return None
     return _once(data, "quarter",
                  lambda: bt.next_quarter(data.child_level, origin=f"{data.year}Q4", h=1))
+
+
+def quarter_gap(data: ThemeData) -> str | None:
+    """Why children on plans next quarter cannot be forecast from the run's records (no
+    return, too few full quarters to backtest a model on, no plan at all), or ``None``."""
+    if data.child_level is None:
+        return NO_RETURN
+    cin = data.child_level
+    quarters = 4 * (data.year - bt.first_full_year(cin) + 1)
+    if quarters < bt.FIRST_ORIGIN + 3:  # the backtest needs this many quarters before its origin
+        return (f"children on plans next quarter and conference chair capacity (the records "
+                f"cover {max(quarters, 0)} full quarters up to {data.period}; a forecast is "
+                f"backtested first, which needs {bt.FIRST_ORIGIN + 3})")
+    if cin.cp_plans.empty:
+        return ("children on plans next quarter and conference chair capacity (no child "
+                "protection plan in the records)")
+    return None
 
 
 def referral_outlook(data: ThemeData) -> bt.Outlook | None:
@@ -86,6 +103,8 @@ def referral_outlook(data: ThemeData) -> bt.Outlook | None:
         try:
             return bt.next_quarter_referrals(data.facts, data.la_code)
         except ParameterError:  # a month of the last quarter missing or suppressed
+            return None
+        except ValueError:  # no model could be scored (too few or too flat months to judge)
             return None
 
     return _once(data, "referrals", fit)
@@ -136,12 +155,21 @@ def annual_outlook(data: ThemeData, horizon: int | None = None) -> AnnualOutlook
 
     def fit() -> AnnualOutlook:
         panel = annual_panel(data)
-        every = fc.forecast_panel(panel, ANNUAL_MODELS, data.year, steps)
+        every = pooled_forecasts(data, steps)
         first = every[(every["model"] == "pooled") & (every["step"] == 1)]
         return AnnualOutlook(every[every["series"] == data.la_code], len(panel),
                              int((first["fitted"] == "pooled").sum()))
 
     return _once(data, ("annual", steps), fit)
+
+
+def pooled_forecasts(data: ThemeData, steps: int) -> pd.DataFrame:
+    """Every LA's annual forecasts by :data:`ANNUAL_MODELS` for ``steps`` years from the run's
+    year (:func:`fc.forecast_panel`): the same for every LA, so fitted once per release and kept
+    in :mod:`cpstats.release_cache`."""
+    return release_cache.for_run(
+        data, f"annual_forecasts-h{steps}",
+        lambda: fc.forecast_panel(annual_panel(data), ANNUAL_MODELS, data.year, steps))
 
 
 def annual_backtest(data: ThemeData, horizon: int | None = None) -> pd.DataFrame:
@@ -156,7 +184,15 @@ def annual_backtest(data: ThemeData, horizon: int | None = None) -> pd.DataFrame
         record = bt.backtest_panel(annual_panel(data), ANNUAL_MODELS, origins, steps, jobs=1)
         return record[record["actual"].notna()]
 
-    return _once(data, ("annual_backtest", steps), run)
+    return _once(data, ("annual_backtest", steps),  # the same for every LA: once per release
+                 lambda: release_cache.for_run(data, f"annual_backtest-h{steps}", run))
+
+
+def release_level(data: ThemeData, horizon: int | None = None) -> None:
+    """Compute what this theme shares between every LA of a release and year (the pooled annual
+    forecast and its backtest) into :mod:`cpstats.release_cache`."""
+    pooled_forecasts(data, DEFAULT_HORIZON if horizon is None else int(horizon))
+    annual_backtest(data, horizon)
 
 
 # -- shown as published ---------------------------------------------------------------------------
@@ -305,7 +341,7 @@ def next_quarter(data: ThemeData) -> Section:
     section = Section(THEME, "next_quarter", "Children on plans next quarter", data)
     outlook = quarter_outlook(data)
     if outlook is None:
-        section.leave_out(NO_RETURN)
+        section.leave_out(str(quarter_gap(data)))
         return section
     source, chosen = str(data.child_source), _default(outlook)
     label, model = _label(chosen["period"]), outlook.study.default
@@ -371,7 +407,7 @@ def chairs(data: ThemeData) -> Section:
         return section
     outlook = quarter_outlook(data)
     if outlook is None:
-        section.leave_out(NO_RETURN)
+        section.leave_out(str(quarter_gap(data)))
         return section
     chosen, source = _default(outlook), str(data.child_source)
     label = _label(chosen["period"])
@@ -510,7 +546,8 @@ def referrals(data: ThemeData) -> Section:
     outlook = referral_outlook(data)
     if outlook is None:
         section.leave_out("referrals next quarter (fewer than three years of DfE referrals by "
-                          "month: not in the data given, or months suppressed)")
+                          "month: not in the data given, or months suppressed; or too few "
+                          "referrals for any model's errors to be measured)")
         return section
     chosen, model = _default(outlook), outlook.study.default
     label = _label(chosen["period"])

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from cpstats import plots, registry
+from cpstats import plots, registry, release_cache
 from cpstats.defaults import ENGLAND_CODE, ENGLAND_NAME
 from cpstats.facts import TOTAL, select
 from cpstats.periods import is_month, is_quarter, is_year, period_year
@@ -67,6 +67,8 @@ STATED = {("referrals", "s47_enquiries", "monthly", "levels"):
           "pair=s47_plans_started;series=monthly;of=levels"}
 #: Driver lags (months) of the distributed-lag regression.
 LAGS = (0, 1, 2)
+#: Significance level of a test that decides the words (a chart title saying "dip" and "peak").
+ALPHA = 0.05
 DFE_PIPELINE_SOURCE = ("DfE Characteristics of children in need, tables c1, c4 and d1 (counts as "
                        "published; England rounded to 10)")
 DFE_RATES_SOURCE = ("DfE Characteristics of children in need, tables c4 and d1 (rates as "
@@ -233,8 +235,7 @@ def seasonality(data: ThemeData) -> Section:
     index = season.set_index("month_name")[["index", "lower", "upper"]].assign(
         England=england.set_index("month_name")["index"])
     section.chart("referrals_month_effects", index, _draw_month_index,
-                  title=(f"Referrals dip in {low['month_name']} ({low_text} of an average month) "
-                         f"and peak in {high['month_name']} ({high_text})"),
+                  title=_season_title(low, high, low_text, high_text, test["p_value"]),
                   source=(f"DfE Characteristics of children in need, table c6, years to "
                           f"{data.period}; bars: 95% t interval across years"), area=data.la_name)
     last = months.loc[months["year"] == data.year, "value"]
@@ -475,6 +476,16 @@ def compute(data: ThemeData, **options: object) -> ThemeResult:
 
 
 # -- formatting ------------------------------------------------------------------------------
+def _season_title(low: pd.Series, high: pd.Series, low_text: str, high_text: str,
+                  p_value: float) -> str:
+    """The month chart's title: a dip and a peak only when the F-test finds month effects."""
+    if p_value < ALPHA:
+        return (f"Referrals dip in {low['month_name']} ({low_text} of an average month) and "
+                f"peak in {high['month_name']} ({high_text})")
+    return (f"Referrals by month: no month effect beyond chance ({p_text(p_value)}); lowest "
+            f"{low['month_name']} ({low_text}), highest {high['month_name']} ({high_text})")
+
+
 def p_text(p: float) -> str:
     """A p-value as prose states it: ``p < 0.001`` below that, else ``p = 0.060`` (at the
     registry's precision of ``p_value``; never ``p = 0``)."""
@@ -535,8 +546,20 @@ def _record_correlation(section: Section, scatter: pd.DataFrame, method: str, co
     return said, str(_interval(result["lower"], result["upper"], CROSS_LA))
 
 
+def release_level(data: ThemeData) -> None:
+    """Compute what this theme shares between every LA of a release and year (the
+    cross-council correlations by year) into :mod:`cpstats.release_cache`."""
+    _correlation_by_year(data)
+
+
 def _correlation_by_year(data: ThemeData) -> pd.DataFrame:
-    """The cross-council Pearson correlation of the two rates in every year published."""
+    """The cross-council Pearson correlation of the two rates in every year published (the same
+    for every LA: computed once per release)."""
+    return release_cache.for_run(data, "cross_la_correlation_by_year",
+                                 lambda: _correlations_by_year(data))
+
+
+def _correlations_by_year(data: ThemeData) -> pd.DataFrame:
     rates = data.facts[(data.facts["measure"] == Y_RATE) & is_year(data.facts["period"])]
     parts = {period: co.cross_section(data.facts, period, X_RATE, Y_RATE, PUBLISHED)
              for period in sorted(set(rates["period"]))}

@@ -1,0 +1,215 @@
+"""Work that does not depend on the LA, done once per release and kept between runs.
+
+The annual forecast pooled over every LA, its backtests and the cross-council correlations are
+the same for every LA of one release and year. They are computed once into a content-addressed
+cache and reused by every report, notebook and batch worker:
+
+- **Where**: ``$CPSTATS_CACHE_DIR`` when set, else ``$XDG_CACHE_HOME/cpstats``, else
+  ``~/.cache/cpstats``. ``cpstats cache info`` lists it; ``cpstats cache clear`` empties it.
+- **Key**: a folder per release named by the sha256 of the bytes of every input file the
+  published facts come from (the DfE release folder or the shipped reference extract, the
+  council's transcribed figures, ``--population-dir``), of cpstats' version and its source code,
+  and of the BLAS kernel choice (``OPENBLAS_CORETYPE``). A changed input file, a new version or a
+  changed model gives another folder, so nothing stale is ever read.
+- **What**: only figures computed from published statistics. Child-level records and anything
+  computed from them never go in: :func:`cached` refuses a frame that carries a child-level
+  source.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import pickle
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TypeVar
+
+import pandas as pd
+
+T = TypeVar("T")
+
+CACHE_ENV = "CPSTATS_CACHE_DIR"
+#: Sources of child-level figures: never cached here (the same as ``themes.base.CHILD_SOURCES``,
+#: kept apart so this module imports no theme).
+CHILD_SOURCES = frozenset({"cin_census", "synthetic"})
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def cache_root() -> Path:
+    """The cache folder (not created here)."""
+    override = os.environ.get(CACHE_ENV)
+    if override:
+        return Path(override).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "cpstats"
+
+
+def _files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+
+
+def _digest(paths: Iterable[Path], root: Path | None = None) -> str:
+    """sha256 over each file's name (relative to ``root``) and bytes."""
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(str(path.relative_to(root) if root else path.name).encode() + b"\0")
+        stat = path.stat()
+        digest.update(_file_hash(str(path), stat.st_size, stat.st_mtime_ns))
+    return digest.hexdigest()
+
+
+@functools.lru_cache(maxsize=4096)
+def _file_hash(path: str, size: int, mtime_ns: int) -> bytes:  # noqa: ARG001 -- the memo's key
+    """A file's sha256, computed once per path, size and modification time in a process."""
+    return hashlib.sha256(Path(path).read_bytes()).digest()
+
+
+@functools.lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """cpstats' version and a hash of its source and resources (a changed model or rule is a
+    new cache)."""
+    from cpstats import __version__
+
+    files = [p for p in _files(_PACKAGE) if p.suffix in {".py", ".csv"}]
+    return f"{__version__}-{_digest(files, _PACKAGE)[:16]}"
+
+
+def input_files(dfe_dir: Path | None, population_dir: Path | None) -> list[Path]:
+    """Every file the published facts of a run are read from (:func:`cpstats.inputs.all_published`)."""
+    from cpstats.paths import REFERENCE_DIR, SEED_DIR
+
+    folders = [Path(dfe_dir) if dfe_dir else REFERENCE_DIR, SEED_DIR]
+    if population_dir:
+        folders.append(Path(population_dir))
+    return [f for folder in folders for f in _files(folder)]
+
+
+def release_key(dfe_dir: Path | None, population_dir: Path | None) -> str:
+    """The cache key of a release: inputs' bytes, cpstats' code, the BLAS kernel choice."""
+    digest = hashlib.sha256(_digest(input_files(dfe_dir, population_dir)).encode())
+    digest.update(code_fingerprint().encode())
+    digest.update(f"blas={os.environ.get('OPENBLAS_CORETYPE', '')}".encode())
+    return digest.hexdigest()[:32]
+
+
+def release_folder(dfe_dir: Path | None, population_dir: Path | None) -> Path:
+    """This release's folder in the cache."""
+    return cache_root() / release_key(dfe_dir, population_dir)
+
+
+def _check_published(value: object, name: str) -> None:
+    frames = value if isinstance(value, (tuple, list)) else [value]
+    for frame in frames:
+        if isinstance(frame, pd.DataFrame) and "source" in frame.columns and \
+                frame["source"].isin(CHILD_SOURCES).any():
+            raise ValueError(f"release cache entry {name!r} holds child-level figures: "
+                             "compute them per run instead")
+
+
+def cached(dfe_dir: Path | None, population_dir: Path | None, name: str,
+           compute: Callable[[], T]) -> T:
+    """``compute()`` for the release the inputs name, read from the cache when it is there.
+
+    Parameters
+    ----------
+    dfe_dir, population_dir
+        The run's inputs (``None``: the data shipped in ``data/``).
+    name
+        What is kept, with everything it depends on besides the inputs (say
+        ``annual_backtest-2017-h3``).
+    compute
+        Computes the value from published statistics only.
+
+    Raises
+    ------
+    ValueError
+        When the value carries child-level figures (nothing is written).
+    """
+    folder = release_folder(dfe_dir, population_dir)
+    path = folder / f"{name}.pickle"
+    try:
+        with path.open("rb") as handle:
+            return pickle.load(handle)
+    except (OSError, EOFError, pickle.UnpicklingError):
+        pass  # absent, or a damaged entry: computed again and replaced
+    value = compute()
+    _check_published(value, name)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
+        with os.fdopen(handle, "wb") as out:
+            pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)  # atomic: concurrent workers write the same bytes
+    except OSError:
+        pass  # a read-only or full cache only costs time
+    return value
+
+
+def for_run(data: object, name: str, compute: Callable[[], T]) -> T:
+    """:func:`cached` for a theme's run (a :class:`~cpstats.themes.ThemeData`): ``name`` is
+    suffixed with the run's year, since published facts are cut at it."""
+    inputs = data.inputs  # type: ignore[attr-defined]
+    return cached(inputs.dfe_dir, inputs.population_dir, f"{name}-{inputs.year}", compute)
+
+
+def prepare(dfe_dir: Path | None, population_dir: Path | None, years: Iterable[int],
+            la_code: str) -> dict[str, float]:
+    """Compute the release-level work of every theme for ``years`` into the cache (the one task
+    a batch's reports depend on). ``la_code`` is any LA of the release: the work does not
+    depend on it. Returns seconds per year."""
+    import time
+
+    from cpstats.inputs import resolve
+    from cpstats.themes import forecasting, pipeline
+    from cpstats.themes.base import ThemeData
+
+    timings = {}
+    for year in sorted(set(years)):
+        started = time.perf_counter()
+        data = ThemeData(resolve(la_code, year, dfe_dir=dfe_dir, population_dir=population_dir))
+        for theme in (forecasting, pipeline):
+            try:
+                theme.release_level(data)
+            except Exception:  # noqa: BLE001 -- each report computes it again and says why
+                continue
+        try:
+            _marker(dfe_dir, population_dir, year).touch()
+        except OSError:
+            pass  # a read-only cache: every run computes the work again
+        timings[str(year)] = time.perf_counter() - started
+    return timings
+
+
+def _marker(dfe_dir: Path | None, population_dir: Path | None, year: int) -> Path:
+    folder = release_folder(dfe_dir, population_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"prepared-{year}"
+
+
+def is_prepared(dfe_dir: Path | None, population_dir: Path | None, year: int) -> bool:
+    """:func:`prepare` has run for this release and year (the cache holds its work)."""
+    return (release_folder(dfe_dir, population_dir) / f"prepared-{year}").is_file()
+
+
+def info() -> pd.DataFrame:
+    """One row per cached release: key, entries, bytes."""
+    root = cache_root()
+    rows = [{"release": folder.name, "entries": len(list(folder.glob("*.pickle"))),
+             "bytes": sum(p.stat().st_size for p in folder.glob("*.pickle"))}
+            for folder in sorted(root.iterdir()) if folder.is_dir()] if root.is_dir() else []
+    return pd.DataFrame(rows, columns=["release", "entries", "bytes"])
+
+
+def clear() -> int:
+    """Empty the cache; returns the number of releases removed."""
+    root = cache_root()
+    if not root.is_dir():
+        return 0
+    folders = [p for p in root.iterdir() if p.is_dir()]
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
+    return len(folders)
