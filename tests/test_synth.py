@@ -74,10 +74,11 @@ def test_default_county_is_the_same_on_every_supported_python(county: synth.Synt
                                                               ) -> None:
     """The stored notebooks show this county, so its records must not depend on the Python
     version. Python 3.12's sum() rounds floats differently (compensated); a plain sum once gave
-    3.13 a county of 32,364 children instead of 32,422."""
+    3.13 a county with 58 fewer children."""
     assert synth._left_to_right_sum(synth.REFERRAL_MONTHS) == 12.000000000000002  # not 12.0
     sizes = {name: len(county.data.table(name)) for name in ("children", "referrals", "cp_plans")}
-    assert sizes == {"children": 32_422, "referrals": 35_376, "cp_plans": 2_575}
+    # The county of the realistic returns (issue 14); pinned so a Python upgrade that moves it fails.
+    assert sizes == {"children": 32_223, "referrals": 35_124, "cp_plans": 2_574}
 
 
 def test_every_fact_says_synthetic(county: synth.SyntheticCounty) -> None:
