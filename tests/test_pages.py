@@ -80,3 +80,17 @@ def test_the_navigation_bar_links_every_page_and_marks_the_current_one():
                                      pages.APPENDIX]
     bar = pages.nav_bar(links, "01_trends.html")
     assert "aria-current=page>Trends</a>" in bar and bar.count("aria-current") == 1
+
+
+def test_a_section_showing_nothing_loses_its_heading_on_the_reader_s_page():
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+    shown = new_output("display_data", data={"text/markdown": "564 children"})
+    notebook = new_notebook(cells=[
+        new_markdown_cell("# Trends"), new_code_cell("page = start()"),
+        new_markdown_cell("## Children on plans"), new_code_cell("page.show(a)", outputs=[shown]),
+        new_markdown_cell("## Conference chairs: caseload"), new_code_cell("page.show(b)"),
+        new_code_cell("page.finish()", outputs=[shown])])
+    kept = [c.source for c in pages.without_empty_sections(notebook).cells]
+    assert "## Conference chairs: caseload" not in kept
+    assert kept[:3] == ["# Trends", "page = start()", "## Children on plans"]

@@ -39,6 +39,10 @@ _KNOWN_WARNINGS: tuple[tuple[str, type[Warning], str], ...] = (
 )
 
 
+#: The label every chart drawn from the synthetic county carries above its title.
+SYNTHETIC_CHART_LABEL = "SYNTHETIC DATA: generated records, no real child"
+
+
 def filter_warnings() -> None:
     """Silence the warnings known to be harmless (the one place they are listed)."""
     for message, category, module in _KNOWN_WARNINGS:
@@ -134,6 +138,9 @@ class Page:
         from IPython.display import Image, display
 
         fig = chart.figure()
+        if chart.synthetic:  # said on the image itself, wherever the PNG travels
+            fig.text(0.01, 0.99, SYNTHETIC_CHART_LABEL, ha="left", va="top", fontsize=9,  # type: ignore[attr-defined]
+                     fontweight="bold", color="#d4351c")
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", metadata={"Software": None})  # type: ignore[attr-defined]
         plt.close(fig)  # type: ignore[arg-type]
@@ -152,13 +159,13 @@ class Page:
 
         return short_name(f"{self.theme[:2]}_{name}")
 
-    def _describe(self, name: str, **what: object) -> None:
-        """Leave what the report's pages and workbook need to know of a table or chart (its
-        title, whether it comes from synthetic records) in ``meta/``, which the runner reads
-        and removes when it assembles the report."""
+    def _describe(self, name: str, *, kind: str, **what: object) -> None:
+        """Leave what the report's pages and workbook need to know of a table, chart or page
+        (its title, whether it comes from synthetic records) in ``meta/<kind>/``, which the
+        runner reads and removes when it assembles the report."""
         import json
 
-        folder = self.output_dir / "meta"  # type: ignore[operator]
+        folder = self.output_dir / "meta" / kind  # type: ignore[operator]
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"{name}.json").write_text(json.dumps(what, sort_keys=True), encoding="utf-8")
 

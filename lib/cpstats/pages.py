@@ -87,12 +87,13 @@ class Item:
     alt: str = ""
 
 
-def read_meta(folder: Path) -> dict[str, Item]:
-    """The descriptions the notebooks left in ``folder/meta`` (see :meth:`Page._describe`)."""
+def read_meta(folder: Path, kind: str) -> dict[str, Item]:
+    """What the notebooks said of their tables, charts or pages (``kind``), by name, from
+    ``folder/meta/<kind>/`` (see :meth:`cpstats.notebook.Page._describe`)."""
     items = {}
-    for path in sorted((folder / "meta").glob("*.json")):
+    for path in sorted((folder / "meta" / kind).glob("*.json")):
         what = json.loads(path.read_text(encoding="utf-8"))
-        items[path.stem] = Item(path.stem, str(what.get("kind", "")), str(what.get("title", "")),
+        items[path.stem] = Item(path.stem, kind, str(what.get("title", "")),
                                 bool(what.get("synthetic", False)), str(what.get("alt", "")))
     return items
 
@@ -311,7 +312,7 @@ class Context:
     synthetic: bool
 
 
-def context(run, items: Mapping[str, Item]) -> tuple[Context, pd.DataFrame]:  # noqa: ANN001
+def context(run, items: Mapping[str, Mapping[str, Item]]) -> tuple[Context, pd.DataFrame]:  # noqa: ANN001
     """The run's header facts and its published facts (for the summary)."""
     from cpstats import inputs
     from cpstats.periods import is_year, year_label
@@ -327,7 +328,7 @@ def context(run, items: Mapping[str, Item]) -> tuple[Context, pd.DataFrame]:  # 
              else "the reference extract shipped with cpstats")
     vintage = (f"DfE Characteristics of children in need, published figures to {latest} "
                f"({where}); ONS mid-year population estimates")
-    synthetic = any(i.synthetic for i in items.values())
+    synthetic = any(i.synthetic for kind in items.values() for i in kind.values())
     return Context(data.la_code, data.la_name, data.period, year_label(data.year - 1),
                    data.region[0], data.region[1], tuple(data.neighbours), vintage,
                    dt.date.today().strftime("%-d %B %Y"), synthetic), data.facts
@@ -342,23 +343,25 @@ def _page(title: str, nav: str, body: str, synthetic: bool = False) -> str:
 
 
 def index_page(ctx: Context, summary: pd.DataFrame, notebooks: Sequence[tuple[str, str]],
-               items: Mapping[str, Item], tables: Sequence[str]) -> str:
+               items: Mapping[str, Mapping[str, Item]], tables: Sequence[str]) -> str:
     """``index.html``: the summary first, then contents and links.
 
-    ``notebooks`` are (stem, heading) of the theme pages; ``tables`` the table CSV stems.
+    ``notebooks`` are (stem, heading) of the theme pages; ``items`` what the notebooks said
+    of their pages, tables and charts (:func:`read_meta`, by kind); ``tables`` the CSV stems.
     """
     esc = html.escape
+    page_items, table_items = items.get("page", {}), items.get("table", {})
     links = page_links([stem for stem, _ in notebooks])
     sentences = "".join(f"<li>{esc(sentence(r, ctx.la_name, ctx.region_name, ctx.period, ctx.previous))}</li>"
                         for _, r in summary.iterrows())
     contents = "".join(
-        f"<li><a href='{esc(stem)}.html'>{esc(heading)}</a>{' (includes synthetic data)' if items.get(stem, Item(stem, 'page')).synthetic else ''}"
+        f"<li><a href='{esc(stem)}.html'>{esc(heading)}</a>{' (includes synthetic data)' if stem in page_items and page_items[stem].synthetic else ''}"
         f" · <a href='{esc(stem)}_with_code.html'>with code</a> · "
         f"<a href='{esc(stem)}.ipynb'>notebook</a></li>" for stem, heading in notebooks)
-    figures = "".join(_figure(item) for item in items.values() if item.kind == "chart")
+    figures = "".join(_figure(item) for item in items.get("chart", {}).values())
     table_list = "".join(
-        f"<li><a href='tables/{esc(t)}.csv'>{esc(items[t].title if t in items and items[t].title else t)}</a>"
-        f" ({esc(t)}.csv){' - <strong>synthetic</strong>' if t in items and items[t].synthetic else ''}</li>"
+        f"<li><a href='tables/{esc(t)}.csv'>{esc(_title(table_items.get(t), t))}</a>"
+        f" ({esc(t)}.csv){' - <strong>synthetic data</strong>' if t in table_items and table_items[t].synthetic else ''}</li>"
         for t in tables)
     note = ("<p>Some pages also show a synthetic county (invented records standing in for a CIN "
             "Census return) to show what child-level analysis gives; those figures are flagged "
@@ -369,8 +372,8 @@ def index_page(ctx: Context, summary: pd.DataFrame, notebooks: Sequence[tuple[st
 {summary_table(summary, ctx.la_name, ctx.region_name)}
 <p>Published figures only. "Beyond chance" means a test of the difference from England gives
 p &lt; {ALPHA} (95% intervals on the pages); "no test" where DfE does not publish the counts a test needs.</p>
-{note}<h2 id=in-words>In words</h2><ul>{sentences}</ul>
-<h2 id=contents>Contents</h2><ul>{contents}
+<h2 id=in-words>In words</h2><ul>{sentences}</ul>
+{note}<h2 id=contents>Contents</h2><ul>{contents}
 <li><a href='{APPENDIX}'>Appendix: every figure the report states, with its source</a></li>
 <li><a href='tables.xlsx'>All tables in one workbook (tables.xlsx)</a> ·
 <a href='results.csv'>every figure as data (results.csv)</a></li></ul>
@@ -378,6 +381,10 @@ p &lt; {ALPHA} (95% intervals on the pages); "no test" where DfE does not publis
 <h2 id=figures>Figures</h2><div>{figures}</div>"""
     title = f"Child protection in {ctx.la_name}, {ctx.period}: summary"
     return _page(title, nav_bar(links, "index.html"), body)
+
+
+def _title(item: Item | None, name: str) -> str:
+    return item.title.rstrip(":") if item is not None and item.title else name
 
 
 def _figure(item: Item) -> str:
@@ -431,6 +438,22 @@ def _num(value: object) -> str:
     return f"{number:,.0f}" if number.is_integer() else f"{number:,.2f}".rstrip("0").rstrip(".")
 
 
+def without_empty_sections(notebook):  # noqa: ANN001, ANN201 -- nbformat.NotebookNode
+    """The notebook without the markdown cells that introduce a section showing nothing in
+    this run (the code cell right after the heading, the section's call, has no output): a
+    reader's page has no heading with nothing under it, and the page's end says what was left
+    out and why."""
+    cells, kept = notebook.cells, []
+    for i, cell in enumerate(cells):
+        if cell.cell_type == "markdown" and cell.source.startswith("##"):
+            call = next((c for c in cells[i + 1:i + 2] if c.cell_type == "code"), None)
+            if call is not None and not call.get("outputs"):
+                continue
+        kept.append(cell)
+    notebook.cells = kept
+    return notebook
+
+
 def notebook_heading(path: Path) -> str:
     """The first markdown heading of a notebook (its page title)."""
     import nbformat
@@ -448,7 +471,7 @@ def write_pages(folder: Path, run, results: pd.DataFrame,  # noqa: ANN001
                 notebooks: Sequence[Path]) -> Context:
     """Write ``index.html`` and ``appendix.html`` into a report folder; return the header
     facts (the workbook's notes use them too)."""
-    items = read_meta(folder)
+    items = {kind: read_meta(folder, kind) for kind in ("page", "table", "chart")}
     ctx, facts = context(run, items)
     summary = board_summary(facts, results, la_code=ctx.la_code, period=ctx.period,
                             previous=ctx.previous, region_code=ctx.region_code,

@@ -10,6 +10,7 @@ folder into place. Every parameter is checked before any notebook starts.
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 import sys
@@ -351,15 +352,16 @@ def export_notebook_html(executed: Path) -> list[Path]:
 
     notebook = nbformat.read(executed, as_version=4)
     notebook.metadata["title"] = _page_title(executed)
-    item = pages.read_meta(executed.parent).get(executed.stem)
+    item = pages.read_meta(executed.parent, "page").get(executed.stem)
     links = pages.page_links([p.stem for p in find_notebooks()])
     template = Path(__file__).parent / "resources" / "cpstats_page.html.j2"
     written = []
     for suffix, hide in (("", True), ("_with_code", False)):
+        shown = pages.without_empty_sections(copy.deepcopy(notebook)) if hide else notebook
         exporter = HTMLExporter(exclude_input=hide, exclude_input_prompt=hide,
                                 exclude_output_prompt=hide, template_file=template.name,
                                 extra_template_paths=[str(template.parent)])
-        body, _ = exporter.from_notebook_node(notebook, resources={
+        body, _ = exporter.from_notebook_node(shown, resources={
             "cpstats_css": pages.NAV_CSS,
             "cpstats_nav": pages.nav_bar(links, f"{executed.stem}.html" if hide else ""),
             "cpstats_banner": pages.synthetic_banner() if item and item.synthetic else ""})
@@ -572,12 +574,11 @@ def assemble(folder: Path, run: Run, notebooks: Sequence[Path]) -> None:
     write_csv_atomic(results, folder / "results.csv")
     shutil.rmtree(folder / "results", ignore_errors=True)
     context = pages.write_pages(folder, run, results, notebooks)
-    items = pages.read_meta(folder)
     workbook.write_workbook(
         sorted((folder / "tables").glob("*.csv")), folder / "tables.xlsx",
         notes=workbook.notes(context),
-        info={k: workbook.SheetInfo(i.title, i.synthetic) for k, i in items.items()
-              if i.kind == "table"})
+        info={k: workbook.SheetInfo(i.title.rstrip(":"), i.synthetic)
+              for k, i in pages.read_meta(folder, "table").items()})
     shutil.rmtree(folder / "meta", ignore_errors=True)
 
 
