@@ -53,6 +53,7 @@ class Inputs:
     cin_census: list[Path] = field(default_factory=list)
     population_dir: Path | None = None
     service: Path | None = None
+    annex_a: Path | None = None
 
     @property
     def year_label(self) -> str:
@@ -61,7 +62,8 @@ class Inputs:
     @property
     def uses_synthetic(self) -> bool:
         """The default LA with no return of its own uses the synthetic county."""
-        return not self.cin_census and self.la_code == DEFAULT_LA and self.dfe_dir is None
+        return (not self.cin_census and self.annex_a is None and self.la_code == DEFAULT_LA
+                and self.dfe_dir is None)
 
     def check_files(self) -> None:
         """Raise :class:`ParameterError` for an input path that does not exist."""
@@ -73,12 +75,14 @@ class Inputs:
                 raise ParameterError("--cin-census", path, "an existing CIN Census file or folder")
         if self.service is not None and not self.service.is_file():
             raise ParameterError("--service", self.service, "an existing service settings CSV file")
+        if self.annex_a is not None and not self.annex_a.is_file():
+            raise ParameterError("--annex-a", self.annex_a, "an existing Annex A workbook (.xlsx)")
 
 
 def resolve(la: str | int | None = None, year: str | int | None = None,
             dfe_dir: PathLike | None = None, cin_census: PathsLike = None,
             population_dir: PathLike | None = None,
-            service: PathLike | None = None) -> Inputs:
+            service: PathLike | None = None, annex_a: PathLike | None = None) -> Inputs:
     """Turn notebook/CLI parameters into :class:`Inputs` (``None`` = the embedded default).
 
     Raises
@@ -89,13 +93,34 @@ def resolve(la: str | int | None = None, year: str | int | None = None,
     from cpstats import geography
 
     code = DEFAULT_LA if la is None else geography.la_code(la)
+    if year is None and annex_a:
+        year = annex_a_year(Path(annex_a).expanduser(), code)
     inputs = Inputs(la_code=code, year=DEFAULT_YEAR if year is None else parse_year(year),
                     dfe_dir=_paths(dfe_dir)[0] if dfe_dir else None,
                     cin_census=_paths(cin_census),
                     population_dir=_paths(population_dir)[0] if population_dir else None,
-                    service=_paths(service)[0] if service else None)
+                    service=_paths(service)[0] if service else None,
+                    annex_a=_paths(annex_a)[0] if annex_a else None)
     inputs.check_files()
     return inputs
+
+
+@functools.lru_cache(maxsize=2)
+def read_annex_a(path: Path, la_code: str):  # noqa: ANN201 -- AnnexAData (import kept lazy)
+    """An Annex A workbook read once per run (the planning step's read is the notebooks')."""
+    from cpstats.io.annex_a import read_annex_a as read
+
+    return read(path, la_code=la_code)
+
+
+def annex_a_year(path: Path, la_code: str) -> int:
+    """The year ending 31 March that holds an Annex A workbook's extract date: a report from
+    it ends there."""
+    from cpstats.periods import quarter_of
+
+    if not path.is_file():
+        raise ParameterError("--annex-a", path, "an existing Annex A workbook (.xlsx)")
+    return quarter_of(read_annex_a(path.resolve(), la_code).extract_date)[0]
 
 
 # -- published facts ----------------------------------------------------------------------------
@@ -171,17 +196,26 @@ def run_cached(name: str, compute: Callable[[], T]) -> T:
 
 
 def load_child_level(inputs: Inputs):  # noqa: ANN201 -- CinData | None (import kept lazy)
-    """The run's child-level records: the given CIN Census return(s); else, for the default LA,
-    the synthetic county; else ``None``.
+    """The run's child-level records: the given CIN Census return(s), brought up to an Annex A
+    workbook's extract date when one is given too (or the workbook alone); else, for the default
+    LA, the synthetic county; else ``None``.
 
     The synthetic county is generated with its default seed (about a second) rather than read
     back from the XML returns ``make setup`` writes to ``data/synthetic/`` (the same records,
     which the CIN Census reader reads back identically, but 15 times slower to parse).
     """
+    returns = None
     if inputs.cin_census:
         from cpstats.io.cin_census import read_returns
 
-        return read_returns(inputs.cin_census)
+        returns = read_returns(inputs.cin_census)
+    if inputs.annex_a is not None:
+        from cpstats.annex_a_measures import splice
+
+        annex = read_annex_a(inputs.annex_a.resolve(), inputs.la_code)
+        return annex if returns is None else splice(returns, annex)
+    if returns is not None:
+        return returns
     if not inputs.uses_synthetic:
         return None
     from cpstats import synth

@@ -217,14 +217,14 @@ def start(theme: str, la: str | int | None = None, year: str | int | None = None
           dfe_dir: str | Path | None = None,
           cin_census: str | Path | Sequence[str | Path] | None = None,
           population_dir: str | Path | None = None, service: str | Path | None = None,
-          output_dir: str | Path | None = None) -> Page:
+          output_dir: str | Path | None = None, annex_a: str | Path | None = None) -> Page:
     """Set up a notebook and resolve its parameters.
 
     Parameters
     ----------
     theme
         The notebook's name (``"01_trends"``).
-    la, year, dfe_dir, cin_census, population_dir, service
+    la, year, dfe_dir, cin_census, population_dir, service, annex_a
         The papermill parameters; ``None`` means the embedded default (Buckinghamshire, 2016-17,
         the data shipped in ``data/``; the synthetic county stands in for a CIN Census return).
     output_dir
@@ -235,6 +235,6 @@ def start(theme: str, la: str | int | None = None, year: str | int | None = None
     Page
     """
     setup()
-    inputs = resolve(la, year, dfe_dir, cin_census, population_dir, service)
+    inputs = resolve(la, year, dfe_dir, cin_census, population_dir, service, annex_a)
     out = None if output_dir in (None, "") else Path(output_dir)  # type: ignore[arg-type]
     return Page(theme, ThemeData(inputs), out)

@@ -88,7 +88,7 @@ def find_notebooks(notebooks_dir: Path | None = None) -> list[Path]:
 def plan(las: Sequence[str] | None = None, years: Sequence[str | int] | None = None, *,
          dfe_dir: str | Path | None = None, cin_census: Sequence[str | Path] | None = None,
          population_dir: str | Path | None = None, service: str | Path | None = None,
-         out: str | Path | None = None, force: bool = False,
+         annex_a: str | Path | None = None, out: str | Path | None = None, force: bool = False,
          resume: bool = False) -> list[Run]:
     """Resolve and check the parameters of a report (or a batch) without running anything.
 
@@ -103,6 +103,9 @@ def plan(las: Sequence[str] | None = None, years: Sequence[str | int] | None = N
         Inputs; ``None`` uses the data shipped in ``data/``.
     service
         A service settings CSV (chair FTE, caseload target) for the LA.
+    annex_a
+        An Ofsted Annex A workbook for the LA, read and checked here; without ``years`` the
+        report is for the year holding its extract date.
     out
         Root folder of the reports (default ``reports/``); each run writes ``<out>/<la>/<year>/``.
     force
@@ -122,15 +125,21 @@ def plan(las: Sequence[str] | None = None, years: Sequence[str | int] | None = N
         ``force``.
     """
     from cpstats import geography, inputs
-    from cpstats.defaults import DEFAULT_LA, DEFAULT_YEAR
+    from cpstats.defaults import DEFAULT_LA
     from cpstats.periods import parse_year, period_year, year_label
 
-    base = inputs.resolve(None, None, dfe_dir, cin_census, population_dir, service)
+    if (cin_census or annex_a) and las and (len(las) != 1 or str(las[0]).lower() == "all"):
+        raise ParameterError("--la", ",".join(map(str, las)),
+                             "one LA when --cin-census or --annex-a is given")
+    one = las and str(las[0]).lower() != "all"
+    la_code = geography.la_code(las[0]) if one else DEFAULT_LA
+    base = inputs.resolve(la_code, None, dfe_dir, cin_census, population_dir, service, annex_a)
+    if base.annex_a is not None:  # read and checked now: bad input stops before any notebook
+        base.annex_a = base.annex_a.resolve()
+        inputs.read_annex_a(base.annex_a, la_code)
     every_year = bool(years) and any(str(y).lower() == "all" for y in years)
     year_list = (sorted({parse_year(y) for y in years}) if years and not every_year
-                 else [DEFAULT_YEAR])
-    if cin_census and las and (len(las) != 1 or str(las[0]).lower() == "all"):
-        raise ParameterError("--la", ",".join(map(str, las)), "one LA when --cin-census is given")
+                 else [base.year])
     base.dfe_dir = base.dfe_dir.resolve() if base.dfe_dir else None
     base.population_dir = base.population_dir.resolve() if base.population_dir else None
     facts = inputs.all_published(base.dfe_dir, base.population_dir)
@@ -183,7 +192,7 @@ def parameters_of(code: str, year: int, base: object) -> dict[str, object]:
     from cpstats.periods import year_label
 
     parameters: dict[str, object] = {"la": code, "year": year_label(year)}
-    for key in ("dfe_dir", "population_dir", "service"):
+    for key in ("dfe_dir", "population_dir", "service", "annex_a"):
         value = getattr(base, key)
         if value is not None:
             parameters[key] = str(Path(value).resolve())

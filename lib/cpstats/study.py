@@ -38,6 +38,10 @@ class Study:
         ONS mid-year population estimates folder (rates on a named vintage).
     service
         Service settings CSV (chair FTE, caseload target).
+    annex_a
+        An Ofsted Annex A workbook: child-level lists up to its extract date (a window of 6 or
+        12 months). Without ``year`` the study's year is the one holding the extract date; only
+        the measures its lists support are computed from it (see ``docs/annex_a_reader.md``).
 
     Raises
     ------
@@ -49,8 +53,9 @@ class Study:
                  dfe_dir: str | Path | None = None,
                  cin_census: str | Path | Sequence[str | Path] | None = None,
                  population_dir: str | Path | None = None,
-                 service: str | Path | None = None):
-        self._data = ThemeData(resolve(la, year, dfe_dir, cin_census, population_dir, service))
+                 service: str | Path | None = None, annex_a: str | Path | None = None):
+        self._data = ThemeData(resolve(la, year, dfe_dir, cin_census, population_dir, service,
+                                       annex_a))
 
     def __repr__(self) -> str:
         data = self._data

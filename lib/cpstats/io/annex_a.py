@@ -405,6 +405,21 @@ def _open(path: Path):
     return openpyxl.load_workbook(path, read_only=True, data_only=True)
 
 
+def written_by_synth(path: Path) -> bool:
+    """True for a workbook ``cpstats synth --annex-a`` wrote (its creator property says so):
+    its children are invented, and everything made from it is labelled synthetic."""
+    from cpstats.io.annex_a_writer import SYNTHETIC_CREATOR
+
+    try:
+        book = _open(path)
+    except Exception:  # noqa: BLE001 -- an unreadable file is reported by the main read
+        return False
+    try:
+        return book.properties.creator == SYNTHETIC_CREATOR
+    finally:
+        book.close()
+
+
 def _read_lists(path: Path, file: str) -> tuple[dict[int, _Sheet], list[AnnexAProblem]]:
     try:
         book = _open(path)
@@ -758,6 +773,8 @@ def _load(path: str | Path, *, la_code: str, secret: str | bytes | None, source:
     problems.sort(key=lambda p: (p.sheet or "", p.row or 0))
     if any(p.severity == ERROR for p in problems) or extract is None:
         return None, problems
+    if source is None and written_by_synth(path):
+        source = "synthetic"  # never labelled as a council's own lists
     if secret is None:
         secret = SYNTHETIC_SECRET if source == "synthetic" else load_secret()
     _hash_ids(typed, ChildHasher(la_code, secret))

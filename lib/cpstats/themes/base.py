@@ -39,12 +39,13 @@ from cpstats.periods import as_at, is_year, period_year, year_label
 from cpstats.results import Results, format_value
 
 #: Sources whose figures come from child-level records (their counts 1-5 are suppressed).
-CHILD_SOURCES = ("cin_census", "synthetic")
+CHILD_SOURCES = ("cin_census", "synthetic", "annex_a")
 #: How prose names each source.
 SOURCE_NAMES = {"report": "the council's report", "dfe": "DfE", "derived": "derived from DfE",
                 "cin_census": "the council's CIN Census return",
                 "synthetic": "the synthetic county (generated records, not real children)",
-                "ons": "ONS", "local": "the council's service settings"}
+                "ons": "ONS", "local": "the council's service settings",
+                "annex_a": "the council's Ofsted Annex A lists"}
 NEIGHBOURS_MEAN = "Statistical neighbours (mean)"
 
 
@@ -174,8 +175,8 @@ class ThemeData:
         if data is None:
             return empty_facts()
         years = [y for y in measures.years_covered(data) if y <= self.year][-3:]
-        return run_cached("child_facts", lambda: as_at(
-            measures.all_measures(data, years, la_name=self.la_name), self.year))
+        return run_cached("child_facts", lambda: _supported(data, as_at(
+            measures.all_measures(data, years, la_name=self.la_name), self.year)))
 
     @property
     def child_source(self) -> str | None:
@@ -286,6 +287,21 @@ class ThemeData:
                 f"Nothing after 31 March {self.year} is shown.")
 
 
+def _supported(data: object, facts: pd.DataFrame) -> pd.DataFrame:
+    """Only the measures the records can give: an Annex A workbook is a window and a snapshot
+    (a full year's flows from a 6-month window would be short), so its facts are restricted to
+    what its lists cover, with its own monthly series added."""
+    if not hasattr(data, "window_start"):
+        return facts
+    from cpstats.annex_a_measures import coverage_of, window_facts
+
+    supported = coverage_of(data).restrict(facts)  # type: ignore[arg-type]
+    monthly = window_facts(data, "month")  # type: ignore[arg-type]
+    both = pd.concat([supported, monthly], ignore_index=True)
+    return both.drop_duplicates(["geography_code", "period", "measure", "breakdown", "source"],
+                                ignore_index=True)
+
+
 # -- what a section gives back ---------------------------------------------------------------
 @dataclass
 class Table:
@@ -295,6 +311,7 @@ class Table:
     frame: pd.DataFrame
     caption: str = ""
     synthetic: bool = False
+    child_level: bool = False  # its counts come from child-level records (disclosure-controlled)
 
 
 @dataclass
@@ -422,7 +439,8 @@ class Section:
                                                   row_groups)
             shown = frame.astype(object).copy()
             shown[columns] = protected
-        table = Table(name, shown, caption, synthetic=child_level and self.data.synthetic)
+        table = Table(name, shown, caption, synthetic=child_level and self.data.synthetic,
+                      child_level=child_level)
         self.tables.append(table)
         return table
 
