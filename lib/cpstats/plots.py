@@ -43,7 +43,8 @@ def new_figure(width: float = FIGSIZE[0], height: float = FIGSIZE[1],
 
 
 def finish(fig: Figure, ax: Axes, *, title: str, xlabel: str, ylabel: str, source: str,
-           legend: bool | None = None, legend_columns: int = 1) -> Figure:
+           legend: bool | None = None, legend_columns: int = 1,
+           legend_outside: bool = False) -> Figure:
     """Label a chart: the finding as its title, axis labels with units, the source under it.
 
     Parameters
@@ -60,12 +61,16 @@ def finish(fig: Figure, ax: Axes, *, title: str, xlabel: str, ylabel: str, sourc
         Force the legend on or off; by default shown when the axes have labelled artists.
     legend_columns
         More than 1 puts the legend in a row across the top, with headroom made for it.
+    legend_outside
+        Put the legend to the right of the axes (for charts whose data fill every corner).
     """
     ax.set_title(title, wrap=True)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     handles, labels = ax.get_legend_handles_labels()
-    if legend_columns > 1 and labels:
+    if legend_outside and labels:
+        ax.legend(frameon=False, fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1))
+    elif legend_columns > 1 and labels:
         low, high = ax.get_ylim()
         ax.set_ylim(low, high + (high - low) * 0.18)
         ax.legend(frameon=False, fontsize=9, loc="upper left", ncol=legend_columns)
@@ -111,6 +116,20 @@ def save(fig: Figure, name: str, output_dir: str | Path | None) -> Path | None:
     return path
 
 
+def period_ticks(ax: Axes, positions: Sequence[float], periods: Sequence[object]) -> None:
+    """Label the x axis with periods. Quarters (``2016-17 Q1``) read ``Q1`` ... ``Q4`` with
+    each year named once, under the first of its quarters shown: a dozen full labels do not
+    fit side by side, and turned they run into the axis title. Other periods are labelled as
+    they are (turned when there are more than eight)."""
+    labels = [str(p) for p in periods]
+    parts = [label.rsplit(" ", 1) for label in labels]
+    quarters = all(len(p) == 2 and p[1] in ("Q1", "Q2", "Q3", "Q4") for p in parts)
+    if quarters:
+        labels = [f"{q}\n{year}" if i == 0 or q == "Q1" else q
+                  for i, (year, q) in enumerate(parts)]
+    ax.set_xticks(list(positions), labels, rotation=45 if not quarters and len(labels) > 8 else 0)
+
+
 def draw_lines(frame: pd.DataFrame, chart: object) -> Figure:
     """A :class:`cpstats.themes.Chart` drawer: one line per column over the index.
 
@@ -137,3 +156,116 @@ def draw_bars(frame: pd.DataFrame, chart: object) -> Figure:
     ax.set_ylim(bottom=0)
     return finish(fig, ax, title=chart.title, xlabel=str(options.get("xlabel", "")),  # type: ignore[attr-defined]
                   ylabel=str(options.get("ylabel", "")), source=chart.source)  # type: ignore[attr-defined]
+
+
+def problems(fig: Figure) -> list[str]:
+    """What a reader would trip over in a finished chart, checked at its saved size: texts
+    that overlap or fall outside the figure, a legend over plotted data, a line hidden under
+    another, a bar axis that does not start at zero. Empty when the chart is clean.
+
+    Parameters
+    ----------
+    fig
+        A finished figure (after :func:`finish`).
+
+    Returns
+    -------
+    list of str
+        One line per problem, naming the texts or lines involved.
+    """
+    fig.set_dpi(plt.rcParams["savefig.dpi"])
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    found = _text_problems(fig, renderer)
+    for ax in fig.axes:
+        found += _legend_over_data(ax, renderer) + _hidden_lines(ax) + _bars_from_zero(ax)
+    return found
+
+
+def _texts(fig: Figure) -> list[tuple[str, object]]:
+    texts = [("figure text", t) for t in fig.texts]
+    for ax in fig.axes:
+        texts += [("title", ax.title), ("x label", ax.xaxis.label), ("y label", ax.yaxis.label)]
+        texts += [("x tick", t) for t in _drawn_ticks(ax.xaxis)]
+        texts += [("y tick", t) for t in _drawn_ticks(ax.yaxis)]
+        texts += [("annotation", t) for t in ax.texts]
+        legend = ax.get_legend()
+        if legend is not None:
+            texts += [("legend", t) for t in legend.get_texts()]
+    return [(kind, t) for kind, t in texts
+            if t.get_visible() and t.get_text().strip()]  # type: ignore[attr-defined]
+
+
+def _drawn_ticks(axis) -> list[object]:  # noqa: ANN001 -- a matplotlib Axis
+    """Tick labels matplotlib draws: those of ticks inside the axis's view."""
+    low, high = sorted(axis.get_view_interval())
+    slack = (high - low) * 1e-6
+    ticks = [*axis.get_major_ticks(), *axis.get_minor_ticks()]
+    return [tick.label1 for tick in ticks if low - slack <= tick.get_loc() <= high + slack]
+
+
+def _text_problems(fig: Figure, renderer: object) -> list[str]:
+    boxes = [(kind, t.get_text(), t.get_window_extent(renderer))  # type: ignore[attr-defined]
+             for kind, t in _texts(fig)]
+    width, height = fig.bbox.width, fig.bbox.height
+    found = [f"{kind} '{text[:40]}' falls outside the figure" for kind, text, box in boxes
+             if box.x0 < -1 or box.y0 < -1 or box.x1 > width + 1 or box.y1 > height + 1]
+    for i, (kind_a, text_a, a) in enumerate(boxes):
+        for kind_b, text_b, b in boxes[i + 1:]:
+            if a.overlaps(b) and (min(a.x1, b.x1) - max(a.x0, b.x0)) > 1 \
+                    and (min(a.y1, b.y1) - max(a.y0, b.y0)) > 1:
+                found.append(f"{kind_a} '{text_a[:40]}' overlaps {kind_b} '{text_b[:40]}'")
+    return found
+
+
+def _legend_over_data(ax: Axes, renderer: object) -> list[str]:
+    legend = ax.get_legend()
+    if legend is None:
+        return []
+    box = legend.get_window_extent(renderer)  # type: ignore[arg-type]
+    # Data points: lines drawn with markers and scatter points (a reference curve without
+    # markers may pass behind the legend's text).
+    marked = [(str(ln.get_label()), ln.get_xydata()) for ln in ax.get_lines()
+              if ln.get_marker() not in (None, "None", "", " ")]
+    marked += [(str(c.get_label()), c.get_offsets()) for c in ax.collections
+               if len(c.get_offsets()) and c.get_offsets().shape[-1] == 2
+               and type(c).__name__ == "PathCollection"]
+    covered = []
+    for label, data in marked:
+        points = ax.transData.transform(data)  # type: ignore[arg-type]
+        inside = ((points[:, 0] > box.x0) & (points[:, 0] < box.x1)
+                  & (points[:, 1] > box.y0) & (points[:, 1] < box.y1))
+        if inside.any():
+            covered.append(f"the legend covers data of '{label}'")
+    return covered
+
+
+def _hidden_lines(ax: Axes) -> list[str]:
+    """Lines drawn (in display units) within a pixel of a later line at every point."""
+    lines = [ln for ln in ax.get_lines() if ln.get_visible() and len(ln.get_xydata()) > 1
+             and not str(ln.get_label()).startswith("_")]
+    found = []
+    for i, lower in enumerate(lines):
+        below = ax.transData.transform(lower.get_xydata())  # type: ignore[arg-type]
+        for upper in lines[i + 1:]:
+            above = ax.transData.transform(upper.get_xydata())  # type: ignore[arg-type]
+            if below.shape == above.shape and (abs(below - above) <= 1.5).all():
+                found.append(f"line '{lower.get_label()}' is hidden under "
+                             f"'{upper.get_label()}'")
+    return found
+
+
+def _bars_from_zero(ax: Axes) -> list[str]:
+    from matplotlib.patches import Rectangle
+
+    # Bars live in data coordinates; shaded spans (axvspan) span the axes instead.
+    bars = [p for p in ax.patches if isinstance(p, Rectangle) and p.get_height() > 0
+            and p.get_data_transform() == ax.transData]
+    if not bars:
+        return []
+    # Vertical bars share one width and grow upwards; horizontal ones share one height.
+    vertical = len({round(b.get_width(), 9) for b in bars}) == 1
+    start = min(ax.get_ylim() if vertical else ax.get_xlim())
+    if start > 0:
+        return [f"a bar chart whose value axis starts at {start:g}, not 0"]
+    return []

@@ -487,5 +487,6 @@ def draw_funnel(frame: pd.DataFrame, chart: Chart) -> Figure:
         ax.plot(n, high * scale, ls=style, color=colours[1], lw=1.2)
     ax.axhline(fitted.target * scale, color=colours[2], lw=1, label="All councils pooled")
     ax.set_xscale("log")
+    # Councils fill every corner of a funnel: the legend goes beside it, never over a council.
     return plots.finish(fig, ax, title=chart.title, xlabel=str(options["xlabel"]),
-                        ylabel=str(options["ylabel"]), source=chart.source)
+                        ylabel=str(options["ylabel"]), source=chart.source, legend_outside=True)

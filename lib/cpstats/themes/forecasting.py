@@ -315,7 +315,7 @@ def draw_fan(frame: pd.DataFrame, chart: object) -> object:
                             linewidth=0, label=f"{level}% prediction interval")
         ax.plot(xs, np.r_[last, ahead["point"]], marker="o", linestyle="--", color=colour,
                 label=options["forecast"])
-    ax.set_xticks(x, frame.index.astype(str), rotation=45 if len(frame) > 8 else 0)
+    plots.period_ticks(ax, x, frame.index)
     return plots.finish(fig, ax, title=chart.title, xlabel=options["xlabel"],  # type: ignore[attr-defined]
                         ylabel=options["ylabel"], source=chart.source)  # type: ignore[attr-defined]
 

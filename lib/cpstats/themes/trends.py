@@ -802,11 +802,12 @@ def draw_conferences(frame: pd.DataFrame, chart: Chart) -> Figure:
 
 
 def draw_quarters(frame: pd.DataFrame, chart: Chart) -> Figure:
-    """Bars per financial quarter (labels turned to fit), from zero."""
+    """Bars per financial quarter, from zero (each year named once: :func:`plots.period_ticks`)."""
     fig, ax = plots.new_figure()
-    ax.bar(frame.index, frame.iloc[:, 0], color=plots.AF_DARK_BLUE)
+    positions = list(range(len(frame)))
+    ax.bar(positions, frame.iloc[:, 0], color=plots.AF_DARK_BLUE)
     ax.set_ylim(bottom=0)
-    ax.tick_params(axis="x", rotation=45)
+    plots.period_ticks(ax, positions, frame.index)
     return plots.finish(fig, ax, title=chart.title, xlabel="Financial quarter",
                         ylabel=f"{frame.columns[0]} (count)", source=chart.source)
 

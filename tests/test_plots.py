@@ -1,0 +1,96 @@
+"""Charts a reader can read: the checks find what they look for, and the report's charts pass."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from cpstats import plots  # noqa: E402
+
+QUARTERS = [f"{y}-{(y + 1) % 100:02d} Q{q}" for y in (2014, 2015, 2016) for q in (1, 2, 3, 4)]
+
+
+@pytest.fixture(autouse=True)
+def _theme():
+    plots.set_theme()
+    yield
+    plt.close("all")
+
+
+def _finish(fig, ax, **kwargs):
+    return plots.finish(fig, ax, title="A title", xlabel="Quarter", ylabel="Children",
+                        source="DfE", **kwargs)
+
+
+def test_a_clean_chart_has_no_problem():
+    fig, ax = plots.new_figure()
+    ax.plot([0, 1, 2], [3, 4, 5], marker="o", label="Surrey")
+    ax.plot([0, 1, 2], [5, 6, 9], marker="o", label="England")
+    assert plots.problems(_finish(fig, ax, legend=False)) == []
+
+
+def test_turned_quarter_labels_collide_and_period_ticks_do_not():
+    fig, ax = plots.new_figure()
+    ax.bar(QUARTERS, range(12))
+    ax.tick_params(axis="x", rotation=45)
+    found = plots.problems(_finish(fig, ax))
+    assert any("x tick '2014-15 Q1' overlaps" in p for p in found), found
+    fig, ax = plots.new_figure()
+    ax.bar(range(12), range(12))
+    plots.period_ticks(ax, range(12), QUARTERS)
+    assert [t.get_text() for t in ax.get_xticklabels()][:5] == ["Q1\n2014-15", "Q2", "Q3", "Q4",
+                                                                "Q1\n2015-16"]
+    assert plots.problems(_finish(fig, ax)) == []
+
+
+def test_a_bar_axis_must_start_at_zero():
+    fig, ax = plots.new_figure()
+    ax.bar(["April", "May"], [93.2, 97.1])
+    ax.set_ylim(84, 100)
+    assert plots.problems(_finish(fig, ax)) == [
+        "a bar chart whose value axis starts at 84, not 0"]
+    fig, ax = plots.new_figure()
+    ax.barh(["under 4 weeks", "4 to 8 weeks"], [47, 84])  # horizontal: the x axis is the value
+    assert plots.problems(_finish(fig, ax)) == []
+
+
+def test_a_line_hidden_under_another_is_found():
+    fig, ax = plots.new_figure()
+    ax.plot(range(6), [40, 42, 41, 43, 45, 44], label="ICPCs")
+    ax.plot(range(6), [40, 42, 41, 43, 45, 44], label="Plans started")
+    assert plots.problems(_finish(fig, ax, legend=False)) == [
+        "line 'ICPCs' is hidden under 'Plans started'"]
+
+
+def test_a_legend_over_the_forecast_is_found():
+    fig, ax = plots.new_figure()
+    ax.plot(range(10), [100] * 9 + [180], marker="o", label="Forecast")
+    ax.plot(range(10), [95] * 10, label="Observed")
+    fig = _finish(fig, ax)
+    ax.legend(loc="upper right", frameon=False)  # over the last point, the forecast
+    assert plots.problems(fig) == ["the legend covers data of 'Forecast'"]
+    ax.legend(loc="center left", frameon=False)
+    assert plots.problems(fig) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("theme", ["trends", "demographics", "pipeline", "forecasting"])
+def test_the_default_report_s_charts_read_cleanly(theme):
+    from cpstats import Study, notebook
+
+    notebook.setup()
+    result = Study().theme(theme)
+    found = {}
+    for section in result.sections:
+        for chart in section.charts:
+            figure = chart.figure()
+            found[chart.name] = plots.problems(figure)  # type: ignore[arg-type]
+            plt.close(figure)  # type: ignore[arg-type]
+    assert found, f"{theme} drew no chart"
+    assert {k: v for k, v in found.items() if v} == {}
+    assert pd.Series(found).index.is_unique
