@@ -167,7 +167,7 @@ def test_resume_keeps_finished_reports_and_the_national_file_holds_each_la_year_
     assert {run: (run.out_dir / "results.csv").stat().st_mtime_ns for run in runs} == written
     assert "complete for the same inputs" in report.summary(report.execute(again, notebooks))
 
-    folder = national.write(out)
+    folder = national.write(out, cin_2022)
     results = pd.read_parquet(folder / "results.parquet")
     reports = results.groupby(["report_la_code", "report_year"]).size()
     assert reports.to_dict() == {(la, "2016-17"): len(notebooks) for la in LAS}
@@ -175,6 +175,9 @@ def test_resume_keeps_finished_reports_and_the_national_file_holds_each_la_year_
     page = (folder / "index.html").read_text(encoding="utf-8")
     for la in LAS:
         assert f"../{geography.la_slug(la)}/2016-17/index.html" in page
+    funnels = sorted(p.name for p in (folder / "figures").glob("funnel_*_2016-17.png"))
+    assert "funnel_cp_rate_per_10k_2016-17.png" in funnels
+    assert all(f"figures/{name}" in page for name in funnels)
 
     # A report whose stamp no longer matches its inputs is not kept: --force is needed.
     (runs[0].out_dir / report.STAMP_FILE).write_text('{"inputs": "other"}')

@@ -64,16 +64,20 @@ def _la_name(code: str | None) -> str:
         return str(code)
 
 
-def write(root: Path) -> Path:
-    """Write ``<root>/national/`` (results.parquet, results.csv, index.html) from every complete
-    report under ``root``, replacing an earlier one only once the new one is whole."""
+def write(root: Path, dfe_dir: str | Path | None = None,
+          population_dir: str | Path | None = None) -> Path:
+    """Write ``<root>/national/`` (results.parquet, results.csv, index.html and a funnel plot of
+    every council per measure and year) from every complete report under ``root``, replacing
+    an earlier one only once the new one is whole. The funnels are drawn from the release in
+    ``dfe_dir`` (``None``: the shipped extract) and ``population_dir``."""
     root = Path(root)
     results = collect(root)
     temp = Path(tempfile.mkdtemp(prefix=f".{FOLDER}.", suffix=".tmp", dir=root))
     try:
         results.to_parquet(temp / "results.parquet", index=False)
         results.to_csv(temp / "results.csv", index=False, lineterminator="\n")
-        (temp / "index.html").write_text(index_page(root, results), encoding="utf-8")
+        figures = funnel_figures(results, temp, dfe_dir, population_dir)
+        (temp / "index.html").write_text(index_page(root, results, figures), encoding="utf-8")
         from cpstats.report import install
 
         install(temp, root / FOLDER)
@@ -82,7 +86,46 @@ def write(root: Path) -> Path:
     return root / FOLDER
 
 
-def index_page(root: Path, results: pd.DataFrame) -> str:
+def funnel_figures(results: pd.DataFrame, folder: Path, dfe_dir: str | Path | None,
+                   population_dir: str | Path | None) -> list[Path]:
+    """``figures/funnel_<measure>_<year>.png`` for each year of the reports: every council
+    against its size with the benchmarking theme's limits (:func:`themes.benchmarking.funnels`),
+    no council highlighted."""
+    import dataclasses
+
+    from cpstats import plots
+    from cpstats.inputs import resolve
+    from cpstats.themes import benchmarking
+    from cpstats.themes.base import ThemeData
+
+    written = []
+    for year, rows in results.groupby("report_year", sort=True) if len(results) else []:
+        # the council with most children on plans: its figures are never suppressed, so every
+        # funnel is drawn (the council itself is not highlighted)
+        stock = rows[(rows["measure"] == "cp_plans_at_31_march")
+                     & (rows["geography_code"] == rows["report_la_code"])]
+        la = (stock.sort_values("value")["report_la_code"].iloc[-1] if len(stock)
+              else rows["report_la_code"].iloc[0])
+        data = ThemeData(resolve(str(la), str(year), dfe_dir=dfe_dir,
+                                 population_dir=population_dir))
+        for chart in benchmarking.funnels(data).charts:
+            plain = dataclasses.replace(
+                chart, frame=chart.frame.assign(highlight=False),
+                title=f"Every council: {chart.options['ylabel']}, {year}",
+                options={**chart.options, "la": "_nolegend_"})
+            figure = plain.figure()
+            written.append(plots.save(figure, f"{chart.name}_{year}", folder))
+            _close(figure)
+    return written
+
+
+def _close(figure: object) -> None:
+    import matplotlib.pyplot as plt
+
+    plt.close(figure)  # type: ignore[arg-type]
+
+
+def index_page(root: Path, results: pd.DataFrame, figures: list[Path] | None = None) -> str:
     """A page linking every report under ``root``, by year then LA, with its count of children on
     plans at 31 March as published."""
     esc = html.escape
@@ -105,6 +148,8 @@ def index_page(root: Path, results: pd.DataFrame) -> str:
                      f"<td class=n>{shown}</td></tr>"))
     body = "".join(row for *_, row in sorted(rows))
     years = sorted({r[0] for r in rows})
+    pictures = "".join(f"<a href='figures/{esc(p.name)}'><img src='figures/{esc(p.name)}' "
+                       f"alt='{esc(p.stem)}' width=420></a>" for p in figures or [])
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Child protection: every council</title>
 <style>body{{font-family:sans-serif;max-width:70em;margin:2em auto;color:#0b0c0c}}
@@ -117,5 +162,10 @@ Every figure each report states is in <a href="results.parquet">results.parquet<
 {', '.join(REPORT_COLUMNS)}).</p>
 <table><tr><th>year</th><th>council</th><th>LA</th><th>children on plans at 31 March (DfE)</th>
 </tr>{body}</table>
+<h2>Every council against its size</h2>
+<p>Funnel plots from DfE's published counts: each council's value against its denominator, with
+95% and 99.8% limits around all councils pooled, widened where councils differ by more than
+chance alone gives (each report's benchmarking section says how).</p>
+<div>{pictures}</div>
 </body></html>
 """

@@ -80,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
     if len(runs) > 1:  # a batch: every report's results in one file, one page linking them
         from cpstats import national
 
-        folder = national.write(runs[0].out_dir.parent.parent)
+        folder = national.write(runs[0].out_dir.parent.parent, runs[0].parameters.get("dfe_dir"),
+                                runs[0].parameters.get("population_dir"))
         print(f"national results and index: {folder}")
     return 0 if all(o.ok for o in outcomes) else 1

@@ -461,6 +461,10 @@ def next_year(data: ThemeData, horizon: int | None = None) -> Section:
         return section
     rows = outlook.forecasts
     ahead = rows[rows["model"] == fc.ANNUAL_DEFAULT].set_index("step")
+    if 1 not in ahead.index:  # the release's first year: no change yet to model
+        section.leave_out(f"the annual forecast (DfE's series for {data.la_name} has one year "
+                          f"up to {data.period}; the model needs at least two)")
+        return section
     nxt, period = ahead.loc[1], year_label(data.year + 1)
     next_year_text = section.record(
         "cp_forecast_next_year", round(nxt["point"]), source="derived", period=period,
