@@ -1,7 +1,7 @@
 """Where a batch of reports runs: ``local`` (a process pool on this machine, the default) or
 ``dask`` (Dask distributed: a scheduler given by address, or a ``LocalCluster`` started here).
 
-Both run the release-level work (:func:`cpstats.release_cache.prepare`: what is the same for
+Both run the release-level work (:func:`prepare_years`: what is the same for
 every LA of a release) as one task first, unless the cache already holds it, and hand each
 finished report to :attr:`Batch.finish`, which assembles it and moves it into place on this
 (the client's) side. Nothing is installed for a report unless every one of its notebooks
@@ -23,7 +23,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +49,9 @@ class Batch:
         timings and error, then assembles and installs the report (or not, on error).
     tick
         Called once per notebook done (the progress bar).
+    execute, export, describe
+        The runner's workers (:func:`cpstats.report._execute`, ``_export``, ``_describe``),
+        handed in so this module never imports the runner that imports it.
     """
 
     runs: Sequence
@@ -59,6 +62,9 @@ class Batch:
     published: Path
     finish: Callable[[object, dict[str, float], str | None], None]
     tick: Callable[[], None]
+    execute: Callable[..., dict[str, float]]
+    export: Callable[[str], dict[str, float]]
+    describe: Callable[[BaseException, Path], str]
 
 
 def check(name: str, scheduler: str | None) -> None:
@@ -110,16 +116,40 @@ def _path(value: str | None) -> Path | None:
     return Path(value) if value else None
 
 
+def prepare_years(dfe_dir: Path | None, population_dir: Path | None, years: Iterable[int],
+                  la_code: str) -> dict[str, float]:
+    """Compute the release-level work of every theme for ``years`` into the cache (the one task
+    a batch's reports depend on). ``la_code`` is any LA of the release: the work does not
+    depend on it. Returns seconds per year. (Here rather than in :mod:`cpstats.release_cache`,
+    which the themes import.)"""
+    from cpstats import release_cache
+    from cpstats.inputs import resolve
+    from cpstats.themes import forecasting, pipeline
+    from cpstats.themes.base import ThemeData
+
+    timings = {}
+    for year in sorted(set(years)):
+        started = time.perf_counter()
+        data = ThemeData(resolve(la_code, year, dfe_dir=dfe_dir, population_dir=population_dir))
+        for theme in (forecasting, pipeline):
+            try:
+                theme.release_level(data)
+            except Exception:  # noqa: BLE001 -- each report computes it again and says why
+                continue
+        release_cache.mark_prepared(dfe_dir, population_dir, year)
+        timings[str(year)] = time.perf_counter() - started
+    return timings
+
+
 def prepare_release(jobs: Sequence[tuple]) -> dict[str, float]:
     """Task: the release-level work of :func:`release_inputs` into the cache; seconds taken."""
-    from cpstats import release_cache
-    from cpstats.report import THREAD_ENV
+    from cpstats.kernel import THREAD_ENV
 
     os.environ.update(THREAD_ENV)
     started = time.perf_counter()
     for dfe, population, years, la in jobs:
         try:
-            release_cache.prepare(_path(dfe), _path(population), years, la)
+            prepare_years(_path(dfe), _path(population), years, la)
         except Exception:  # noqa: BLE001 -- never fails its reports: each computes what it lacks
             continue
     return {"release": time.perf_counter() - started}
@@ -128,8 +158,6 @@ def prepare_release(jobs: Sequence[tuple]) -> dict[str, float]:
 # -- local: a process pool, one task per notebook -----------------------------------------------
 def run_local(batch: Batch, jobs: int) -> None:
     """Run the batch on a process pool of ``jobs`` workers (each starts one kernel at a time)."""
-    from cpstats import report
-
     context = multiprocessing.get_context("forkserver")
     remaining = {run: 2 * len(batch.notebooks) for run in batch.runs}
     timings: dict = {run: {} for run in batch.runs}
@@ -140,7 +168,7 @@ def run_local(batch: Batch, jobs: int) -> None:
 
         def submit(run: object, notebook: Path) -> None:
             parameters = {**run.parameters, "output_dir": str(batch.temps[run])}
-            future = pool.submit(report._execute, str(notebook),
+            future = pool.submit(batch.execute, str(notebook),
                                  str(batch.temps[run] / notebook.name), parameters, batch.kernel,
                                  False, str(batch.caches[run]), str(batch.published))
             pending[future] = ("execute", run, notebook)
@@ -170,9 +198,9 @@ def run_local(batch: Batch, jobs: int) -> None:
                         timings[run][name] = timings[run].get(name, 0.0) + seconds
                         timings[run][f"{name}:{notebook.stem}"] = seconds
                 except Exception as error:  # noqa: BLE001 -- reported per run
-                    errors[run] = errors[run] or report._describe(error, notebook)
+                    errors[run] = errors[run] or batch.describe(error, notebook)
                 if stage == "execute" and errors[run] is None:
-                    export = pool.submit(report._export, str(batch.temps[run] / notebook.name))
+                    export = pool.submit(batch.export, str(batch.temps[run] / notebook.name))
                     pending[export] = ("html", run, notebook)
                 else:
                     batch.tick()
@@ -182,18 +210,20 @@ def run_local(batch: Batch, jobs: int) -> None:
 
 
 # -- dask: one task per report -------------------------------------------------------------------
-def report_task(notebooks: Sequence[str], parameters: dict, kernel: str,
-                release: object = None) -> tuple[dict[str, bytes], dict[str, float]]:
+def report_task(notebooks: Sequence[str], parameters: dict, kernel: str, execute: Callable,
+                describe: Callable, release: object = None
+                ) -> tuple[dict[str, bytes], dict[str, float]]:
     """Task: every notebook of one report, one after another, in a private folder on the worker,
     with their HTML; returns the report's files (relative path -> bytes) and stage timings.
-    ``release`` is the release task's result (only there to order the tasks).
+    ``execute`` and ``describe`` are the runner's (:class:`Batch`); ``release`` is the release
+    task's result (only there to order the tasks).
 
     Raises
     ------
     RuntimeError
         Naming the notebook and cell that failed.
     """
-    from cpstats import report, runfolder
+    from cpstats import runfolder
     from cpstats.kernel import ensure_kernel
 
     del release
@@ -205,11 +235,11 @@ def report_task(notebooks: Sequence[str], parameters: dict, kernel: str,
     try:
         for notebook in map(Path, notebooks):
             try:
-                stages = report._execute(str(notebook), str(folder / notebook.name),
+                stages = execute(str(notebook), str(folder / notebook.name),
                                          {**parameters, "output_dir": str(folder)}, kernel, True,
                                          str(cache), None)
             except Exception as error:
-                raise RuntimeError(report._describe(error, notebook)) from None
+                raise RuntimeError(describe(error, notebook)) from None
             for name, seconds in stages.items():
                 timings[name] = timings.get(name, 0.0) + seconds
                 timings[f"{name}:{notebook.stem}"] = seconds
@@ -247,8 +277,9 @@ def run_dask(batch: Batch, jobs: int, scheduler: str | None) -> None:
         todo = release_inputs(batch.runs)
         release = client.submit(prepare_release, todo, pure=False) if todo else None
         notebooks = [str(n) for n in batch.notebooks]
-        futures = {client.submit(report_task, notebooks, run.parameters, batch.kernel, release,
-                                 pure=False, retries=DASK_RETRIES, key=_task_key(run)): run
+        futures = {client.submit(report_task, notebooks, run.parameters, batch.kernel,
+                                 batch.execute, batch.describe, release, pure=False,
+                                 retries=DASK_RETRIES, key=_task_key(run)): run
                    for run in batch.runs}
         for future in as_completed(futures):
             run = futures[future]

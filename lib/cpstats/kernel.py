@@ -21,6 +21,9 @@ from pathlib import Path
 #: The kernel the stored notebooks name in their metadata.
 KERNEL = "cpstats"
 DISPLAY_NAME = "Python (cpstats)"
+#: One BLAS/OpenMP thread per kernel: deterministic floats and no oversubscription.
+THREAD_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+              "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
 
 
 def kernel_python(name: str) -> str | None:

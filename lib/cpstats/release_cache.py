@@ -156,32 +156,14 @@ def for_run(data: object, name: str, compute: Callable[[], T]) -> T:
     return cached(inputs.dfe_dir, inputs.population_dir, f"{name}-{inputs.year}", compute)
 
 
-def prepare(dfe_dir: Path | None, population_dir: Path | None, years: Iterable[int],
-            la_code: str) -> dict[str, float]:
-    """Compute the release-level work of every theme for ``years`` into the cache (the one task
-    a batch's reports depend on). ``la_code`` is any LA of the release: the work does not
-    depend on it. Returns seconds per year."""
-    import time
-
-    from cpstats.inputs import resolve
-    from cpstats.themes import forecasting, pipeline
-    from cpstats.themes.base import ThemeData
-
-    timings = {}
-    for year in sorted(set(years)):
-        started = time.perf_counter()
-        data = ThemeData(resolve(la_code, year, dfe_dir=dfe_dir, population_dir=population_dir))
-        for theme in (forecasting, pipeline):
-            try:
-                theme.release_level(data)
-            except Exception:  # noqa: BLE001 -- each report computes it again and says why
-                continue
-        try:
-            _marker(dfe_dir, population_dir, year).touch()
-        except OSError:
-            pass  # a read-only cache: every run computes the work again
-        timings[str(year)] = time.perf_counter() - started
-    return timings
+def mark_prepared(dfe_dir: Path | None, population_dir: Path | None, year: int) -> None:
+    """Note that the cache holds the release-level work of ``year`` (:func:`is_prepared`); the
+    work itself is done by :func:`cpstats.executors.prepare_years`, since computing it needs
+    the themes, which import this module."""
+    try:
+        _marker(dfe_dir, population_dir, year).touch()
+    except OSError:
+        pass  # a read-only cache: every run computes the work again
 
 
 def _marker(dfe_dir: Path | None, population_dir: Path | None, year: int) -> Path:
@@ -191,7 +173,7 @@ def _marker(dfe_dir: Path | None, population_dir: Path | None, year: int) -> Pat
 
 
 def is_prepared(dfe_dir: Path | None, population_dir: Path | None, year: int) -> bool:
-    """:func:`prepare` has run for this release and year (the cache holds its work)."""
+    """:func:`cpstats.executors.prepare_years` has run for this release and year (the cache holds its work)."""
     return (release_folder(dfe_dir, population_dir) / f"prepared-{year}").is_file()
 
 

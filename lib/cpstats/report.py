@@ -22,16 +22,13 @@ from pathlib import Path
 
 from cpstats import runfolder
 from cpstats.errors import ParameterError, display_path
-from cpstats.kernel import DISPLAY_NAME, KERNEL, ensure_kernel
+from cpstats.kernel import DISPLAY_NAME, KERNEL, THREAD_ENV, ensure_kernel
 from cpstats.paths import NOTEBOOKS_DIR, REPORTS_DIR
 
 NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
 #: Kernels keep no history: parameters (paths of a council's returns) never reach IPython's
 #: history database.
 KERNEL_ARGUMENTS = ["--HistoryManager.enabled=False"]
-#: One BLAS/OpenMP thread per kernel: deterministic floats and no oversubscription.
-THREAD_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-              "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
 
 
 @dataclass(frozen=True, eq=False)
@@ -439,7 +436,7 @@ def execute(runs: Sequence[Run], notebooks: Sequence[Path], jobs: int | None = N
         _complete(outcome, temps[run], notebooks)
 
     batch = executors.Batch(runs, longest_first(notebooks), kernel, temps, caches, published,
-                            finish, lambda: bar.update(1))
+                            finish, lambda: bar.update(1), _execute, _export, _describe)
     try:
         executors.run(executor, batch, jobs, scheduler)
     finally:
