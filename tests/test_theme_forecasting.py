@@ -43,6 +43,10 @@ def test_next_quarter_from_the_synthetic_county(default, sections):
     said = sections["next_quarter"].paragraphs[0]
     assert said.startswith("**564** children were on a plan at the end of 2016-17 Q4.")
     assert "expects **620** at the end of 2017-18 Q1: 80% prediction interval 602 to 638" in said
+    # Which data it rests on, beside it: invented records, and where the DfE-based forecast is.
+    rests = sections["next_quarter"].paragraphs[1]
+    assert "rest on the synthetic county" in rests and "not Buckinghamshire's" in rests
+    assert "synthetic county" in sections["chairs"].paragraphs[0]
 
 
 def test_next_quarter_tables_are_published_rounded(default):
@@ -50,9 +54,9 @@ def test_next_quarter_tables_are_published_rounded(default):
     assert list(by_model.columns) == ["Forecast", "80% lower", "80% upper", "95% lower",
                                       "95% upper"]
     assert by_model.index.name == "Model" and "default" not in by_model.index
-    assert by_model.loc["naive", "Forecast"] == 564
+    assert by_model.loc["Last value (naive)", "Forecast"] == 564  # plain names, code in brackets
     backtest = default.tables["next_quarter_backtest"]
-    row = backtest.set_index("Model").loc["default (arima)"]
+    row = backtest.set_index("Model").loc["Recommended: ARIMA (arima)"]
     # MASE at the registry's 1 decimal (1.055 on every CPU tried), coverage in whole per cent
     assert (row["Mean MASE"], row["80% interval coverage (%)"], row["Forecasts"]) == ("1.1", 40, 5)
     assert backtest["Mean MASE"].astype(float).is_monotonic_increasing
@@ -105,7 +109,8 @@ def test_referrals_next_quarter_and_bias_to_the_nearest_ten(default, sections):
         sections["referrals"].paragraphs[0])
     table = default.tables["referrals_backtest"].set_index("Model")
     # ETS's bias moved from -129.8 to -129.1 between two OpenBLAS kernels: shown as -130
-    assert table.loc["ets", "Bias"] == -130 and table.loc["arima", "Bias"] == 50
+    assert table.loc["Exponential smoothing (ets)", "Bias"] == -130
+    assert table.loc["ARIMA (arima)", "Bias"] == 50
     assert (table["Bias"] % 10 == 0).all()
 
 
@@ -184,7 +189,9 @@ def test_backtest_table_rounds_then_sorts_by_what_it_shows():
         "bias": [-65.4, -129.14, -261.5, 52.49], "coverage_80": [0.6, 0.6, 1.0, 0.8],
         "coverage_95": [1.0] * 4})
     table = forecasting.backtest_table(scores, "naive", "mean_k", step=10)
-    assert table["Model"].tolist() == ["arima", "ets", "default (mean_k)", "naive"]
+    assert table["Model"].tolist() == ["ARIMA (arima)", "Exponential smoothing (ets)",
+                                       "Recommended: Mean of the last 3 (mean_k)",
+                                       "Last value (naive)"]
     assert table["Mean MASE"].tolist() == ["0.5", "0.5", "0.7", "1.6"]
     assert table["Bias"].tolist() == [50, -130, -260, -70]
     assert table["MASE / naive"].tolist() == ["0.3", "0.3", "0.4", "1.0"]

@@ -225,6 +225,34 @@ def _model_note(outlook: bt.Outlook, what: str) -> str:
             f"{first} to {last}")
 
 
+#: Plain names of the models for tables; the code name (the prose's and docs/forecasting.md's)
+#: follows in brackets.
+MODEL_NAMES = {"naive": "Last value", "snaive": "Same quarter a year earlier",
+               "drift": "Recent trend", "mean_k": "Mean of the last 3", "ets":
+               "Exponential smoothing", "arima": "ARIMA", "sarimax": "Leading indicator regression",
+               "stock_flow": "Stock and flow", "stock_flow_hazard": "Child-level stock and flow",
+               "combo": "Average of models", "pooled": "Pooled over councils",
+               "combo_pooled": "Average with the pooled model"}
+
+
+def model_name(model: str, default: str | None = None) -> str:
+    """A model as a table names it: ``naive`` -> ``Last value (naive)``, and ``default`` ->
+    ``Recommended: Mean of the last 3 (mean_k)`` when the model behind it is given."""
+    if model == "default" and default:
+        return f"Recommended: {model_name(default)}"
+    plain = MODEL_NAMES.get(model)
+    return f"{plain} ({model})" if plain else model
+
+
+def _rests_on(data: ThemeData) -> str:
+    """Which data the next-quarter forecast rests on, said beside it."""
+    if data.synthetic:
+        return (f"These next-quarter figures rest on {SOURCE_NAMES['synthetic']}: they show the "
+                f"method, not {data.la_name}'s next quarter. The forecast from DfE's published "
+                f"counts for {data.la_name} is the next year's, below.")
+    return f"These next-quarter figures rest on {SOURCE_NAMES[str(data.child_source)]}."
+
+
 def forecast_table(rows: pd.DataFrame, index: pd.Index) -> pd.DataFrame:
     """Point forecasts and 80%/95% bounds in whole units, with readers' column labels."""
     return rows[BOUNDS].round(0).astype(int).set_axis(index).rename(columns=BOUND_LABELS)
@@ -255,7 +283,7 @@ def backtest_table(scores: pd.DataFrame, baseline: str, default: str, step: int 
     places = registry.decimals("forecast_backtest_mase")
     base = scores[scores["model"] == baseline].set_index("step")["mase"]
     table = pd.DataFrame({
-        "Model": scores["model"].replace({"default": f"default ({default})"}),
+        "Model": scores["model"].map(lambda m: model_name(m, default)),
         "Steps ahead": scores["step"].astype(int),
         "Forecasts": scores["n"].astype(int),
         "Mean MASE": scores["mase"].round(places),
@@ -359,9 +387,10 @@ def next_quarter(data: ThemeData) -> Section:
                 f"The default model (`{model}`, chosen by the backtest) expects **{point}** at "
                 f"the end of {label}: 80% prediction interval {lo80} to {hi80}, 95% interval "
                 f"{lo95} to {hi95}.")
+    section.say(_rests_on(data))
     others = outlook.forecasts[outlook.forecasts["model"] != "default"]
     section.table("next_quarter_by_model",
-                  forecast_table(others, pd.Index(others["model"], name="Model")),
+                  forecast_table(others, pd.Index(others["model"].map(model_name), name="Model")),
                   child_level=True)
     section.table("next_quarter_backtest",
                   backtest_table(outlook.study.scores, "naive", model, bias_step(outlook.y)),
@@ -429,6 +458,9 @@ def chairs(data: ThemeData) -> Section:
     upper = text(capacity["fte_needed_upper_80"], "cp_forecast_fte_chairs_needed")
     point = text(round(chosen["point"]), "cp_forecast_next_quarter")
     over = "above" if capacity["per_fte"] > target_value else "within"
+    if data.synthetic:
+        section.say("These chair figures use the next-quarter forecast above, so they too rest "
+                    "on the synthetic county and illustrate the method only.")
     section.say(f"The service had {fte} full-time-equivalent (FTE) conference chairs and a target "
                 f"of {target} children per full-time chair ({given}).")
     section.say(f"With {fte} FTE chairs, {point} children would be **{per_fte} per full-time "
