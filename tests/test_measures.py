@@ -359,3 +359,17 @@ def test_isin_matches_pandas_including_missing_values() -> None:
     assert measures.isin(values, allowed).tolist() == [True, False, False, True, True]
     assert measures.isin(values, allowed).index.tolist() == [5, 6, 7, 8, 9]
     assert not measures.isin(values, []).any()
+
+
+def test_an_icpc_led_to_a_plan_when_the_child_s_plan_started_that_day():
+    from cpstats.measures import icpc_led_to_plan
+
+    icpcs = pd.DataFrame({"child_id": ["a", "a", "b", "c"],
+                          "icpc_date": pd.to_datetime(["2016-05-02", "2016-09-01",
+                                                       "2016-06-10", "2016-07-01"])})
+    plans = pd.DataFrame({"child_id": ["a", "b", "b", "d"],
+                          "start_date": pd.to_datetime(["2016-05-02", "2016-06-11",
+                                                        "2016-06-10", "2016-07-01"])})
+    # a: plan on the first ICPC's day only; b: one plan that day (and one the day after);
+    # c: none; d's plan belongs to no ICPC. Counted per ICPC: 2 of 4, never more than one each.
+    assert icpc_led_to_plan(icpcs, plans).tolist() == [True, False, True, False]

@@ -51,7 +51,12 @@ def test_category_counts_are_the_report_s_and_dfe_s(default):
             assert _value(found, "cp_by_category", source, f"category={key}") == n
     assert _value(found, "cp_by_category_pct", "derived", "category=neglect") == 49.5
     assert _value(found, "cp_by_category_pct", "derived", "category=neglect", ENGLAND) == 48.1
-    assert _value(found, "cp_by_category_cohens_w", "derived") == 0.34
+    # The report's counts against England's latest category (they sit 13 children from DfE's
+    # latest counts for Buckinghamshire), Multiple left out of the test: chi-square 14.9 on
+    # 3 df, w = 0.16 (was 0.34 against the initial category with Multiple = 0 in the test).
+    assert _value(found, "cp_by_category_cohens_w", "derived") == 0.16
+    assert _value(found, "cp_by_category_pct", "derived", "category=neglect;definition=latest",
+                  ENGLAND) == 47.7  # 24,390 of 51,080
     # DfE's neglect share rose from 225 of 2015-16's total to 296 of 553.
     assert _value(found, "cp_by_category", "dfe", "category=neglect", period="2015-16") == 225
     assert _value(found, "cp_by_category_share_change", "derived", "category=neglect") == 4.0
@@ -61,9 +66,13 @@ def test_category_prose_states_the_findings(sections):
     text = _text(sections["category"])
     assert text.startswith("Neglect was the category for 49.5% of the 564 children on a plan "
                            "in Buckinghamshire at 31 March 2017 (the council's report), "
-                           "against 48.1% in England.")
-    assert "chi-square 65.3 on 4 degrees of freedom (p below 0.001)" in text
-    assert "Cohen's w is 0.34, a medium effect" in text
+                           "against 47.7% (latest category; 48.1% initial) in England.")
+    # Issue 12: 33 of the old chi-square's 65.3 came from Multiple = 0 (a recording convention),
+    # and the report's latest-category counts were tested against England's initial category.
+    assert "England's latest category is the comparator" in text
+    assert "Multiple categories: 0.0% here against 5.1% in England" in text
+    assert "chi-square 14.9 on 3 degrees of freedom (p 0.002)" in text
+    assert "Cohen's w is 0.16, a small effect" in text
     assert "largest change on 2015-16 was in neglect: +4.0 percentage points" in text
     assert "(225 to 296 children)" in text
 
@@ -77,7 +86,8 @@ def test_gender_against_england_s_nearest_year(default, sections):
     assert _value(found, "cp_by_gender_cohens_w", "derived") == 0.02
     text = _text(sections["gender"])
     assert "51.4% of the children on a plan were boys and 46.6% girls" in text
-    assert "the nearest year, 2017-18, is used" in text
+    assert "the nearest year they have, 2017-18, is used" in text
+    assert "DfE did not publish" not in text  # it did, in 2016-17's own release tables
     assert "(p 0.891)" in text and "a negligible effect" in text
     table = default.tables["cp_by_gender"]
     # England's unborn children come from its age table (DfE counts them under age).
@@ -174,7 +184,8 @@ def test_groups_dfe_suppressed_are_shown_as_published_and_left_out_of_the_test(c
         assert table.loc[group, "Rutland (children)"] == "c"
         assert table.loc[group, "Rutland (%)"] == "c"
     text = _text(result.sections[0])
-    assert "Left out of the test, suppressed or not published: Physical abuse, Multiple." in text
+    assert "Left out of the test, suppressed or not published: Physical abuse." in text
+    assert "Multiple categories: suppressed by DfE here" in text
     assert "simulated samples" in text  # expected counts below 5
     found = result.findings
     physical = found[(found["measure"] == "cp_by_category")

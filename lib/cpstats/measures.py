@@ -409,6 +409,7 @@ def flow_facts(data: CinData, period: object, la_name: str | None = None) -> pd.
         ``cp_plans_ended_by_duration_report``, ``referrals``,
         ``s47_enquiries``, ``icpcs``, ``icpc_within_15_working_days`` and ``_pct``,
         ``referral_to_s47_pct``, ``s47_to_icpc_pct``, ``icpc_to_cp_plan_pct``,
+        ``icpcs_leading_to_plan`` and ``_pct`` (per ICPC: :func:`icpc_led_to_plan`),
         ``review_conferences``, ``review_conferences_in_timescale`` and ``_pct``.
     """
     rows = _Rows(data, la_name)
@@ -455,6 +456,7 @@ def _flows_many(rows: _Rows, data: CinData, parts: list[Period]) -> None:
     icpcs = _tally(icpc_slot, n)
     timed = _tally(icpc_slot, n, days.notna().to_numpy(dtype=bool))
     within = _tally(icpc_slot, n, (days <= ICPC_WORKING_DAYS).fillna(False).to_numpy(dtype=bool))
+    to_plan = _tally(icpc_slot, n, icpc_led_to_plan(icpc, plans))
     chain = rows.review_chain
     review_slot = _slot(chain["review_date"], parts)
     reviews = _tally(review_slot, n)
@@ -480,6 +482,8 @@ def _flows_many(rows: _Rows, data: CinData, parts: list[Period]) -> None:
         rows.pct("referral_to_s47_pct", label, s47s[i], referrals[i])
         rows.pct("s47_to_icpc_pct", label, icpcs[i], s47s[i])
         rows.pct("icpc_to_cp_plan_pct", label, started[i], icpcs[i])
+        rows.add("icpcs_leading_to_plan", label, to_plan[i])
+        rows.pct("icpcs_leading_to_plan_pct", label, to_plan[i], icpcs[i])
         rows.add("review_conferences", label, reviews[i])
         rows.add("review_conferences_in_timescale", label, on_time[i])
         rows.pct("review_conferences_in_timescale_pct", label, on_time[i], reviews[i])
@@ -492,6 +496,18 @@ def second_or_subsequent(plans: pd.DataFrame) -> pd.Series:
     earlier = order.groupby("child_id", sort=False).cumcount() > 0
     recorded = (plans["previous_plans"].fillna(0) > 0).astype(bool)
     return recorded | earlier.reindex(plans.index)
+
+
+def icpc_led_to_plan(icpcs: pd.DataFrame, plans: pd.DataFrame) -> np.ndarray:
+    """Mask of ICPCs (rows of :func:`icpc_table`) at which the child's plan started: a plan
+    for the same child starting on the conference's date (a plan starts at its ICPC), so each
+    conference is counted once whatever else starts plans (transfer-ins, next year's starts)."""
+    starts = plans[["child_id", "start_date"]].dropna().drop_duplicates()
+    starts = starts.astype({"start_date": "datetime64[s]"}).assign(_plan=True)
+    keyed = icpcs[["child_id", "icpc_date"]].astype({"icpc_date": "datetime64[s]"})
+    matched = keyed.merge(starts, left_on=["child_id", "icpc_date"],
+                          right_on=["child_id", "start_date"], how="left")
+    return matched["_plan"].fillna(False).to_numpy(dtype=bool)
 
 
 def icpc_table(data: CinData) -> pd.DataFrame:

@@ -11,7 +11,8 @@ counts of 1 to 5 suppressed (``c``), and so are the shares that would give them 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
@@ -88,6 +89,10 @@ def local_counts(data: ThemeData, measure: str, key: str) -> tuple[pd.Series, st
     return pd.Series(dtype=float), None
 
 
+#: Categories stated beside the test but not in it (a recording convention, not a mix).
+APART = ("multiple",)
+
+
 def effect_size(w: float) -> str:
     """Cohen's words for an effect size w: negligible, small, medium, large."""
     return "negligible" if w < 0.1 else "small" if w < 0.3 else "medium" if w < 0.5 else "large"
@@ -149,7 +154,7 @@ def _p_text(test: dict[str, float]) -> str:
 
 
 def compare(section: Section, mix: Mix, local: pd.Series, source: str, england: pd.Series,
-            england_period: str) -> Comparison:
+            england_period: str, apart: tuple[str, ...] = ()) -> Comparison:
     """The LA's mix against England's: records counts, shares and Cohen's w, publishes the
     table and the chart, and returns the sentence on the chi-square test.
 
@@ -165,6 +170,9 @@ def compare(section: Section, mix: Mix, local: pd.Series, source: str, england: 
         Where ``local`` comes from.
     england, england_period
         England's counts by group (DfE) and the year they are for.
+    apart
+        Groups shown but left out of the test (the caller says why): the others are compared
+        as shares of the children in them.
 
     Returns
     -------
@@ -175,14 +183,15 @@ def compare(section: Section, mix: Mix, local: pd.Series, source: str, england: 
     child = source in CHILD_SOURCES
     england = england.reindex(local.index).astype(float)
     # Groups suppressed at source (or without a comparator) cannot be tested.
-    tested = local[local.notna() & england.notna()]
+    tested = local[local.notna() & england.notna() & ~local.index.isin(list(apart))]
     test = goodness_of_fit(tested, england[tested.index], simulations=SIMULATIONS)
     shown = record_counts(section, mix.measure, mix.key, local, source)
     shares = disclosure.visible(shown) / total_of(data, local, source) * 100
     stated = record_shares(section, mix, shares, source)
     _table(section, mix, local, shown, shares, england, england_period, child)
     _chart(section, mix, shares, stated, england, england_period, source)
-    untested = [mix.labels.get(g, g) for g in local.index if g not in tested.index]
+    untested = [mix.labels.get(g, g) for g in local.index
+                if g not in tested.index and g not in apart]
     return Comparison(_test_sentence(section, mix, test, source, england_period, untested),
                       stated)
 
@@ -267,8 +276,9 @@ def england_comparator(data: ThemeData, measure: str, key: str) -> tuple[pd.Seri
 def nearest_year_note(data: ThemeData, what: str, period: str) -> str:
     """The sentence saying England's split is from another year, when it is."""
     return ("" if period == data.period else
-            f" DfE did not publish England's {what} split for {data.period}; the nearest year, "
-            f"{period}, is used.")
+            f" The DfE files read here have no England {what} split for {data.period} (DfE "
+            f"published one in that year's own release tables, which this run does not read); "
+            f"the nearest year they have, {period}, is used.")
 
 
 # -- sections --------------------------------------------------------------------------------
@@ -291,22 +301,67 @@ def category(data: ThemeData) -> Section:
         return left_out(section, "category of abuse", "no published or child-level counts; "
                         "DfE suppresses small counts")
     counts = counts.reindex([c for c in CATEGORY_LABELS if c in counts.index])
-    england = data.breakdown(CATEGORY.measure, CATEGORY.key, "dfe", ENGLAND_CODE)
-    found = compare(section, CATEGORY, counts, source, england, data.period)
+    measure, why = matching_category(data, counts, source)
+    england = data.breakdown(measure, CATEGORY.key, "dfe", ENGLAND_CODE)
+    mix = CATEGORY if measure == CATEGORY.measure else replace(
+        CATEGORY, axis="Category of abuse (latest)")
+    found = compare(section, mix, counts, source, england, data.period, apart=APART)
     total = section.stated(data.fact("cp_plans_at_31_march", source)) or section.derive(
         "cp_plans_at_31_march", counts.sum(), inputs=[source], note="sum of the categories")
+    initial = data.breakdown(CATEGORY.measure, CATEGORY.key, "dfe", ENGLAND_CODE)
     england_neglect = section.derive(
-        "cp_by_category_pct", england.get("neglect") / england.sum() * 100, inputs=["dfe"],
-        geography_code=ENGLAND_CODE, breakdown="category=neglect", note="DfE table a6")
+        "cp_by_category_pct", initial.get("neglect") / initial.sum() * 100, inputs=["dfe"],
+        geography_code=ENGLAND_CODE, breakdown="category=neglect",
+        note="DfE table a6 (initial category)")
+    if measure != CATEGORY.measure:
+        latest = section.derive(
+            "cp_by_category_pct", england.get("neglect") / england.sum() * 100, inputs=["dfe"],
+            geography_code=ENGLAND_CODE, breakdown="category=neglect;definition=latest",
+            note="DfE table d4 (latest category)")
+        england_neglect = f"{latest} (latest category; {england_neglect} initial)"
     if source != "dfe":
         record_counts(section, CATEGORY.measure, CATEGORY.key,
                       data.breakdown(CATEGORY.measure, CATEGORY.key, "dfe"), "dfe")
     section.say(f"Neglect was the category for {found.shares.get('neglect')} of the {total} "
                 f"children on a plan in {data.la_name} at 31 March {data.year} "
-                f"({SOURCE_NAMES[source]}), against {england_neglect} in England. "
+                f"({SOURCE_NAMES[source]}), against {england_neglect} in England. {why}"
+                f"{_multiple_words(section, counts, england)}"
                 f"{found.sentence}{category_change(section)}")
     return section
 
+
+def matching_category(data: ThemeData, counts: pd.Series, source: str) -> tuple[str, str]:
+    """England's category measure on the LA figures' definition, and the sentence saying so.
+
+    DfE's and child-level counts are of the initial category. The council's report does not say
+    which it printed: its counts are compared with DfE's initial and latest counts for the LA,
+    and England's counts on the nearer definition are used."""
+    if source != "report":
+        return CATEGORY.measure, ""
+    gaps = {m: float((counts - data.breakdown(m, CATEGORY.key, "dfe")).abs().sum())
+            for m in (CATEGORY.measure, "cp_by_latest_category")}
+    gaps = {m: g for m, g in gaps.items() if not math.isnan(g)}
+    if not gaps:
+        return CATEGORY.measure, ""
+    chosen = min(gaps, key=gaps.get)
+    said = "latest" if chosen == "cp_by_latest_category" else "initial"
+    return chosen, (f"The report's counts differ by {text(gaps[chosen], 'cp_by_category')} "
+                    f"children in all from DfE's {said}-category counts for {data.la_name} "
+                    f"(less than from the other definition), so England's {said} category is "
+                    f"the comparator. ")
+
+
+def _multiple_words(section: Section, counts: pd.Series, england: pd.Series) -> str:
+    """'Multiple' stated apart from the test: whether a plan is recorded under several
+    categories is a local recording convention."""
+    if "multiple" not in counts.index or "multiple" not in england.index:
+        return ""
+    la = ("suppressed by DfE" if pd.isna(counts["multiple"])
+          else text(counts["multiple"] / counts.sum() * 100, "cp_by_category_pct"))
+    share = text(england["multiple"] / england.sum() * 100, "cp_by_category_pct")
+    return (f"Multiple categories: {la} here against {share} in England; recording a plan "
+            f"under several categories is a local convention, so the test below compares the "
+            f"single categories only, as shares of the children with one. ")
 
 def category_change(section: Section) -> str:
     """The sentence on the category whose share of DfE's total changed most on the year

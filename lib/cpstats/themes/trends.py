@@ -262,10 +262,9 @@ def _report_stock(section: Section, data: ThemeData, report: pd.DataFrame, dfe: 
     return (f"On 31 March {data.year} **{rep_n}** children in {data.la_name} were subject to a "
             f"child protection plan, as the council's report counted them{changes}. DfE's figure "
             f"for the same date, published later from the CIN Census return, is **{dfe_n}** "
-            f"({dfe_change} on its own figure a year earlier). The report's count was taken on "
-            f"the day from the case system; DfE's comes from the return made after the year end, "
-            f"which also carries plans recorded late or closed retrospectively, so the two differ "
-            f"({gap} in the report).")
+            f"({dfe_change} on its own figure a year earlier). The two are counted from "
+            f"different extracts of the council's records ({gap} in the report); which records "
+            f"make up the gap cannot be told from the published figures.")
 
 
 def rates(data: ThemeData) -> Section:
@@ -659,9 +658,10 @@ def _icpc_to_plan(section: Section, data: ThemeData) -> str:
     said = section.derive("icpc_to_cp_plan_pct", share, inputs=["dfe"],
                           note="DfE plans started (d1) over ICPCs (c4); a proxy: plans also "
                                "start at transfer-in conferences")
-    return (f" Plans started were {said} of ICPCs held, so roughly "
-            f"{text(100 - share, 'icpc_to_cp_plan_pct', decimals=0)} of conferences did not "
-            f"lead to a plan (a proxy from published counts).")
+    return (f" Plans started were {said} of ICPCs held: a ratio of published counts, not the "
+            f"share of conferences that led to a plan (plans also start at transfer-in "
+            f"conferences, a conference late in one year may start a plan in the next, and "
+            f"plans are counted per plan, conferences per conference).")
 
 
 def _child_level_icpcs(section: Section, data: ThemeData) -> None:
@@ -671,13 +671,15 @@ def _child_level_icpcs(section: Section, data: ThemeData) -> None:
         return
     timely = data.fact("icpc_within_15_working_days_pct", source)
     to_plan = data.fact("icpc_to_cp_plan_pct", source)
+    per_icpc = data.fact("icpcs_leading_to_plan_pct", source)
     if len(timely) != 1 or len(to_plan) != 1 or pd.isna(timely["value"].iloc[0]):
         return
-    not_plan = text(100 - to_plan["value"].iloc[0], "icpc_to_cp_plan_pct", decimals=0)
+    led = (f"; counted per conference, a plan started at {section.record_fact(per_icpc)} of "
+           f"them" if len(per_icpc) == 1 and pd.notna(per_icpc["value"].iloc[0]) else "")
     section.say(f"From the child-level records of {SOURCE_NAMES[source]}: "
                 f"{section.record_fact(timely)} of ICPCs in {data.period} were within 15 working "
-                f"days, and plans started came to {section.record_fact(to_plan)} of ICPCs held "
-                f"(about {not_plan} of conferences did not lead to a plan).")
+                f"days, and plans started came to {section.record_fact(to_plan)} of ICPCs held"
+                f"{led}.")
 
 
 def chair_caseloads(data: ThemeData) -> Section:
