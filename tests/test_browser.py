@@ -186,6 +186,30 @@ def test_the_first_screen_of_the_default_report_is_the_summary_without_synthetic
     browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
+def test_the_workbook_matches_the_csvs_and_says_what_is_synthetic(reports):
+    from openpyxl import load_workbook
+
+    for which, folder in reports.items():
+        book = load_workbook(folder / "tables.xlsx")
+        csvs = sorted(p.stem for p in (folder / "tables").glob("*.csv"))
+        assert book.sheetnames == ["contents", "notes", *csvs], which
+        notes = {r[0].value: str(r[1].value) for r in book["notes"].iter_rows(min_row=2)}
+        assert {"Source and vintage", "Synthetic data", "Suppression"} <= set(notes)
+        assert notes["Synthetic data"].startswith("Yes" if which == "default" else "No")
+        contents = {r[0]: r[2] for r in book["contents"].iter_rows(values_only=True)}
+        synthetic = [s for s in csvs if contents[s] == "synthetic"]
+        assert bool(synthetic) == (which == "default")
+        for sheet in synthetic:
+            assert "SYNTHETIC" in str(book[sheet]["A1"].value)
+        for sheet in csvs:
+            ws = book[sheet]
+            assert ws.freeze_panes == "A3" and ws.auto_filter.ref.startswith("A2:")
+            # Text in data cells: labels and markers, never a number stored as text.
+            stray = [c.coordinate for row in ws.iter_rows(min_row=3) for c in row
+                     if isinstance(c.value, str) and re.fullmatch(r"-?[\d,.]+%?", c.value)]
+            assert not stray, (which, sheet, stray[:5])
+
+
 def test_another_council_carries_none_of_the_seed_report(reports):
     folder = reports["surrey"]
     results = pd.read_csv(folder / "results.csv", dtype=str)

@@ -160,7 +160,9 @@ def board_summary(facts: pd.DataFrame, results: pd.DataFrame, *, la_code: str, p
             if count else pd.Series()
         rows.append({
             "measure": measure, "label": registry.label(measure), "unit": registry.unit(measure),
-            "la": now[la_code], "previous": before.get(la_code, math.nan),
+            # A change's own change on the year would only confuse: none is shown.
+            "la": now[la_code],
+            "previous": math.nan if measure == "cp_change_pct" else before.get(la_code, math.nan),
             "count": counts.get(la_code, math.nan), "england": now.get(_ENGLAND, math.nan),
             "region": now.get(region_code, math.nan),
             "neighbours": now.reindex(list(neighbours)).mean(),
