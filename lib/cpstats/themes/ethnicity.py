@@ -929,6 +929,9 @@ def progression(data: ThemeData, population_basis: str | None = None) -> Section
     s47 = rows[(rows["decision_point"] == "s47") & ~masked & (rows["group"] != REFERENCE)
                & rows["progression_rr"].notna()].set_index("group")
     if s47.empty:
+        section.leave_out("progression from referral to section 47 enquiry by ethnicity (no "
+                          "group's conversion can be shown beside White British children's: "
+                          "too few children, or counts of 1 to 5)")
         return section
     step = s47.sort_values("progression_rr", ascending=False).iloc[0]
     step_rr = section.record("ethnicity_progression_relative_rate", step["progression_rr"],

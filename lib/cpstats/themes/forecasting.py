@@ -19,7 +19,7 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
-from cpstats import plots, registry, release_cache
+from cpstats import disclosure, plots, registry, release_cache
 from cpstats.errors import ParameterError
 from cpstats.periods import quarter_label, year_label
 from cpstats.stats import backtest as bt
@@ -68,6 +68,11 @@ def quarter_outlook(data: ThemeData) -> bt.Outlook | None:
         return None
     return _once(data, "quarter",
                  lambda: bt.next_quarter(data.child_level, origin=f"{data.year}Q4", h=1))
+
+
+def forecast_hidden(outlook: bt.Outlook) -> bool:
+    """The default forecast of children on plans rounds to 1-5: shown as ``c``, like a count."""
+    return bool(disclosure.primary_mask([round(_default(outlook)["point"])])[0])
 
 
 def quarter_gap(data: ThemeData) -> str | None:
@@ -379,14 +384,22 @@ def next_quarter(data: ThemeData) -> Section:
                          marker="c" if small else None,
                          period=str(outlook.y.index[-1].end_time.date()),
                          note="children on a plan at the quarter end, child-level records")
-    point = section.record("cp_forecast_next_quarter", round(chosen["point"]), source=source,
-                           period=label, **_intervals(chosen),
-                           note=_model_note(outlook, "child-level records"))
-    lo80, hi80, lo95, hi95 = _bounds_text(chosen, "cp_forecast_next_quarter")
-    section.say(f"**{now}** children were on a plan at the end of {quarter_label(data.year, 4)}. "
-                f"The default model (`{model}`, chosen by the backtest) expects **{point}** at "
-                f"the end of {label}: 80% prediction interval {lo80} to {hi80}, 95% interval "
-                f"{lo95} to {hi95}.")
+    if forecast_hidden(outlook):  # as the table by model shows it: c
+        point = section.record("cp_forecast_next_quarter", None, source=source, period=label,
+                               marker="c", note=_model_note(outlook, "child-level records"))
+        section.say(f"**{now}** children were on a plan at the end of "
+                    f"{quarter_label(data.year, 4)}. The default model (`{model}`, chosen by the "
+                    f"backtest) expects a number from 1 to 5 at the end of {label} ({point}: "
+                    f"small forecasts are not shown, nor their intervals).")
+    else:
+        point = section.record("cp_forecast_next_quarter", round(chosen["point"]),
+                               source=source, period=label, **_intervals(chosen),
+                               note=_model_note(outlook, "child-level records"))
+        lo80, hi80, lo95, hi95 = _bounds_text(chosen, "cp_forecast_next_quarter")
+        section.say(f"**{now}** children were on a plan at the end of "
+                    f"{quarter_label(data.year, 4)}. The default model (`{model}`, chosen by the "
+                    f"backtest) expects **{point}** at the end of {label}: 80% prediction "
+                    f"interval {lo80} to {hi80}, 95% interval {lo95} to {hi95}.")
     section.say(_rests_on(data))
     others = outlook.forecasts[outlook.forecasts["model"] != "default"]
     section.table("next_quarter_by_model",
@@ -395,8 +408,12 @@ def next_quarter(data: ThemeData) -> Section:
     section.table("next_quarter_backtest",
                   backtest_table(outlook.study.scores, "naive", model, bias_step(outlook.y)),
                   caption=_caption(bias_step(outlook.y), "child"))
-    section.chart("next_quarter_fan",
-                  _fan_frame(outlook.y.iloc[-12:], _default_rows(outlook), _quarter_labels),
+    fan = _fan_frame(outlook.y.iloc[-12:], _default_rows(outlook), _quarter_labels)
+    if disclosure.primary_mask(np.rint(fan.to_numpy(dtype="float64"))).any():
+        section.leave_out("the fan chart of children on plans by quarter (a quarter's count or "
+                          "a forecast bound is from 1 to 5, which a chart would show)")
+        return section
+    section.chart("next_quarter_fan", fan,
                   draw_fan, title=f"About {point} children expected on plans at the end of {label}",
                   source=f"Child-level records ({SOURCE_NAMES[source]}); cpstats forecast, "
                          f"default model {model}",
@@ -437,6 +454,10 @@ def chairs(data: ThemeData) -> Section:
     outlook = quarter_outlook(data)
     if outlook is None:
         section.leave_out(str(quarter_gap(data)))
+        return section
+    if forecast_hidden(outlook):
+        section.leave_out("conference chair capacity (next quarter's forecast is from 1 to 5, "
+                          "not shown, and children per chair would give it away)")
         return section
     chosen, source = _default(outlook), str(data.child_source)
     label = _label(chosen["period"])

@@ -599,6 +599,10 @@ def _reviews_by_month(section: Section, data: ThemeData) -> None:
     visible = disclosure.visible(shown).set_axis(counts.index)
     pct = (visible["Held in timescale"] / visible["Review conferences"] * 100).rename(
         "In timescale (%)")
+    if pct.isna().all():
+        section.leave_out("the chart of reviews in timescale by month (in every month a count "
+                          "is 1 to 5 and shown as c, so no month's share can be shown)")
+        return
     worst = pct.idxmin()
     section.chart("reviews_by_month", pct.to_frame(), draw_review_months,
                   title=f"Review conferences in timescale by month: lowest in "
