@@ -67,6 +67,17 @@ def test_a_line_hidden_under_another_is_found():
         "line 'ICPCs' is hidden under 'Plans started'"]
 
 
+def test_a_synthetic_chart_says_so_above_its_title_without_a_collision():
+    fig, ax = plots.new_figure()
+    ax.plot(range(5), [3, 4, 5, 4, 6], marker="o", label="Children")
+    fig = _finish(fig, ax, legend=False)
+    ax.set_title("About 585 children expected on plans at the end of 2017-18 Q1, and more words "
+                 "to wrap", wrap=True)
+    plots.mark_synthetic(fig)
+    assert [t.get_text() for t in fig.texts][-1] == plots.SYNTHETIC_LABEL
+    assert plots.problems(fig) == []
+
+
 def test_a_legend_over_the_forecast_is_found():
     fig, ax = plots.new_figure()
     ax.plot(range(10), [100] * 9 + [180], marker="o", label="Forecast")

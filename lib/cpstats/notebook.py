@@ -39,10 +39,6 @@ _KNOWN_WARNINGS: tuple[tuple[str, type[Warning], str], ...] = (
 )
 
 
-#: The label every chart drawn from the synthetic county carries above its title.
-SYNTHETIC_CHART_LABEL = "SYNTHETIC DATA: generated records, no real child"
-
-
 def filter_warnings() -> None:
     """Silence the warnings known to be harmless (the one place they are listed)."""
     for message, category, module in _KNOWN_WARNINGS:
@@ -126,7 +122,7 @@ class Page:
         display(HTML(shown.to_html(index=False, na_rep="", float_format=_float_format,
                                    border=0, classes="cpstats-table")))
         if self.output_dir is not None:
-            name = self._prefix(table.name)
+            name = self._prefix(table.name, sheet=True)
             write_csv_atomic(split_intervals(shown), self.output_dir / "tables" / f"{name}.csv")
             self._describe(name, kind="table", title=table.caption.strip("*_ ") or title,
                            synthetic=table.synthetic)
@@ -139,8 +135,7 @@ class Page:
 
         fig = chart.figure()
         if chart.synthetic:  # said on the image itself, wherever the PNG travels
-            fig.text(0.01, 0.99, SYNTHETIC_CHART_LABEL, ha="left", va="top", fontsize=9,  # type: ignore[attr-defined]
-                     fontweight="bold", color="#d4351c")
+            plots.mark_synthetic(fig)  # type: ignore[arg-type]
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", metadata={"Software": None})  # type: ignore[attr-defined]
         plt.close(fig)  # type: ignore[arg-type]
@@ -154,10 +149,13 @@ class Page:
         # The alt text travels in the output's metadata; the HTML export writes it on the <img>.
         display(Image(data=buffer.getvalue(), format="png", metadata={"alt": alt}))
 
-    def _prefix(self, name: str) -> str:
+    def _prefix(self, name: str, sheet: bool = False) -> str:
+        """``NN_name``; for a table, kept within an Excel sheet name (its CSV and its sheet in
+        ``tables.xlsx`` share the name)."""
         from cpstats.workbook import short_name
 
-        return short_name(f"{self.theme[:2]}_{name}")
+        prefixed = f"{self.theme[:2]}_{name}"
+        return short_name(prefixed) if sheet else prefixed
 
     def _describe(self, name: str, *, kind: str, **what: object) -> None:
         """Leave what the report's pages and workbook need to know of a table, chart or page

@@ -158,6 +158,18 @@ def draw_bars(frame: pd.DataFrame, chart: object) -> Figure:
                   ylabel=str(options.get("ylabel", "")), source=chart.source)  # type: ignore[attr-defined]
 
 
+#: The label every chart drawn from the synthetic county carries above its title.
+SYNTHETIC_LABEL = "SYNTHETIC DATA: generated records, no real child"
+
+
+def mark_synthetic(fig: Figure) -> None:
+    """Say on a finished chart, above its title, that it comes from the synthetic county (so
+    the PNG says so wherever it travels); the axes move down to make room."""
+    fig.subplots_adjust(top=fig.subplotpars.top - 0.04)
+    fig.text(0.01, 0.995, SYNTHETIC_LABEL, ha="left", va="top", fontsize=9, fontweight="bold",
+             color="#D4351C")
+
+
 def problems(fig: Figure) -> list[str]:
     """What a reader would trip over in a finished chart, checked at its saved size: texts
     that overlap or fall outside the figure, a legend over plotted data, a line hidden under
