@@ -110,6 +110,10 @@ def test_age_in_harmonised_bands(default, sections):
     assert list(mix.columns) == ["Unborn", "0-4", "5-9", "10-17"]
     assert mix.loc["2016-17"].sum() == pytest.approx(100)
     assert sections["age"].charts[-1].synthetic
+    # 2014-15 hides a band of 1 to 5 (and the one that would reveal it): the note says why its
+    # shares do not sum to 100%.
+    assert mix.loc["2014-15"].isna().sum() == 2 and mix.loc["2014-15"].sum() < 100
+    assert "in 2014-15 a band of 1 to 5 children" in sections["age"].charts[-1].source
 
 
 def test_disability_and_its_proxy(default, sections):

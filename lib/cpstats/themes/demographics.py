@@ -485,9 +485,14 @@ def age_mix_chart(section: Section) -> Chart | None:
         return None
     years = list(frame.index)
     change = years.index(data.period) - 0.5 if data.is_default_la and data.period in years else None
+    hidden = [str(y) for y in frame.index[frame.isna().any(axis=1)]]
+    # A year with a band hidden (1 to 5 children, or the band that would give it away) shows
+    # shares summing to less than 100%: the note under the chart says why.
+    why = (f"; in {', '.join(hidden)} a band of 1 to 5 children (and one that would reveal it) "
+           f"is hidden, so the shares shown sum to less than 100%" if hidden else "")
     return section.chart("age_mix_by_year", frame, draw_age_mix, child_level=True,
                          title=f"Age mix of children on a plan, {years[0]} to {years[-1]}",
-                         source=f"{SOURCE_NAMES[data.child_source]}, harmonised age bands",
+                         source=f"{SOURCE_NAMES[data.child_source]}, harmonised age bands{why}",
                          xlabel="Year ending 31 March", ylabel=SHARE_AXIS, change_at=change)
 
 
