@@ -17,6 +17,7 @@ import pandas as pd
 
 from cpstats.defaults import SUPPRESS_MAX
 from cpstats.facts import TOTAL
+from cpstats.periods import is_month
 
 #: Sources whose counts are derived from child-level records.
 CHILD_LEVEL_SOURCES = ("cin_census", "synthetic", "annex_a")
@@ -69,7 +70,8 @@ def _secondary(values: np.ndarray, hidden: np.ndarray, lines: list[np.ndarray]) 
 
 def suppression_mask(table: pd.DataFrame, total_row: str | None = None,
                      total_column: str | None = None,
-                     row_groups: Sequence[Sequence[object]] = ()) -> pd.DataFrame:
+                     row_groups: Sequence[Sequence[object]] = (),
+                     hidden: pd.DataFrame | None = None) -> pd.DataFrame:
     """Which cells of a count table must be hidden.
 
     Parameters
@@ -83,6 +85,10 @@ def suppression_mask(table: pd.DataFrame, total_row: str | None = None,
         Groups of row labels whose sum in each column is public too (e.g. children of known
         ethnicity, the base of published shares and tests): each group's cells in a column are
         protected like a row or column, so a subtotal cannot give a hidden count away either.
+    hidden
+        Cells hidden already, whatever their value (booleans aligned on ``table``; missing labels
+        count as shown): the report's linked suppression (:func:`linked_mask`), so a count
+        hidden in one table is hidden in every table that prints it.
 
     Returns
     -------
@@ -90,7 +96,10 @@ def suppression_mask(table: pd.DataFrame, total_row: str | None = None,
         Booleans, same shape and labels as ``table``.
     """
     values = table.to_numpy(dtype="float64")
-    hidden = primary_mask(values)
+    forced = (np.zeros(values.shape, dtype=bool) if hidden is None else
+              hidden.reindex(index=table.index, columns=table.columns, fill_value=False)
+              .to_numpy(dtype=bool))
+    hidden = primary_mask(values) | forced
     n_rows, n_cols = values.shape
     index = np.arange(values.size).reshape(values.shape)
     # Each line: a whole row or column, its margin cell included when there is one.
@@ -104,7 +113,8 @@ def suppression_mask(table: pd.DataFrame, total_row: str | None = None,
 
 def suppress_table(table: pd.DataFrame, total_row: str | None = None,
                    total_column: str | None = None,
-                   row_groups: Sequence[Sequence[object]] = ()) -> pd.DataFrame:
+                   row_groups: Sequence[Sequence[object]] = (),
+                   hidden: pd.DataFrame | None = None) -> pd.DataFrame:
     """A count table ready to publish: hidden cells shown as ``c``, the rest as integers.
 
     Parameters
@@ -115,6 +125,8 @@ def suppress_table(table: pd.DataFrame, total_row: str | None = None,
         Labels of the margin row / column, if present.
     row_groups
         Groups of rows whose column sums are public too (see :func:`suppression_mask`).
+    hidden
+        Cells to hide whatever their value (see :func:`suppression_mask`).
 
     Returns
     -------
@@ -127,7 +139,7 @@ def suppress_table(table: pd.DataFrame, total_row: str | None = None,
     >>> suppress_table(t)["n"].tolist()
     ['c', 'c', 57]
     """
-    mask = suppression_mask(table, total_row, total_column, row_groups)
+    mask = suppression_mask(table, total_row, total_column, row_groups, hidden)
     shown = table.astype("Float64").round(0).astype("Int64").astype(object)
     shown = shown.where(table.notna(), "")
     return shown.mask(mask, SUPPRESSED)
@@ -176,6 +188,91 @@ def suppress_facts(facts: pd.DataFrame) -> pd.DataFrame:
     out["value"] = out["value"].mask(hidden)
     out["marker"] = out["marker"].mask(hidden, SUPPRESSED)
     return out
+
+
+#: Child-level measures counted by month that the report prints side by side, one group per
+#: table (trends: conferences by month, reviews by month; pipeline: the monthly pipeline). A
+#: month's row of each group is a line whose total a reader may know or guess.
+LINKED_MONTHLY: tuple[tuple[str, ...], ...] = (
+    ("referrals", "s47_enquiries", "icpcs", "cp_plans_started"),
+    ("icpcs", "review_conferences"),
+    ("review_conferences", "review_conferences_in_timescale"),
+)
+
+
+def linked_mask(facts: pd.DataFrame,
+                groups: Sequence[Sequence[str]] = LINKED_MONTHLY) -> pd.Series:
+    """Which monthly child-level counts the whole report hides: one decision per count, so a
+    count hidden in one table is hidden in every table, chart and sentence that prints it.
+
+    A count is one fact (measure, month); the year's total of each measure is stated in prose,
+    so every measure's months of one year are a line with that total, and each group's
+    measures in one month are a line too (the row of the table that prints them together).
+    Counts of 1 to 5 are hidden, then :func:`_secondary` hides more until no line holds exactly
+    one hidden count: subtracting what is printed anywhere from any total then leaves at least
+    two unknowns.
+
+    Parameters
+    ----------
+    facts
+        Child-level facts (:attr:`cpstats.themes.base.ThemeData.child_facts`).
+    groups
+        Measures printed side by side by month (:data:`LINKED_MONTHLY`).
+
+    Returns
+    -------
+    pandas.Series
+        Booleans indexed by (measure, period) for every monthly count of the measures named.
+    """
+    wanted = sorted({m for group in groups for m in group})
+    rows = facts[facts["source"].isin(CHILD_LEVEL_SOURCES) & facts["measure"].isin(wanted)
+                 & (facts["breakdown"] == TOTAL)
+                 & is_month(facts["period"])]
+    cells = (rows.groupby(["measure", "period"])["value"].sum(min_count=1)
+             .reindex(pd.MultiIndex.from_product(
+                 [wanted, sorted(rows["period"].unique())], names=["measure", "period"]),
+                 fill_value=0.0))
+    position = pd.Series(np.arange(len(cells)), index=cells.index)
+    months = pd.PeriodIndex(cells.index.get_level_values("period"), freq="M")
+    year = (months.year + (months.month >= 4)).to_numpy()  # years ending 31 March
+    by_year = pd.Series(position.to_numpy()).groupby(
+        [cells.index.get_level_values("measure"), year]).indices
+    lines = list(by_year.values())
+    for group in groups:
+        members = position[position.index.get_level_values("measure").isin(list(group))]
+        lines += list(members.groupby(level="period").apply(np.asarray))
+    values = np.nan_to_num(cells.to_numpy(dtype="float64"), nan=np.inf)
+    lines = [np.asarray(line, dtype=int) for line in lines]
+    hidden = _secondary(values, primary_mask(values), lines)
+    # No line with one hidden count is not enough: lines crossing each other can still pin a
+    # count down together. Hide one more count beside any that is pinned, until none is.
+    while (pinned := _pinned(hidden, lines)).size:
+        beside = np.unique(np.concatenate([line for line in lines if pinned[0] in line]))
+        beside = beside[~hidden[beside]]
+        if beside.size == 0:  # cannot happen while the count is pinned; guard the loop
+            break
+        hidden[beside[np.lexsort((values[beside], values[beside] == 0))[0]]] = True
+        hidden = _secondary(values, hidden, lines)
+    return pd.Series(hidden, index=cells.index, name="hidden")
+
+
+def _pinned(hidden: np.ndarray, lines: Sequence[np.ndarray]) -> np.ndarray:
+    """Hidden cells whose value the lines' totals fix (with every shown cell known): those
+    whose unit vector lies in the row space of the lines restricted to hidden cells, i.e.
+    that are zero in every null-space vector."""
+    cells = np.flatnonzero(hidden)
+    if cells.size == 0:
+        return cells
+    column = np.full(hidden.size, -1)
+    column[cells] = np.arange(cells.size)
+    rows = [np.isin(np.arange(cells.size), column[line][column[line] >= 0]) for line in lines]
+    matrix = np.array([r for r in rows if r.any()], dtype=float).reshape(-1, cells.size)
+    if matrix.shape[0] == 0:
+        return cells[:0]
+    _, singular, vt = np.linalg.svd(matrix)
+    null = vt[int((singular > 1e-9).sum()):]
+    fixed = np.abs(null).max(axis=0) < 1e-9 if null.shape[0] else np.ones(cells.size, bool)
+    return cells[fixed]
 
 
 def suppress_derived(figures: pd.DataFrame, hidden: pd.DataFrame | pd.Series) -> pd.DataFrame:

@@ -178,6 +178,21 @@ class ThemeData:
         return run_cached("child_facts", lambda: _supported(data, as_at(
             measures.all_measures(data, years, la_name=self.la_name), self.year)))
 
+    @functools.cached_property
+    def linked_hidden(self) -> pd.Series:
+        """Monthly child-level counts the whole report hides, decided once per run for every
+        notebook (:func:`cpstats.disclosure.linked_mask`): (measure, ``YYYY-MM``) -> bool."""
+        return run_cached("linked_hidden", lambda: disclosure.linked_mask(self.child_facts))
+
+    def hidden_by_month(self, measures: dict[str, str], months: pd.Index) -> pd.DataFrame:
+        """Which cells of a table of monthly counts the report hides: ``measures`` maps each
+        column label to its measure, ``months`` are the rows (``YYYY-MM``)."""
+        hidden = self.linked_hidden
+        return pd.DataFrame({
+            label: hidden.reindex(pd.MultiIndex.from_arrays(
+                [[measure] * len(months), list(months)]), fill_value=False).to_numpy(dtype=bool)
+            for label, measure in measures.items()}, index=months)
+
     @property
     def child_source(self) -> str | None:
         """``"cin_census"``, ``"synthetic"`` or ``None``."""
@@ -423,11 +438,13 @@ class Section:
     def table(self, name: str, frame: pd.DataFrame, *, child_level: bool = False,
               total_row: str | None = None, total_column: str | None = None,
               count_columns: Sequence[str] | None = None, caption: str = "",
-              row_groups: Sequence[Sequence[object]] = ()) -> Table:
+              row_groups: Sequence[Sequence[object]] = (),
+              hidden: pd.DataFrame | None = None) -> Table:
         """Publish a table: with ``child_level`` its counts from 1 to 5 are shown as ``c`` (with
         secondary suppression across ``total_row``/``total_column``, and across any
-        ``row_groups`` whose subtotals are public). The index becomes the first column(s);
-        column names should be labels a reader understands."""
+        ``row_groups`` whose subtotals are public; ``hidden`` marks cells the report hides
+        wherever they are printed, :meth:`ThemeData.hidden_by_month`). The index becomes the
+        first column(s); column names should be labels a reader understands."""
         if not _NAME.fullmatch(name):
             raise ValueError(f"table name {name!r}: use lower-case letters, digits and _")
         if isinstance(frame.columns, pd.MultiIndex):
@@ -436,7 +453,7 @@ class Section:
         if child_level:
             columns = list(count_columns) if count_columns is not None else list(frame.columns)
             protected = disclosure.suppress_table(frame[columns], total_row, total_column,
-                                                  row_groups)
+                                                  row_groups, hidden)
             shown = frame.astype(object).copy()
             shown[columns] = protected
         table = Table(name, shown, caption, synthetic=child_level and self.data.synthetic,

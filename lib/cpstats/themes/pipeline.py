@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from cpstats import plots, registry, release_cache
+from cpstats import disclosure, plots, registry, release_cache
 from cpstats.defaults import ENGLAND_CODE, ENGLAND_NAME
 from cpstats.facts import TOTAL, select
 from cpstats.periods import is_month, is_quarter, is_year, period_year
@@ -272,15 +272,18 @@ def monthly(data: ThemeData) -> Section:
         return section
     months, _ = _child_series(data)
     label = SOURCE_NAMES[data.child_source]
-    section.chart("monthly_pipeline", (100 * months / months.mean()).rename(columns=STAGES),
+    hidden = data.hidden_by_month({label: m for m, label in STAGES.items()}, months.index)
+    counts = months.astype(int).rename(columns=STAGES).rename_axis("Month")
+    # the chart plots only what the table shows: a hidden month is a gap, not its count
+    plotted = disclosure.visible(disclosure.suppress_table(counts, hidden=hidden))
+    section.chart("monthly_pipeline", 100 * plotted / counts.mean(),
                   _draw_monthly,
                   title=(f"Monthly referrals, enquiries, ICPCs and plan starts, "
                          f"{months.index[0]} to {months.index[-1]}"),
                   source=label, child_level=True, ylabel="Count as % of its own monthly mean",
                   reference=100)
-    section.table("monthly_pipeline",
-                  months.astype(int).rename(columns=STAGES).rename_axis("Month"),
-                  child_level=True, caption=f"Monthly counts, {label} (1 to 5 shown as c):")
+    section.table("monthly_pipeline", counts, child_level=True, hidden=hidden,
+                  caption=f"Monthly counts, {label} (1 to 5 shown as c):")
     active = int((months > 0).sum().min())
     if active < MIN_ACTIVE_MONTHS:
         section.leave_out(f"correlations, cross-correlation and lag regression from child-level "

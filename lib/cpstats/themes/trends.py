@@ -412,10 +412,12 @@ def conferences_by_month(data: ThemeData) -> Section:
         return section
     total = counts.sum(axis=1)
     effect = holiday_effect(total)
+    hidden = data.hidden_by_month({"Initial conferences": "icpcs",
+                                   "Review conferences": "review_conferences"}, counts.index)
     shown = section.table("conferences_by_month",
                           pd.concat([_by_month(counts), counts.sum().to_frame("Total").T])
                           .rename_axis("Month"),
-                          child_level=True, total_row="Total").frame
+                          child_level=True, total_row="Total", hidden=_by_month(hidden)).frame
     plotted = disclosure.visible(shown.iloc[:-1]).set_axis(counts.index)  # never a hidden count
     busiest = plotted.sum(axis=1).idxmax()
     section.say(
@@ -595,7 +597,11 @@ def _reviews_by_month(section: Section, data: ThemeData) -> None:
     if counts["Review conferences"].sum() == 0:
         section.leave_out(f"reviews by month (no review conferences in {data.period})")
         return
-    shown = section.table("reviews_by_month", _by_month(counts), child_level=True).frame
+    hidden = data.hidden_by_month({"Review conferences": "review_conferences",
+                                   "Held in timescale": "review_conferences_in_timescale"},
+                                  counts.index)
+    shown = section.table("reviews_by_month", _by_month(counts), child_level=True,
+                          hidden=_by_month(hidden)).frame
     visible = disclosure.visible(shown).set_axis(counts.index)
     pct = (visible["Held in timescale"] / visible["Review conferences"] * 100).rename(
         "In timescale (%)")
