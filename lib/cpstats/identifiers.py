@@ -8,7 +8,8 @@ every short ID (an unkeyed hash of a short ID can).
 
 The secret is local and never in the repository:
 
-1. the environment variable ``CPSTATS_SECRET`` (at least 16 characters), else
+1. the environment variable ``CPSTATS_SECRET`` (at least 16 characters and an estimated
+   128 bits of entropy: :func:`estimated_bits`), else
 2. the file ``$XDG_CONFIG_HOME/cpstats/secret`` (``~/.config/cpstats/secret``),
    created with 32 random bytes and mode 0600 on first use.
 
@@ -19,6 +20,7 @@ it protects nothing and must never be used for real returns.
 from __future__ import annotations
 
 import hmac
+import math
 import os
 import re
 import secrets
@@ -32,6 +34,10 @@ ENV_VAR = "CPSTATS_SECRET"
 PREFIX = "ch_"
 HEX_DIGITS = 16
 MIN_SECRET_LENGTH = 16
+MIN_SECRET_BITS = 128
+#: Character classes and how many characters each spans (printable ASCII beyond them: 33).
+_CLASSES = ((re.compile(r"[a-z]"), 26), (re.compile(r"[A-Z]"), 26), (re.compile(r"[0-9]"), 10),
+            (re.compile(r"[^a-zA-Z0-9]"), 33))
 #: The fixed, documented secret for synthetic returns (not a secret).
 SYNTHETIC_SECRET = "cpstats-synthetic-county-not-a-secret"
 
@@ -65,10 +71,32 @@ def load_secret() -> bytes:
     return _checked(path.read_text(encoding="utf-8").strip(), str(path))
 
 
+def estimated_bits(value: str) -> float:
+    """A rough upper estimate of a secret's entropy in bits: each character counts log2 of
+    the alphabet its string's character classes span (lower case 26, upper case 26, digits 10,
+    others 33), and a character repeating the one before counts nothing.
+
+    Examples
+    --------
+    >>> estimated_bits("a" * 16) < 5
+    True
+    >>> round(estimated_bits("0123456789abcdef" * 4))  # 64 characters from 36
+    331
+    """
+    pool = sum(size for pattern, size in _CLASSES if pattern.search(value))
+    fresh = sum(1 for i, ch in enumerate(value) if i == 0 or ch != value[i - 1])
+    return fresh * math.log2(pool) if pool else 0.0
+
+
 def _checked(value: str, where: str) -> bytes:
     if len(value) < MIN_SECRET_LENGTH:
         raise InputError(Problem(file=where, expected=f"a secret of at least "
                                  f"{MIN_SECRET_LENGTH} characters"))
+    if estimated_bits(value) < MIN_SECRET_BITS:
+        raise InputError(Problem(file=where, expected=(
+            f"a secret of at least {MIN_SECRET_BITS} bits (this one: about "
+            f"{estimated_bits(value):.0f}); make one with: python -c \"import secrets; "
+            f"print(secrets.token_hex(32))\"")))
     return value.encode("utf-8")
 
 
