@@ -157,40 +157,53 @@ def prepare_release(jobs: Sequence[tuple]) -> dict[str, float]:
 
 # -- local: a process pool, one task per notebook -----------------------------------------------
 def run_local(batch: Batch, jobs: int) -> None:
-    """Run the batch on a process pool of ``jobs`` workers (each starts one kernel at a time)."""
+    """Run the batch on a process pool of ``jobs`` workers (each starts one kernel at a time).
+
+    Notebooks are handed to the pool a few at a time in report order (each report's longest
+    first), so reports finish one after another through a long batch rather than all at its
+    end; the notebooks that use the release-level work wait for its task; a report that failed
+    runs none of its remaining notebooks."""
     context = multiprocessing.get_context("forkserver")
     remaining = {run: 2 * len(batch.notebooks) for run in batch.runs}
     timings: dict = {run: {} for run in batch.runs}
     errors: dict = {run: None for run in batch.runs}
+    queue = [(run, notebook) for run in batch.runs for notebook in batch.notebooks]
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
         pending: dict[Future, tuple[str, object, Path | None]] = {}
-        held: list[tuple[object, Path]] = []
-
-        def submit(run: object, notebook: Path) -> None:
-            parameters = {**run.parameters, "output_dir": str(batch.temps[run])}
-            future = pool.submit(batch.execute, str(notebook),
-                                 str(batch.temps[run] / notebook.name), parameters, batch.kernel,
-                                 False, str(batch.caches[run]), str(batch.published))
-            pending[future] = ("execute", run, notebook)
-
         todo = release_inputs(batch.runs)
         waiting = bool(todo) and any(waits_for_release(n) for n in batch.notebooks)
         if waiting:
             pending[pool.submit(prepare_release, todo)] = ("release", None, None)
-        for run in batch.runs:
-            for notebook in batch.notebooks:
-                if waiting and waits_for_release(notebook):
-                    held.append((run, notebook))
-                else:
-                    submit(run, notebook)
+
+        def fill() -> None:
+            """Keep one notebook queued behind those running (exports go straight in)."""
+            while queue and sum(s == "execute" for s, _, _ in pending.values()) < jobs + 1:
+                ready = next((i for i, (_, n) in enumerate(queue)
+                              if not (waiting and waits_for_release(n))), None)
+                if ready is None:
+                    return
+                run, notebook = queue.pop(ready)
+                if errors[run] is not None:  # the report failed: the rest would be wasted
+                    remaining[run] -= 2
+                    batch.tick()
+                    if remaining[run] == 0:
+                        batch.finish(run, timings[run], errors[run])
+                    continue
+                parameters = {**run.parameters, "output_dir": str(batch.temps[run])}
+                future = pool.submit(batch.execute, str(notebook),
+                                     str(batch.temps[run] / notebook.name), parameters,
+                                     batch.kernel, False, str(batch.caches[run]),
+                                     str(batch.published))
+                pending[future] = ("execute", run, notebook)
+
+        fill()
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 stage, run, notebook = pending.pop(future)
                 if stage == "release":
                     future.exception()  # a failure here only means each report computes it
-                    for args in held:
-                        submit(*args)
+                    waiting = False
                     continue
                 remaining[run] -= 1
                 try:
@@ -207,6 +220,7 @@ def run_local(batch: Batch, jobs: int) -> None:
                     remaining[run] -= stage == "execute"  # its export will never run
                 if remaining[run] == 0:
                     batch.finish(run, timings[run], errors[run])
+            fill()
 
 
 # -- dask: one task per report -------------------------------------------------------------------
@@ -271,10 +285,12 @@ def run_dask(batch: Batch, jobs: int, scheduler: str | None) -> None:
         client = Client(scheduler)
     else:
         cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
-                               dashboard_address=None)
+                               dashboard_address=":0")  # any free port, no warning
         client = Client(cluster)
     try:
         todo = release_inputs(batch.runs)
+        if not any(waits_for_release(n) for n in batch.notebooks):
+            todo = []  # no notebook of these reports uses it
         release = client.submit(prepare_release, todo, pure=False) if todo else None
         notebooks = [str(n) for n in batch.notebooks]
         futures = {client.submit(report_task, notebooks, run.parameters, batch.kernel,

@@ -106,9 +106,12 @@ def funnel_figures(results: pd.DataFrame, folder: Path, dfe_dir: str | Path | No
                      & (rows["geography_code"] == rows["report_la_code"])]
         la = (stock.sort_values("value")["report_la_code"].iloc[-1] if len(stock)
               else rows["report_la_code"].iloc[0])
-        data = ThemeData(resolve(str(la), str(year), dfe_dir=dfe_dir,
-                                 population_dir=population_dir))
-        for chart in benchmarking.funnels(data).charts:
+        try:
+            charts = benchmarking.funnels(ThemeData(resolve(
+                str(la), str(year), dfe_dir=dfe_dir, population_dir=population_dir))).charts
+        except Exception:  # noqa: BLE001 -- the reports are written; the page goes without
+            continue
+        for chart in charts:
             plain = dataclasses.replace(
                 chart, frame=chart.frame.assign(highlight=False),
                 title=f"Every council: {chart.options['ylabel']}, {year}",
