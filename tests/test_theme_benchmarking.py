@@ -114,3 +114,18 @@ def test_every_dfe_based_rate_and_percentage_has_an_interval(data: ThemeData):
     missing = missing[~missing["measure"].isin(["cp_by_category_pct", "cp_by_gender_pct"])]
     assert missing.empty, missing.to_string()
     assert (rows["lower_95"].dropna() <= rows.loc[rows["lower_95"].notna(), "value"]).all()
+
+
+def test_flows_against_england(data: ThemeData):
+    section = benchmarking.flows_compared(data)
+    found = section.findings.frame()
+    # d1: 553 on plans at 31 March over 725 started = 0.76 years (England 51,080 / 66,410 = 0.77).
+    assert _row(found, "cp_mean_duration_years")["value"] == 0.76
+    assert _row(found, "cp_mean_duration_years", code=ENGLAND)["value"] == 0.77
+    # d8: 120 of the 293 plans ending April-September lasted 3 months or less (England 30.4%).
+    early = _row(found, "cp_plans_ended_first_6_months_of_year_by_duration_pct",
+                 "duration=3_months_or_less")
+    assert (early["value"], early["lower_95"], early["upper_95"]) == (41.0, 35.5, 46.7)
+    words = " ".join(section.paragraphs)
+    assert "more ended within 3 months than in England beyond chance (p < 0.001)" in words
+    assert "Re-referrals within 12 months (%): 32.9% (32.0% to 33.9%) against 21.9%" in words

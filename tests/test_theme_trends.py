@@ -64,7 +64,7 @@ def test_sections_are_in_page_order():
     assert [s.__name__ for s in trends.SECTIONS] == [
         "stock", "rates", "flows", "conferences_by_month", "repeat_plans", "durations",
         "reviews", "initial_conferences", "chair_caseloads", "conference_quality",
-        "differences", "funnels", "neighbour_table", "trend_tests"]
+        "differences", "funnels", "neighbour_table", "trend_tests", "flows_compared"]
 
 
 # -- the default run: Buckinghamshire 2016-17 -------------------------------------------------

@@ -56,6 +56,13 @@ SHARES: dict[str, str] = {
     "cp_by_duration_pct": "cp_by_duration",
     "cp_plans_ended_by_duration_pct": "cp_plans_ended_by_duration",
 }
+#: Shares of a published total whose bands overlap (d8's transfer-ins are within 3 months or
+#: less): the breakdown's count over the total, not over the sum of the bands.
+SHARE_TOTALS: dict[str, tuple[str, str]] = {
+    "cp_plans_ended_first_6_months_of_year_by_duration_pct": (
+        "cp_plans_ended_first_6_months_of_year_by_duration",
+        "cp_plans_ended_first_6_months_of_year"),
+}
 #: How far a percentage recomputed from its counts may sit from the figure stated (published
 #: percentages are rounded to 1 decimal); further apart, the counts are not its base. DfE
 #: rounds national and regional counts to the nearest 10, which moves a share by up to
@@ -150,7 +157,11 @@ def interval(facts: pd.DataFrame, measure: str, geography_code: str, period: str
 
 
 def _share_base(measure: str, breakdown: str) -> tuple | None:
-    """("percent", this breakdown's count, every breakdown of its key) for a share in SHARES."""
+    """("percent", this breakdown's count, every breakdown of its key) for a share in SHARES;
+    (..., its published total) for one in SHARE_TOTALS."""
+    if measure in SHARE_TOTALS and ";" not in breakdown:
+        counts, total = SHARE_TOTALS[measure]
+        return "percent", (counts, (breakdown,)), total
     counts = SHARES.get(measure)
     if counts is None or ";" in breakdown or "=" not in breakdown:
         return None

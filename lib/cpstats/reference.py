@@ -44,6 +44,8 @@ MEASURES: tuple[str, ...] = (
     # children on plans, starts, ends, rates
     "cp_plans_at_31_march", "cp_rate_per_10k", "cp_plans_started", "cp_plans_started_rate_per_10k",
     "cp_plans_ended", "cp_plans_ended_rate_per_10k", "cp_plans_any_point",
+    # plans ending April-September (d8) and those of 3 months or less (:data:`ONLY_BREAKDOWNS`)
+    "cp_plans_ended_first_6_months_of_year", "cp_plans_ended_first_6_months_of_year_by_duration",
     # categories, durations, reviews, repeat plans
     "cp_by_category", "cp_by_latest_category", "cp_plans_started_by_category",
     "cp_by_duration", "cp_plans_ended_by_duration", "cp_plans_3_months_or_more",
@@ -62,7 +64,7 @@ MEASURES: tuple[str, ...] = (
 #: The smaller set kept for each statistical neighbour (benchmarking, not deep dives).
 NEIGHBOUR_MEASURES: tuple[str, ...] = (
     "cp_plans_at_31_march", "cp_rate_per_10k", "cp_plans_started", "cp_plans_started_rate_per_10k",
-    "cp_plans_ended", "cp_by_category", "cp_by_duration", "cp_reviews_in_timescale_pct",
+    "cp_plans_ended", "cp_plans_ended_rate_per_10k", "cp_by_category", "cp_by_duration", "cp_reviews_in_timescale_pct",
     "cp_second_or_subsequent_pct", "referrals", "referrals_rate_per_10k", "re_referrals_pct",
     "s47_enquiries", "s47_enquiries_rate_per_10k", "icpcs", "icpcs_rate_per_10k",
     "icpc_within_15_working_days_pct", "children_in_need_at_31_march", "cin_rate_per_10k",
@@ -80,6 +82,10 @@ ALL_LA_MEASURES: tuple[str, ...] = (
     "cp_plans_second_or_subsequent", "cp_plans_3_months_or_more", "cp_reviews_in_timescale",
     "icpc_within_15_working_days_pct", "re_referrals",
 )
+#: Breakdowns kept of a measure when not all of them are needed (keeps the extract small).
+ONLY_BREAKDOWNS: dict[str, tuple[str, ...]] = {
+    "cp_plans_ended_first_6_months_of_year_by_duration": ("duration=3_months_or_less",),
+}
 _ALL_LA_KEYS = ["geography_code", "geography_name", "period"]
 _FACT_KEYS = ["geography_code", "period", "measure", "breakdown", "source"]
 
@@ -117,6 +123,8 @@ def build_reference(dfe_dir: str | Path | None = None, population_dir: str | Pat
                       select(facts, geography_code=areas[3:], measure=list(NEIGHBOUR_MEASURES))])
     keep = keep[_year_ending(keep["period"]) >= FIRST_YEAR]
     keep = keep[~keep["breakdown"].str.contains(";")]  # England's category x gender etc.: not needed
+    for measure, breakdowns in ONLY_BREAKDOWNS.items():
+        keep = keep[(keep["measure"] != measure) | keep["breakdown"].isin(breakdowns)]
     out = _tidy(keep)
     out.attrs["populations"] = populations
     return out

@@ -461,7 +461,142 @@ def _trend_rows(count: str, fitted: dict[str, trends.Trend],
             for k, t in fitted.items()]
 
 
-SECTIONS = (differences, funnels, neighbour_table, trend_tests)
+#: Flow measures compared (count measure or (measure, breakdown) of a published figure).
+FLOW_RATES: tuple[str, ...] = ("cp_plans_started_rate_per_10k", "cp_plans_ended_rate_per_10k")
+EARLY_END = ("cp_plans_ended_first_6_months_of_year_by_duration_pct", "duration=3_months_or_less")
+FLOW_AREAS = ("council", "england", "region", "neighbours")
+
+
+def mean_duration(data: ThemeData, codes: list[str]) -> float:
+    """Children on a plan at 31 March over plans started in the year, summed over ``codes``:
+    the mean years on a plan if starts and lengths were steady (Little's law); NaN when any
+    area lacks either count."""
+    stock = [data.value("cp_plans_at_31_march", "dfe", c) for c in codes]
+    starts = [data.value("cp_plans_started", "dfe", c) for c in codes]
+    if any(pd.isna(v) for v in stock + starts) or sum(starts) == 0:
+        return math.nan
+    return sum(stock) / sum(starts)
+
+
+def pooled_share(data: ThemeData, codes: list[str]) -> tuple[float, float, float]:
+    """(numerator, denominator, percent) of plans ending within 3 months among those ending
+    April to September (DfE d8), pooled over ``codes``; NaNs when any is unpublished."""
+    measure, breakdown = EARLY_END
+    counts, total = comparison.SHARE_TOTALS[measure]
+    x = [data.value(counts, "dfe", c, breakdown=breakdown) for c in codes]
+    n = [data.value(total, "dfe", c) for c in codes]
+    if any(pd.isna(v) for v in x + n) or sum(n) == 0:
+        return math.nan, math.nan, math.nan
+    return sum(x), sum(n), 100 * sum(x) / sum(n)
+
+
+def flows_compared(data: ThemeData) -> Section:
+    """Flows in and out of plans against England, the region and the pooled neighbours: start
+    and end rates per 10,000, mean time on a plan, plans ending within 3 months, re-referrals.
+
+    Parameters
+    ----------
+    data
+        The run's data.
+
+    Returns
+    -------
+    Section
+    """
+    section = Section(THEME, "flows_compared", "Flows in and out of plans, compared", data)
+    areas = {"council": [data.la_code], "england": [ENGLAND_CODE], "region": [data.region[0]],
+             "neighbours": data.neighbours}
+    names = {"council": data.la_name, "england": "England", "region": data.region[1],
+             "neighbours": "Statistical neighbours (pooled)"}
+    table: dict[str, dict[str, str]] = {}
+    for key, codes in areas.items():
+        table[names[key]] = _flow_column(section, data, key, codes)
+    if all(v == "not published" for column in table.values() for v in column.values()):
+        section.leave_out(f"flows compared (not published for {data.la_name} in {data.period})")
+        return section
+    section.say(_flow_words(section, data, table[data.la_name], table["England"]))
+    section.table("flows_compared", pd.DataFrame(table).rename_axis("Measure"), caption=(
+        "Rates and shares with 95% intervals where DfE publishes their counts. Mean time on a "
+        "plan is children on a plan at 31 March over plans started in the year (steady-state "
+        "arithmetic, not a measured length). Neighbours are pooled: their counts summed."))
+    return section
+
+
+def _flow_column(section: Section, data: ThemeData, key: str,
+                 codes: list[str]) -> dict[str, str]:
+    column = {}
+    single = len(codes) == 1
+    for measure in FLOW_RATES + ("re_referrals_pct",):
+        fact = data.fact(measure, "dfe", codes[0]) if single else pd.DataFrame()
+        column[_label(measure)] = (_with_interval(section, fact, measure) if len(fact) == 1
+                                   else _pooled_rate(data, measure, codes))
+    years = mean_duration(data, codes)
+    column[_label("cp_mean_duration_years")] = (
+        section.record("cp_mean_duration_years", years, source="derived",
+                       geography_code=codes[0], note="DfE d1: children on a plan at 31 March "
+                       "over plans started") if single else text(years, "cp_mean_duration_years"))
+    measure, breakdown = EARLY_END
+    x, n, share = pooled_share(data, codes)
+    if single and not pd.isna(share):
+        # Derived from d8's counts (the reference extract keeps them, not DfE's rounded share).
+        section.record(measure, share, source="derived", geography_code=codes[0],
+                       breakdown=breakdown, note="DfE d8: 3 months or less over plans ending "
+                       "April to September")
+    column[_label(measure) + ": 3 months or less"] = _interval_text(
+        share, *intervals_or_nan(x, n), measure)
+    return {k: ("not published" if v in ("not available", "") else v) for k, v in column.items()}
+
+
+def intervals_or_nan(x: float, n: float) -> tuple[float, float]:
+    """Wilson's 95% interval of x of n (percent), NaNs when either is missing."""
+    from cpstats.stats import intervals
+
+    return (math.nan, math.nan) if pd.isna(x) or not n else intervals.wilson_interval(x, n)
+
+
+def _with_interval(section: Section, fact: pd.DataFrame, measure: str) -> str:
+    section.record_fact(fact)
+    row = section.findings.frame()
+    row = row[(row["measure"] == measure) & (row["geography_code"] == fact["geography_code"].iloc[0])
+              & (row["breakdown"] == fact["breakdown"].iloc[0])].iloc[0]
+    return _interval_text(row["value"], row["lower_95"], row["upper_95"], measure)
+
+
+def _pooled_rate(data: ThemeData, measure: str, codes: list[str]) -> str:
+    """A rate or percentage pooled over areas from the counts it rests on."""
+    panel = comparison.panel(data.facts, measure, data.period).reindex(codes)
+    if panel["numerator"].isna().any():
+        return "not published"
+    kind = comparison.BASES[measure][0]
+    scale = 10_000 if kind == "rate" else 100
+    return text(panel["numerator"].sum() / panel["denominator"].sum() * scale, measure)
+
+
+def _flow_words(section: Section, data: ThemeData, la: dict[str, str],
+                england: dict[str, str]) -> str:
+    """The sentence on flows; 'more' or 'fewer' only from the test of the 3-month share."""
+    measure, breakdown = EARLY_END
+    x, n, share = pooled_share(data, [data.la_code])
+    ex, en, eshare = pooled_share(data, [ENGLAND_CODE])
+    words = (f"In {data.period}, {data.la_name} against England: "
+             + "; ".join(f"{k}: {v} against {england[k]}" for k, v in la.items()) + ".")
+    if pd.isna(share) or pd.isna(eshare):
+        return words
+    from cpstats.stats import intervals
+
+    z, p = intervals.proportions_differ(x, n, ex, en)
+    section.record("p_value", p, source="derived",
+                   breakdown=f"measure={measure};against=england")
+    if p < ALPHA:
+        more = "more" if share > eshare else "fewer"
+        return words + (f" Of plans ending April to September, {more} ended within 3 months "
+                        f"than in England beyond chance ({p_words(p)}): plans ending at or "
+                        "before the first review conference.")
+    return words + (f" The share of plans ending within 3 months did not differ from England's "
+                    f"beyond chance ({p_words(p)}).")
+
+
+SECTIONS = (differences, funnels, neighbour_table, trend_tests, flows_compared)
 
 
 # -- drawing ---------------------------------------------------------------------------------------
