@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from datetime import date
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -111,8 +110,9 @@ def test_zero_count_group_gets_a_one_sided_interval():
     population = pd.Series({"white_british": 10_000, "chinese": 500})
     row = disproportionality(counts, population, population_basis="t").set_index("group")
     assert row.loc["chinese", "rr_lower"] == 0
-    assert 0 < row.loc["chinese", "rr_upper"] < np.inf
-    assert row.loc["chinese", "rr_method"] == "mover"
+    # Exact conditional: p_hi = 1 - 0.025^(1/100) = 0.036214; RR = p/(1-p) x 10000/500 = 0.7515.
+    assert row.loc["chinese", "rr_upper"] == pytest.approx(0.036214 / 0.963786 * 20, rel=1e-4)
+    assert row.loc["chinese", "rr_method"] == "exact-cond"
     assert pd.isna(row.loc["chinese", "rr_wald_upper"])
 
 
@@ -352,3 +352,16 @@ def test_the_reports_printed_ethnicity_against_the_2011_population():
     assert gap["not_printed_rr_max"] == pytest.approx(1.44, abs=0.005)
     assert set(table.loc[table["status"] == "not printed", "group"]) == {
         "asian_indian", "asian_pakistani", "asian_bangladeshi", "asian_other", "chinese"}
+
+
+def test_small_group_relative_rate_uses_the_exact_conditional_interval():
+    # 6 children in 1,000 against 100 in 10,000: RR = 60 / 100 = 0.6. Given 106 children,
+    # 6 ~ Bin(106, p): Clopper-Pearson p in (beta(0.025; 6, 101), beta(0.975; 7, 100))
+    # = (0.021053, 0.119138) -> RR = p / (1 - p) x 10 = (0.2151, 1.3525); the score interval,
+    # (0.269, 1.338), is narrower.
+    from cpstats.stats.disproportionality import exact_ratio_interval, rate_ratio_interval
+
+    low, high = exact_ratio_interval(6, 1_000, 100, 10_000)
+    assert (round(low, 4), round(high, 4)) == (0.2151, 1.3525)
+    assert rate_ratio_interval(6, 1_000, 100, 10_000)[2] == "exact-cond"
+    assert rate_ratio_interval(30, 1_000, 100, 10_000)[2] == "score"

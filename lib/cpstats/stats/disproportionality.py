@@ -9,9 +9,10 @@ Methods (docs/ethnicity_and_correlation.md):
   (White British by default) and over the rate of all *other* children of known
   ethnicity. Interval: statsmodels ``confint_poisson_2indep(compare="ratio")``
   with ``method="score"`` (the conditional-binomial score interval, equal to a
-  Wilson interval on count1 / (count1 + count2) transformed to the ratio scale),
-  falling back to ``"mover"`` where a count is zero (the score root-finder
-  degenerates there). The log-RR Wald interval, SE = sqrt(1/a + 1/c), is given
+  Wilson interval on count1 / (count1 + count2) transformed to the ratio scale);
+  below 10 children in the group (zero included) the exact conditional interval
+  (Clopper-Pearson on count1 / (count1 + count2), mapped the same way), since the
+  score interval is too narrow for small counts. The log-RR Wald interval, SE = sqrt(1/a + 1/c), is given
   beside it for comparison; it is undefined for a zero count.
 * **Share ratio** (disproportionality index): the group's share of children
   with a known ethnicity over its share of the child population. Bounded above
@@ -48,7 +49,8 @@ PER = 10_000
 #: Flag counts below this (PHE: rates on fewer than 10 events are unreliable).
 SMALL_COUNT = 10
 RR_METHOD = "score"
-RR_METHOD_ZERO = "mover"
+#: Below :data:`SMALL_COUNT` children in the group: the exact conditional interval.
+RR_METHOD_SMALL = "exact-cond"
 
 
 def rate_interval(count: np.ndarray | float, population: np.ndarray | float,
@@ -89,16 +91,30 @@ def rate_ratio_interval(count1: float, exposure1: float, count2: float, exposure
                         alpha: float = 0.05) -> tuple[float, float, str]:
     """Interval for the ratio of two Poisson rates, and the method used.
 
-    ``confint_poisson_2indep(..., compare="ratio", method="score")``; ``"mover"``
-    when either count is zero. NaN limits where the reference count or an
-    exposure is zero (no ratio exists).
+    ``confint_poisson_2indep(..., compare="ratio", method="score")``; the exact
+    conditional interval (:func:`exact_ratio_interval`) when ``count1`` is below
+    :data:`SMALL_COUNT`. NaN limits where the reference count or an exposure is zero
+    (no ratio exists).
     """
     if exposure1 <= 0 or exposure2 <= 0 or count2 == 0:
         return np.nan, np.nan, "none"
-    method = RR_METHOD if count1 > 0 else RR_METHOD_ZERO
-    low, up = confint_poisson_2indep(count1, exposure1, count2, exposure2, method=method,
+    if count1 < SMALL_COUNT:
+        low, up = exact_ratio_interval(count1, exposure1, count2, exposure2, alpha)
+        return low, up, RR_METHOD_SMALL
+    low, up = confint_poisson_2indep(count1, exposure1, count2, exposure2, method=RR_METHOD,
                                      compare="ratio", alpha=alpha)
-    return float(low), float(up), method
+    return float(low), float(up), RR_METHOD
+
+
+def exact_ratio_interval(count1: float, exposure1: float, count2: float, exposure2: float,
+                         alpha: float = 0.05) -> tuple[float, float]:
+    """Exact conditional interval for a ratio of two Poisson rates: given the total, count1
+    is binomial with p = r e1 / (r e1 + e2); Clopper-Pearson limits of p map to the ratio as
+    p / (1 - p) x e2 / e1 (lower 0 when count1 is 0)."""
+    lo_p = 0.0 if count1 == 0 else stats.beta.ppf(alpha / 2, count1, count2 + 1)
+    hi_p = stats.beta.ppf(1 - alpha / 2, count1 + 1, count2)
+    scale = exposure2 / exposure1
+    return float(lo_p / (1 - lo_p) * scale), float(hi_p / (1 - hi_p) * scale)
 
 
 def wald_log_interval(count1: np.ndarray, exposure1: np.ndarray, count2: np.ndarray,
