@@ -67,6 +67,7 @@ table.cpstats{border-collapse:collapse;margin:.5em 0 1em}
 table.cpstats th,table.cpstats td{border-bottom:1px solid #b1b4b6;padding:.2em .5em;
 text-align:left;vertical-align:top}
 table.cpstats td.n,table.cpstats th.n{text-align:right}
+table.cpstats td{max-width:24em;overflow-wrap:break-word}
 tr.synthetic td{background:#fbe3df}
 figure{display:inline-block;width:330px;margin:.4em;vertical-align:top;font-size:.85em}
 figure img{width:320px;border:1px solid #b1b4b6}
@@ -411,7 +412,8 @@ def appendix_page(ctx: Context, results: pd.DataFrame, notebooks: Sequence[str])
         interval = (f"{_num(row.lower_95)} to {_num(row.upper_95)}" if pd.notna(row.lower_95)
                     else f"{_num(row.lower_80)} to {_num(row.upper_80)} (80%)"
                     if pd.notna(row.lower_80) else "")
-        breakdown = "" if row.breakdown == "total" else str(row.breakdown).replace("=", ": ")
+        breakdown = ("" if row.breakdown == "total" else
+                     str(row.breakdown).replace("=", ": ").replace(";", "; ").replace("_", " "))
         note = "" if pd.isna(row.note) else str(row.note)
         css = " class=synthetic" if row.source == "synthetic" else ""
         cells = (registry.label(row.measure), breakdown, str(row.geography_name), str(row.period),
