@@ -94,7 +94,8 @@ def make(children: int, path: Path, seed: int) -> dict[str, float]:
 
     start = time.perf_counter()
     county = synth.generate(seed=seed, scale=children / CHILDREN_AT_SCALE_1)
-    write_return(county.data, path, la_child_ids=county.la_child_ids, whole_history=True)
+    write_return(county.data, path, la_child_ids=county.la_child_ids, upns=county.upns,
+                 whole_history=True)
     return {"seconds": time.perf_counter() - start, "children": len(county.data.children)}
 
 

@@ -14,11 +14,11 @@ from cpstats.errors import InputError, Problem
 D1 = "d1_child_protection_plans_2013_to_2022.csv"
 
 
-def run_check(*paths: Path) -> int:
+def run_check(*paths: Path, options: tuple[str, ...] = ()) -> int:
     """Run the check subcommand through its own parser (as ``cpstats check`` does)."""
     parser = argparse.ArgumentParser(prog="cpstats")
     check_command.register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["check", *map(str, paths)])
+    args = parser.parse_args(["check", *options, *map(str, paths)])
     return args.func(args)
 
 
@@ -163,3 +163,68 @@ def test_census_extract_total_must_be_the_sum_of_its_groups(tmp_path, capsys):
     broken.write_text("\n".join([lines[0], ",".join(fields), *lines[2:]]) + "\n")
     assert run_check(broken) == 2
     assert "row 2, column 'total'" in capsys.readouterr().out
+
+
+# ----------------------------------------------------------------------------- --rules dfe
+DFE = ("--rules", "dfe")
+
+
+@pytest.fixture
+def _secret(monkeypatch):
+    monkeypatch.setenv("CPSTATS_SECRET", "cpstats-test-secret-0123456789")
+
+
+def _rule_rows(out: str) -> dict[str, tuple[int, int]]:
+    """rule code -> (children, records) from the printed table."""
+    rows = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) > 4 and parts[1] in ("error", "query") and parts[0][:4].isdigit():
+            rows[parts[0]] = (int(parts[2].replace(",", "")), int(parts[3].replace(",", "")))
+    return rows
+
+
+def test_dfe_rules_on_the_d2i_fake_file(shared_data, capsys, _secret):
+    path = shared_data / "cin_census" / "d2i_validator_fake_CIN_data.xml"
+    assert run_check(path, options=DFE) == 2
+    out = capsys.readouterr().out
+    rows = _rule_rows(out)
+    assert "332 children; DfE rules of collection year 2022 (22 rules)" in out
+    assert rows["8831"][0] > 0 and rows["8620"][0] > 0  # NFA with activity, closures
+    assert rows["4016"] == (0, 0) and len(rows) == 22
+    assert "RND0" not in out  # no child identifier printed
+
+
+def test_dfe_rules_pass_on_synthetic_returns(tmp_path, capsys, _secret):
+    from cpstats import synth
+    from cpstats.io.cin_census_writer import write_returns
+
+    county = synth.generate(seed=3, years=(2016, 2017), scale=0.05)
+    write_returns(county.data, tmp_path, county.years, la_child_ids=county.la_child_ids,
+                  upns=county.upns)
+    assert run_check(tmp_path, options=DFE) == 0
+    out = capsys.readouterr().out
+    assert out.count("(19 rules)") == 2 and "children failing any rule: 0" in out
+    assert set(_rule_rows(out).values()) == {(0, 0)}
+
+
+def test_dfe_rules_refuse_broken_files_with_a_line(tmp_path, capsys, _secret):
+    truncated = _write(tmp_path / "truncated.xml", "<Message>\n<Header>\n<Collection")
+    wrong = _write(tmp_path / "wrong.xml", "<?xml version='1.0'?>\n\n<CINCensus/>\n")
+    not_xml = _write(tmp_path / "notes.csv", "x,y\n1,2\n")
+    assert run_check(truncated, wrong, not_xml, options=DFE) == 2
+    out = capsys.readouterr().out
+    assert "truncated.xml: unreadable" in out and "truncated.xml, line 3" in out
+    assert "wrong.xml, line 3" in out and "root element <Message>" in out
+    assert "notes.csv: not checked -- expected a CIN Census return, an .xml file" in out
+
+
+def test_dfe_rules_name_cpstats_own_findings_too(tmp_path, capsys, _secret):
+    text = (Path(__file__).parent / "data" / "cin" / "return_2017.xml").read_text()
+    path = _write(tmp_path / "odd.xml", text.replace("<CPPreviewDate>2016-07-20",
+                                                     "<CPPreviewDate>2016-02-30"))
+    run_check(path, options=DFE)
+    out = capsys.readouterr().out
+    # The fixture breaks 8620 (a closure of 2015-09-30 in the 2016-17 return), not the date.
+    assert _rule_rows(out)["8620"] == (1, 1)
+    assert "cpstats' own checks: impossible-date 1 " in out  # no DfE rule catches it

@@ -423,13 +423,41 @@ def test_mixed_problems_each_reported():
         # MIXED-2: misspelt <CPPStartDate>, month 13: rejected
         (WARNING, "unexpected-element", "CPPStartDate", None): 1,
         (ERROR, "missing-date", "CPPstartDate", None): 1,
-        (ERROR, "bad-date", "CPPendDate", "2016-13-01"): 1,
+        (ERROR, "impossible-date", "CPPendDate", "2016-13-01"): 1,
         (WARNING, "unknown-code", "InitialCategoryOfAbuse", "XYZ"): 1,
     })
     assert {p.child for p in data.summary.errors} == {h("MIXED-2")}
     [child] = data.children.to_dict("records")
     assert (child["child_id"], child["gender"]) == (h("MIXED-1"), "unknown")
     assert pd.isna(data.referrals.loc[0, "referral_source"])
+
+
+def test_impossible_date_refused_by_name(tmp_path):
+    """2016-02-30 is written like a date: pandas would read it as missing, cpstats names it."""
+    text = (DATA / "return_2017.xml").read_text()
+    path = tmp_path / "impossible.xml"
+    path.write_text(text.replace("<CPPreviewDate>2016-07-20</CPPreviewDate>",
+                                 "<CPPreviewDate>2016-02-30</CPPreviewDate>")
+                    .replace("<S47ActualStartDate>2017-01-10</S47ActualStartDate>",
+                             "<S47ActualStartDate>2017-13-10</S47ActualStartDate>"))
+    problems = check_cin_census(path)
+    assert found(problems) == Counter({
+        (ERROR, "impossible-date", "CPPreviewDate", "2016-02-30"): 1,
+        (ERROR, "impossible-date", "S47ActualStartDate", "2017-13-10"): 1})
+    text_of = {p.element: str(p) for p in problems}
+    assert "impossible date: February 2016 has 29 days, not 30" in text_of["CPPreviewDate"]
+    assert "impossible date: there is no month 13" in text_of["S47ActualStartDate"]
+    assert "line 53" in text_of["CPPreviewDate"]  # its <Reviews> block
+
+
+def test_problems_name_the_dfe_rule_they_also_break(tmp_path):
+    text = (DATA / "return_2017.xml").read_text()
+    path = tmp_path / "late_closure.xml"
+    path.write_text(text.replace("<AssessmentAuthorisationDate>2016-04-20",
+                                 "<AssessmentAuthorisationDate>2017-04-20"))
+    [problem] = check_cin_census(path)
+    assert (problem.rule, problem.dfe_code) == ("after-reference-date", "8696")
+    assert str(problem).endswith("[DfE rule 8696]")
 
 
 def test_missing_file():

@@ -11,9 +11,15 @@ from lxml import etree
 
 from cpstats import measures, synth
 from cpstats.childlevel import TABLES
+from cpstats.cin_spec import spec
 from cpstats.cli import main
 from cpstats.errors import ParameterError
-from cpstats.io.cin_census_writer import SYNTHETIC_SOFTWARE, write_return, write_returns
+from cpstats.io.cin_census_writer import (
+    SYNTHETIC_SOFTWARE,
+    held_by_returns,
+    write_return,
+    write_returns,
+)
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +37,20 @@ def small() -> synth.SyntheticCounty:
 def small_returns(small: synth.SyntheticCounty, tmp_path_factory: pytest.TempPathFactory
                   ) -> list[Path]:
     return write_returns(small.data, tmp_path_factory.mktemp("returns"), small.years,
-                         la_child_ids=small.la_child_ids)
+                         la_child_ids=small.la_child_ids, upns=small.upns)
+
+
+@pytest.fixture(scope="module")
+def later() -> synth.SyntheticCounty:
+    """Years whose specifications add CINPlanDates (2021-22) and RC9, 5D (2022-23)."""
+    return synth.generate(seed=5, years=(2021, 2023), scale=0.08)
+
+
+@pytest.fixture(scope="module")
+def later_returns(later: synth.SyntheticCounty, tmp_path_factory: pytest.TempPathFactory
+                  ) -> list[Path]:
+    return write_returns(later.data, tmp_path_factory.mktemp("later"), later.years,
+                         la_child_ids=later.la_child_ids, upns=later.upns)
 
 
 def test_default_county_meets_every_calibration_target(county: synth.SyntheticCounty) -> None:
@@ -146,19 +165,29 @@ def test_census_shares_match_the_shared_census_file(shared_data: Path) -> None:
         "Other ethnic group: Any other ethnic group") == synth.CENSUS_2011_0_17["OOTH"]
 
 
-def test_returns_read_back_identically(small: synth.SyntheticCounty,
-                                       small_returns: list[Path]) -> None:
+@pytest.mark.parametrize("which", ["small", "later"])
+def test_returns_read_back_as_the_records_they_hold(which: str, request: pytest.FixtureRequest
+                                                    ) -> None:
     from cpstats.io.cin_census import read_returns
 
-    back = read_returns(small_returns, source="synthetic")
+    county = request.getfixturevalue(which)
+    back = read_returns(request.getfixturevalue(f"{which}_returns"), source="synthetic")
     assert back.summary.children_rejected == 0 and not back.summary.problems
     assert back.source == "synthetic" and back.la_code == "825"
+    held = held_by_returns(county.data, county.years)
     for name in TABLES:
-        mine = small.data.table(name)
+        mine = held.table(name)
         keys = list(mine.columns)
         pd.testing.assert_frame_equal(
             mine.sort_values(keys).reset_index(drop=True),
             back.table(name).sort_values(keys).reset_index(drop=True), obj=name)
+    # What the returns cannot hold: activity before the first year, CIN plans before 2021-22.
+    assert len(held.assessments) < len(county.data.assessments)
+    assert held.cin_plans.empty == (which == "small") and len(held.cp_plans) > 0
+
+
+def _dates(root: etree._Element, *tags: str) -> list[str]:
+    return [e.text for e in root.iter(*tags)]
 
 
 def test_each_return_holds_only_its_year(small_returns: list[Path]) -> None:
@@ -168,12 +197,60 @@ def test_each_return_holds_only_its_year(small_returns: list[Path]) -> None:
     assert root.findtext("Header/Source/SoftwareCode") == SYNTHETIC_SOFTWARE
     latest = {"CPPendDate", "CINclosureDate", "CPPstartDate", "CPPreviewDate", "S47ActualStartDate",
               "DateOfInitialCPC", "CINreferralDate", "PersonBirthDate"}
-    dates = [e.text for e in root.iter(*latest)]
+    dates = _dates(root, *latest)
     assert dates and max(dates) <= "2016-03-31"
+    in_year = _dates(root, "CPPendDate", "CINclosureDate", "CPPreviewDate", "DateOfInitialCPC",
+                     "AssessmentAuthorisationDate")
+    assert in_year and min(in_year) >= "2015-04-01"
+    assert not _dates(root, "CINPlanStartDate")  # no CINPlanDates before 2021-22
 
 
-def _schema(shared_data: Path, allow_zero_previous_plans: bool) -> etree.XMLSchema:
-    tree = etree.parse(str(shared_data / "cin_census" / "liia_tools_CIN_schema_2024.xsd"))
+def _check_episode(episode: etree._Element) -> None:
+    """What a service records in one CINdetails block."""
+    reason = episode.findtext("ReasonForClosure")
+    active = episode.find("Section47") is not None or episode.find(
+        "ChildProtectionPlans") is not None
+    if episode.findtext("ReferralNFA") == "true" and reason:
+        assert reason == "RC7"
+        assert episode.findtext("CINclosureDate") == episode.findtext("CINreferralDate")
+    if reason == "RC8":
+        assert not active and episode.find("Assessments") is not None
+    for s47 in episode.iter("Section47"):
+        assert (s47.findtext("DateOfInitialCPC") is not None
+                or s47.findtext("ICPCnotRequired") == "true"
+                or s47.findtext("S47ActualStartDate") >= "2016-03-01")
+    for assessment in episode.iter("Assessments"):
+        if assessment.find("AssessmentAuthorisationDate") is None:
+            assert assessment.find("FactorsIdentifiedAtAssessment") is None
+
+
+def test_returns_say_what_a_service_records(small_returns: list[Path]) -> None:
+    reasons = set()
+    for path in small_returns:
+        for child in etree.parse(str(path)).getroot().iter("Child"):
+            ids = child.find("ChildIdentifiers")
+            upn, unknown = ids.findtext("UPN"), ids.findtext("UPNunknown")
+            assert (upn is None) != (unknown is None) and unknown in (None, "UN1")
+            assert ids.find("PersonBirthDate") is None or ids.find(
+                "ExpectedPersonBirthDate") is None
+            for episode in child.iter("CINdetails"):
+                _check_episode(episode)
+                reasons.add(episode.findtext("ReasonForClosure"))
+    assert {"RC7", "RC8"} <= reasons and "RC9" not in reasons
+
+
+def test_synthetic_upns_have_valid_check_letters(small: synth.SyntheticCounty) -> None:
+    upns = small.upns
+    assert upns.str.fullmatch(r"[A-Z]825\d{9}").all() and upns.is_unique
+    weights = np.arange(2, 14)
+    for upn in upns.iloc[:50]:
+        total = sum(int(d) * w for d, w in zip(upn[1:], weights, strict=True))
+        assert upn[0] == synth.UPN_CHECK_LETTERS[total % 23]
+
+
+def _schema(shared_data: Path, year: int, allow_zero_previous_plans: bool) -> etree.XMLSchema:
+    """The nearest schema to ``year``'s, read from the shared data (not copied)."""
+    tree = etree.parse(str(shared_data / "cin_census" / "schemas" / spec(year).schema))
     if allow_zero_previous_plans:
         xs = "{http://www.w3.org/2001/XMLSchema}"
         for element in tree.iter(f"{xs}element"):
@@ -182,17 +259,31 @@ def _schema(shared_data: Path, allow_zero_previous_plans: bool) -> etree.XMLSche
     return etree.XMLSchema(tree)
 
 
-def test_returns_are_valid_against_the_2024_schema(shared_data: Path,
-                                                   small_returns: list[Path]) -> None:
-    relaxed = _schema(shared_data, allow_zero_previous_plans=True)
-    strict = _schema(shared_data, allow_zero_previous_plans=False)
-    for path in small_returns:
+@pytest.mark.parametrize("which", ["small_returns", "later_returns"])
+def test_each_return_is_valid_against_its_years_schema(shared_data: Path, which: str,
+                                                       request: pytest.FixtureRequest) -> None:
+    for path in request.getfixturevalue(which):
+        year = int(path.stem[-4:])
+        relaxed = _schema(shared_data, year, allow_zero_previous_plans=True)
+        strict = _schema(shared_data, year, allow_zero_previous_plans=False)
         document = etree.parse(str(path))
-        assert relaxed.validate(document), relaxed.error_log
+        assert relaxed.validate(document), (path.name, relaxed.error_log)
         # The one documented difference: a first plan's NumberOfPreviousCPP is 0, which the
-        # liia-tools schema (positiveInteger) rejects although DfE allows it.
+        # liia-tools schemas (positiveInteger) reject although DfE allows it.
         strict.validate(document)
         assert {e.message.split("'")[1] for e in strict.error_log} <= {"NumberOfPreviousCPP"}
+
+
+def test_codes_of_later_years_only_from_those_years(later_returns: list[Path]) -> None:
+    by_year = {}
+    for path in later_returns:
+        root = etree.parse(str(path)).getroot()
+        by_year[int(path.stem[-4:])] = (set(_dates(root, "ReasonForClosure")),
+                                        set(_dates(root, "ReferralSource")),
+                                        len(_dates(root, "CINPlanStartDate")))
+    assert "RC9" not in by_year[2022][0] and "RC9" in by_year[2023][0]
+    assert "5D" not in by_year[2022][1] and "5D" in by_year[2023][1]
+    assert by_year[2021][2] == 0 and by_year[2022][2] > 0
 
 
 def test_combined_file_holds_the_whole_history(small: synth.SyntheticCounty,

@@ -39,9 +39,16 @@ import pandas as pd
 
 from cpstats import measures, periods, school_holidays
 from cpstats.childlevel import CinData, conform_table
+from cpstats.cin_spec import collection_year, spec
 from cpstats.errors import ParameterError
 from cpstats.identifiers import SYNTHETIC_SECRET, ChildHasher
-from cpstats.workdays import business_calendar, icpc_deadline, is_working_day
+from cpstats.workdays import (
+    ICPC_WORKING_DAYS,
+    add_working_days,
+    business_calendar,
+    icpc_deadline,
+    is_working_day,
+)
 
 DEFAULT_SEED = 2017
 DEFAULT_LA = "825"
@@ -167,6 +174,8 @@ class SyntheticCounty:
     seed: int
     scale: float
     notes: list[str] = field(default_factory=list)
+    #: Synthetic UPN of each ``child_id`` (index), with a valid check letter.
+    upns: pd.Series | None = None
 
     @property
     def reference_dates(self) -> list[date]:
@@ -207,7 +216,7 @@ def generate(seed: int = DEFAULT_SEED, la_code: str = DEFAULT_LA,
     sim.run()
     data, ids = sim.tables()
     return SyntheticCounty(data=data, la_child_ids=ids, years=(first, last), seed=seed,
-                           scale=scale)
+                           scale=scale, upns=_upns(la_code, ids))
 
 
 def calibration(data: CinData, scale: float = 1.0) -> pd.DataFrame:
@@ -248,6 +257,21 @@ def _nearest(table: dict[int, int], year: int) -> int:
     """The value for ``year``, or for the nearest year listed (years outside the calibrated
     range keep the nearest known volume)."""
     return table[min(table, key=lambda known: (abs(known - year), known))]
+
+
+#: Check letters of a UPN, by the weighted sum of its 12 digits modulo 23.
+UPN_CHECK_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"
+
+
+def _upns(la_code: str, la_child_ids: pd.Series) -> pd.Series:
+    """A synthetic UPN per child: check letter, LA number and the child's serial number."""
+    serial = la_child_ids.str.replace(r"\D", "", regex=True).str.slice(-9).str.zfill(9)
+    digits = la_code.zfill(3) + serial
+    text = "".join(digits.to_numpy(dtype=str)).encode("ascii")
+    matrix = (np.frombuffer(text, dtype=np.uint8).astype("int64") - ord("0")).reshape(-1, 12)
+    check = (matrix * np.arange(2, 14)).sum(axis=1) % 23
+    letters = np.array(list(UPN_CHECK_LETTERS))[check]
+    return pd.Series(letters + digits.to_numpy(dtype=str), index=la_child_ids.index, name="upn")
 
 
 def _survival_days(u: np.ndarray) -> np.ndarray:
@@ -300,6 +324,16 @@ def _ethnicity_weights(power: float) -> tuple[list[str], np.ndarray]:
     return ([*codes, "NOBT", "REFU"],
             np.append(weights / weights.sum() * known, [ETHNICITY_NOT_OBTAINED,
                                                         ETHNICITY_REFUSED]))
+
+
+def _in_time_for_the_return(s47: np.ndarray, icpc: np.ndarray, month: pd.Period) -> np.ndarray:
+    """Section 47 starts moved so that none waiting at a 31 March for an ICPC held after it
+    started more than 15 working days before (a council would have held it, or recorded
+    that none was needed: DfE 8675Q)."""
+    year_end = np.datetime64(periods.year_end(periods.quarter_of(month.start_time)[0] - 1), "D")
+    latest = np.datetime64(add_working_days(year_end.item(), -ICPC_WORKING_DAYS), "D")
+    waiting = (s47 <= year_end) & (icpc > year_end) & (s47 < latest)
+    return np.where(waiting, latest, s47)
 
 
 class _Calendar:
@@ -446,7 +480,8 @@ class _Simulation:
         high = np.array([b[1] for b in ICPC_LAG])[blocks]
         lag = low + np.floor(rng.random(n_icpc) * (high - low + 1)).astype("int64")
         cal = business_calendar(icpc)
-        s47 = np.busday_offset(icpc, -lag, roll="backward", busdaycal=cal)
+        s47 = _in_time_for_the_return(np.busday_offset(icpc, -lag, roll="backward",
+                                                       busdaycal=cal), icpc, month)
         referral = s47 - rng.integers(0, 8, n_icpc).astype("timedelta64[D]")
         # Repeat plans: some conferences are for children who had a plan before.
         repeat = self._returning(int(round(n_plan * REPEAT_SHARE)), referral, had_plan=True)
@@ -558,7 +593,7 @@ class _Tables:
         ep = ep.assign(child_id=id_of.loc[ep["child"].to_numpy()].to_numpy(),
                        cin_id=_iso(ep["referral"]))
         tables = {
-            "children": self._children(kids, hashed, self._last_seen(ep, id_of)),
+            "children": self._children(kids, hashed, self._last_seen(ep), self._first_seen(ep)),
             "referrals": self._referrals(ep),
             "assessments": self._assessments(ep),
             "s47s": self._s47s(ep),
@@ -575,39 +610,72 @@ class _Tables:
                                name="la_child_id")
 
     def _closures(self, ep: pd.DataFrame) -> pd.DataFrame:
-        """CIN plans after CP plans, closure dates and reasons; a child's episodes never overlap."""
+        """CIN plans, assessments, closure dates and reasons, as a service records them.
+
+        An episode closes after its last activity (on the day, for a referral with no
+        further action); its reason follows what happened: RC8 (or, from 2022-23, RC9) when
+        it closed after an assessment alone, RC7 otherwise. A child's episodes never overlap.
+        """
+        rng, n = self.rng, len(ep)
+        has_plan, nfa = ep["plan_start"].notna(), ep["nfa"].to_numpy(dtype=bool)
+        cin_start, cin_end = self._cin_plan_dates(ep, nfa)
+        # An assessment starts within days of the referral (by the s47) and is authorised
+        # 10-45 days later.
+        assessed = ep["referral"] + pd.to_timedelta(rng.integers(0, 4, n), unit="D")
+        assessed = assessed.where(ep["s47"].isna() | (assessed <= ep["s47"]), ep["s47"])
+        authorised = assessed + pd.to_timedelta(rng.integers(10, 46, n), unit="D")
+        activity = pd.concat([ep["referral"], ep["s47"], ep["icpc"], ep["plan_end"], cin_end,
+                              authorised.where(~nfa)], axis=1)
+        gap = np.where(nfa, 0, np.where(has_plan | cin_start.notna(), rng.integers(0, 30, n),
+                                        rng.integers(1, 15, n)))
+        closure = activity.max(axis=1) + pd.to_timedelta(gap, unit="D")
+        # Never past the child's next referral: a CIN plan running into it is cut short.
+        order = ep.sort_values(["child", "referral"]).index
+        next_ref = ep.loc[order].groupby("child")["referral"].shift(-1).reindex(ep.index)
+        closure = closure.where(next_ref.isna() | (closure < next_ref),
+                                next_ref - pd.Timedelta(days=1))
+        cin_start = cin_start.where(cin_start < closure)
+        cin_end = cin_end.where(cin_start.notna()).clip(upper=closure)
+        assessed_only = ~nfa & ~has_plan & ep["s47"].isna() & cin_start.isna()
+        # Closed after assessment in the year of the assessment, so the return holding the
+        # closure holds the assessment too (DfE 8825Q).
+        year_end = pd.to_datetime(collection_year(authorised).astype(str) + "-03-31")
+        closure = closure.where(~assessed_only | (closure <= year_end), year_end)
+        reason = np.where(assessed_only, self._reasons_after_assessment(closure), "RC7")
+        return ep.assign(cin_start=cin_start, cin_end=cin_end, closure=closure, reason=reason,
+                         assessed=assessed, authorised=authorised)
+
+    def _cin_plan_dates(self, ep: pd.DataFrame, nfa: np.ndarray) -> tuple[pd.Series, pd.Series]:
+        """CIN plans: most CP plans step down to one on their last day; a few episodes
+        without an s47 (and not closed with no further action) have one from the start."""
         rng, n = self.rng, len(ep)
         has_plan = ep["plan_start"].notna()
         step_down = has_plan & (rng.random(n) < 0.6)
         cin_start = ep["plan_end"].where(step_down)
         cin_end = cin_start + pd.to_timedelta(rng.integers(60, 270, n), unit="D")
-        other_cin = ~has_plan & ep["s47"].isna() & (rng.random(n) < 0.12)
+        other_cin = ~has_plan & ep["s47"].isna() & ~nfa & (rng.random(n) < 0.12)
         other_start = ep["referral"] + pd.to_timedelta(rng.integers(25, 50, n), unit="D")
         cin_start = cin_start.where(~other_cin, other_start)
         cin_end = cin_end.where(~other_cin, other_start + pd.to_timedelta(
             rng.integers(60, 300, n), unit="D"))
-        last = ep["plan_end"].where(has_plan, ep["s47"].fillna(ep["referral"]))
-        last = cin_end.where(cin_start.notna(), last)
-        gap = np.where(ep["nfa"], 0, np.where(has_plan, rng.integers(0, 30, n),
-                                              rng.integers(20, 60, n)))
-        closure = last + pd.to_timedelta(gap, unit="D")
-        # An assessment starts within days of the referral (by the s47) and is authorised
-        # 10-45 days later, before the episode closes.
-        assessed = ep["referral"] + pd.to_timedelta(rng.integers(0, 4, n), unit="D")
-        assessed = assessed.where(ep["s47"].isna() | (assessed <= ep["s47"]), ep["s47"])
-        authorised = assessed + pd.to_timedelta(rng.integers(10, 46, n), unit="D")
-        closure = closure.where(ep["nfa"] | (closure > authorised),
-                                authorised + pd.to_timedelta(rng.integers(1, 8, n), unit="D"))
-        # Never past the child's next referral.
-        order = ep.sort_values(["child", "referral"]).index
-        next_ref = ep.loc[order].groupby("child")["referral"].shift(-1).reindex(ep.index)
-        closure = closure.where(next_ref.isna() | (closure < next_ref),
-                                next_ref - pd.Timedelta(days=1))
-        cin_end = cin_end.where(cin_end.isna() | (cin_end <= closure), closure)
-        reason = np.where(ep["nfa"], "RC8", np.where(has_plan | cin_start.notna(), "RC7",
-                          _choice(rng, ["RC8", "RC9", "RC7"], [5, 3, 2], n)))
-        return ep.assign(cin_start=cin_start, cin_end=cin_end, closure=closure, reason=reason,
-                         assessed=assessed, authorised=authorised)
+        return cin_start, cin_end
+
+    def _reasons_after_assessment(self, closure: pd.Series) -> np.ndarray:
+        """RC8, RC9 and RC7 as 5:3:2 where the closure's year has RC9 (from 2022-23);
+        before, an early-help closure was RC8."""
+        wanted = {"RC8": 5, "RC9": 3, "RC7": 2}
+        return self._by_year(closure, wanted, lambda year: spec(year).closure_reasons)
+
+    def _by_year(self, dates: pd.Series, weights: dict[str, float], allowed) -> np.ndarray:
+        """Codes drawn with ``weights``, each from the codes ``allowed(year)`` of the
+        collection year of its date (one draw per year, not per row)."""
+        out = np.empty(len(dates), dtype=object)
+        years = collection_year(dates).to_numpy()
+        for year in np.unique(years):
+            rows = np.flatnonzero(years == year)
+            codes = [c for c in weights if c in allowed(int(year))]
+            out[rows] = _choice(self.rng, codes, [weights[c] for c in codes], len(rows))
+        return out
 
     def _match_mix(self, tables: dict[str, pd.DataFrame]) -> None:
         """Reassign the category of a few plans, and the gender of a few children, open at the
@@ -672,7 +740,14 @@ class _Tables:
         ok = birth.to_numpy() <= first - np.timedelta64(31, "D")
         children.loc[chosen[ok], "birth_month"] = birth[ok]
 
-    def _last_seen(self, ep: pd.DataFrame, id_of: pd.Series) -> pd.Series:
+    def _first_seen(self, ep: pd.DataFrame) -> pd.Series:
+        """Reference date of the first return holding each child (by child index): an
+        expected birth date is only ever written if the child is unborn then."""
+        seen = ep["referral"].clip(lower=pd.Timestamp(self.window))
+        first = pd.to_datetime(collection_year(seen).astype(str) + "-03-31")
+        return first.groupby(ep["child"].to_numpy()).min()
+
+    def _last_seen(self, ep: pd.DataFrame) -> pd.Series:
         """Reference date of the last return holding each child (by child index): a
         birth after it is never recorded."""
         closed = ep["closure"].dropna()
@@ -682,12 +757,14 @@ class _Tables:
         last = last.clip(upper=pd.Timestamp(self.ref))
         return last.groupby(ep["child"].to_numpy()).max()
 
-    def _children(self, kids: pd.DataFrame, hashed: list[str], last_seen: pd.Series
-                  ) -> pd.DataFrame:
+    def _children(self, kids: pd.DataFrame, hashed: list[str], last_seen: pd.Series,
+                  first_seen: pd.Series) -> pd.DataFrame:
         birth = pd.Series(kids["birth"].to_numpy().astype("datetime64[s]"))
         born = birth <= last_seen.reindex(kids["index"].to_numpy()).to_numpy()
         month = birth.dt.to_period("M").dt.start_time
-        expected = month.where(kids["unborn_at_referral"])
+        # Known only from a return written before the birth (returns drop it at birth).
+        unborn_in_a_return = birth > first_seen.reindex(kids["index"].to_numpy()).to_numpy()
+        expected = month.where(kids["unborn_at_referral"].to_numpy() & unborn_in_a_return)
         gender = np.where(~born, "unknown", np.where(kids["male"], "male", "female"))
         return pd.DataFrame({
             "child_id": hashed, "birth_month": month.where(born),
@@ -703,7 +780,9 @@ class _Tables:
                                                       "N9"], [30, 6, 5, 20, 25, 6, 3, 5], n))
         return pd.DataFrame({
             "child_id": ep["child_id"], "cin_id": ep["cin_id"], "referral_date": ep["referral"],
-            "referral_source": _choice(self.rng, REFERRAL_SOURCES, REFERRAL_SOURCE_WEIGHTS, n),
+            "referral_source": self._by_year(
+                ep["referral"], dict(zip(REFERRAL_SOURCES, REFERRAL_SOURCE_WEIGHTS, strict=True)),
+                lambda year: spec(year).referral_sources),
             "primary_need": need, "nfa": ep["nfa"], "closure_date": ep["closure"],
             "closure_reason": ep["reason"],
         })
@@ -723,7 +802,7 @@ class _Tables:
     def _s47s(self, ep: pd.DataFrame) -> pd.DataFrame:
         ep = ep[ep["s47"].notna()]
         target = icpc_deadline(ep["s47"].astype("datetime64[s]"))
-        not_required = ep["icpc"].isna() & (self.rng.random(len(ep)) < 0.4)
+        not_required = ep["icpc"].isna()  # the enquiry ended without a conference
         return pd.DataFrame({"child_id": ep["child_id"], "cin_id": ep["cin_id"],
                              "s47_start_date": ep["s47"],
                              "icpc_target_date": target.where(~not_required),
@@ -804,4 +883,6 @@ def _censor(name: str, frame: pd.DataFrame, ref: np.datetime64) -> pd.DataFrame:
         out = out[out[starts[name]] <= ref]
     if name == "s47s":
         out = out.assign(icpc_date=out["icpc_date"].mask(out["icpc_date"] > ref))
+    if name == "assessments":  # factors are recorded at authorisation
+        out = out.assign(factors=out["factors"].where(out["authorised_date"].notna()))
     return out.reset_index(drop=True)

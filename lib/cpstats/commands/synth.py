@@ -84,12 +84,13 @@ def run(args: argparse.Namespace) -> int:
 def _write(county: synth.SyntheticCounty, out: Path) -> list[Path]:
     """Write into a temporary folder first, so a failure leaves no partial returns."""
     if out.suffix.lower() == ".xml":
-        return [write_return(county.data, out, la_child_ids=county.la_child_ids,
+        return [write_return(county.data, out, la_child_ids=county.la_child_ids, upns=county.upns,
                              whole_history=True)]
     out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".synth-", dir=out))
     try:
-        made = write_returns(county.data, tmp, county.years, la_child_ids=county.la_child_ids)
+        made = write_returns(county.data, tmp, county.years, la_child_ids=county.la_child_ids,
+                             upns=county.upns)
         for stale in set(out.glob("cin_census_*.xml")) - {out / p.name for p in made}:
             stale.unlink()
         final = []

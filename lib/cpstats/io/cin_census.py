@@ -25,6 +25,7 @@ together); the rest are warnings and the child is kept. See
 
 from __future__ import annotations
 
+import calendar
 import functools
 import os
 import shutil
@@ -130,6 +131,7 @@ RULES: dict[str, tuple[str, str]] = {
     "missing-id": (ERROR, "a non-empty LAchildID: the child cannot be identified and is rejected"),
     "missing-date": (ERROR, "a date: every episode needs its start date"),
     "bad-date": (ERROR, "a date written YYYY-MM-DD"),
+    "impossible-date": (ERROR, "a date that exists (impossible date: {why})"),
     "ends-before-start": (ERROR, "a date on or after {other}"),
     "after-reference-date": (ERROR, "a date on or before the return's reference date {ref}"),
     "implausible-date": (ERROR, "a date after {oldest}, 25 years before the reference date "
@@ -147,6 +149,17 @@ RULES: dict[str, tuple[str, str]] = {
     "duplicate-child": (WARNING, "each child once in a return (its records are combined)"),
     "conflict": (WARNING, "the same value in every return; the latest return's value is kept"),
 }
+#: (rule, element) -> the DfE validation rule the problem also breaks (``cpstats check
+#: --rules dfe`` runs DfE's rules themselves: :mod:`cpstats.rules`).
+DFE_CODES = {
+    ("ends-before-start", "AssessmentAuthorisationDate"): "8608",
+    ("ends-before-start", "CPPendDate"): "8925",
+    ("before-referral", "AssessmentActualStartDate"): "1103",
+    **{(rule, element): code for rule in ("after-reference-date", "implausible-date")
+       for element, code in (("CINclosureDate", "8620"), ("CPPendDate", "8930"),
+                             ("AssessmentAuthorisationDate", "8696"),
+                             ("CINPlanEndDate", "4013"), ("DateOfInitialCPC", "8715"))},
+}
 
 
 @dataclass(frozen=True)
@@ -156,8 +169,14 @@ class CinProblem(Problem):
     rule: str = ""
     severity: str = ERROR
 
+    @property
+    def dfe_code(self) -> str | None:
+        """The DfE validation rule this problem also breaks, where there is one."""
+        return DFE_CODES.get((self.rule, self.element))
+
     def __str__(self) -> str:
-        return f"{self.severity}: {super().__str__()}"
+        code = f" [DfE rule {self.dfe_code}]" if self.dfe_code else ""
+        return f"{self.severity}: {super().__str__()}{code}"
 
 
 def _problem(file: str, rule: str, *, expected: str | None = None, **where) -> CinProblem:
@@ -760,12 +779,33 @@ def _typed(ret: _Return, finder: _Finder) -> dict[str, pd.DataFrame]:
             ok = text.str.fullmatch(_DATE_TEXT).fillna(False).astype(bool)
             parsed = pd.to_datetime(text.where(ok).str.slice(0, 10), format="%Y-%m-%d",
                                     errors="coerce")
-            finder.flag(frame, text.notna() & parsed.isna(), "bad-date", name, column)
+            finder.flag(frame, text.notna() & ~ok, "bad-date", name, column)
+            impossible = ok & parsed.isna()
+            finder.flag(frame, impossible, "impossible-date", name, column,
+                        expected=_impossible(text, impossible))
             frame[column] = parsed.astype(DATE)
         typed[name] = frame
     ret.raw = {}
     _codes(typed, finder, ret.fmt)
     return typed
+
+
+def _impossible(text: pd.Series, hit: pd.Series) -> pd.Series | None:
+    """Why each well-written date in ``text`` that is no day of the calendar is impossible
+    (pandas would read it as missing): its month has fewer days, or there is no such month."""
+    if not hit.any():
+        return None
+    why = pd.Series(None, index=text.index, dtype=object)
+    reasons = []
+    for value in text[hit]:  # impossible dates are few: one reason each
+        year, month, day = (int(part) for part in value[:10].split("-"))
+        if 1 <= month <= 12:
+            days = calendar.monthrange(year, month)[1]
+            reasons.append(f"{calendar.month_name[month]} {year} has {days} days, not {day}")
+        else:
+            reasons.append(f"there is no month {month:02d}")
+    why[hit] = [RULES["impossible-date"][1].format(why=r) for r in reasons]
+    return why
 
 
 def _raw_missing(raw: pd.DataFrame, column: str) -> pd.Series:
