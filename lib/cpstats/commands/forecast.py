@@ -239,7 +239,7 @@ def run_quarterly(args: argparse.Namespace) -> int:
 
 def _models(text: str) -> list[str]:
     names = [m.strip() for m in text.split(",") if m.strip()]
-    known = (*fc.MODELS, "pooled", "combo_pooled")
+    known = (*fc.MODELS, *fc.PANEL_MODELS, *fc.PANEL_COMBOS)
     unknown = [m for m in names if m not in known]
     if unknown or not names:
         raise argparse.ArgumentTypeError(f"unknown model(s) {unknown}; choose from {', '.join(known)}")

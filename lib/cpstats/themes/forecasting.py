@@ -447,6 +447,10 @@ def next_year(data: ThemeData, horizon: int | None = None) -> Section:
     else:
         section.leave_out(f"the pooled model's own forecast for {data.la_name} (too few LAs or "
                           f"years in the data given: it fell back to {own['fitted']})")
+    if data.year < fc.ANNUAL_DEFAULT_DATA_TO:
+        said += (f" That model was chosen by a backtest on DfE's figures to 31 March "
+                 f"{fc.ANNUAL_DEFAULT_DATA_TO}, later than {data.year}: an analyst in {data.year} "
+                 f"could not have chosen it that way.")
     section.say(said)
     years = pd.Index([p.year for p in ahead["period"]], name="31 March")
     section.table("annual_forecast", forecast_table(ahead, years))
