@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 
 import pandas as pd
 import pytest
@@ -106,7 +107,7 @@ def test_quarterly_for_the_synthetic_county_with_chairs_from_a_service_file(tmp_
     out, service = tmp_path / "q.csv", tmp_path / "service.csv"
     service.write_text("setting,value\nchair_fte,5.8\ncaseload_target,85\n")
     status = cli.main(["forecast", "quarterly", "--no-referrals", "--out", str(out),
-                       "--service", str(service), "--target", "90"])
+                       "--service", str(service), "--target", "90", "--referrals-change", "10"])
     assert status == 0
     printed = capsys.readouterr().out
     table = pd.read_csv(out, dtype={"geography_code": str})
@@ -115,6 +116,10 @@ def test_quarterly_for_the_synthetic_county_with_chairs_from_a_service_file(tmp_
     default = table[table["model"] == "default"].iloc[0]
     assert f"{default['point'] / 5.8:.1f} children per FTE chair" in printed
     assert f"{default['point'] / 90:.1f} FTE needed" in printed  # --target wins over the file
+    # the scenario: 10% more referrals, so more children and more chairs than the forecast
+    scenario = re.search(r"scenario, referrals \+10%.*: ([\d,]+) children", printed)
+    assert scenario and int(scenario.group(1).replace(",", "")) > round(default["point"])
+    assert "scenario chairs (+10% referrals) at the end of 2017-18 Q1" in printed
 
 
 def test_quarterly_without_chair_figures_leaves_chairs_out(capsys):
@@ -127,6 +132,8 @@ def test_quarterly_without_chair_figures_leaves_chairs_out(capsys):
 def test_quarterly_bad_chair_figures_exit_2_before_the_long_work(tmp_path, capsys):
     assert cli.main(["forecast", "quarterly", "--fte", "0"]) == 2
     assert "--fte" in capsys.readouterr().err
+    assert cli.main(["forecast", "quarterly", "--referrals-change", "-100"]) == 2
+    assert "--referrals-change" in capsys.readouterr().err
     assert cli.main(["forecast", "quarterly", "--service", str(tmp_path / "none.csv")]) == 2
     assert "none.csv" in capsys.readouterr().err
 

@@ -36,13 +36,14 @@ def test_next_quarter_from_the_synthetic_county(default, sections):
     assert (now["value"], now["period"], now["source"]) == (564, "2017-03-31", "synthetic")
     point = _finding(findings, "cp_forecast_next_quarter")
     assert point["period"] == "2017-18 Q1" and point["source"] == "synthetic"
-    # arima, chosen on the early origins; bounds in whole children
+    # the hazard model, fixed beforehand by the benchmark; bounds in whole children
     assert point[["value", "lower_80", "upper_80", "lower_95", "upper_95"]].tolist() == [
-        620, 602, 638, 591, 649]
-    assert "default model arima" in point["note"]
+        634, 584, 687, 557, 714]
+    assert "default model stock_flow_hazard, fixed by the quarterly benchmark" in point["note"]
     said = sections["next_quarter"].paragraphs[0]
     assert said.startswith("**564** children were on a plan at the end of 2016-17 Q4.")
-    assert "expects **620** at the end of 2017-18 Q1: 80% prediction interval 602 to 638" in said
+    assert "expects **634** at the end of 2017-18 Q1: 80% prediction interval 584 to 687" in said
+    assert "fixed beforehand by a benchmark across five synthetic counties" in said
 
 
 def test_next_quarter_tables_are_published_rounded(default):
@@ -52,9 +53,10 @@ def test_next_quarter_tables_are_published_rounded(default):
     assert by_model.index.name == "Model" and "default" not in by_model.index
     assert by_model.loc["naive", "Forecast"] == 564
     backtest = default.tables["next_quarter_backtest"]
-    row = backtest.set_index("Model").loc["default (arima)"]
-    # MASE at the registry's 1 decimal (1.055 on every CPU tried), coverage in whole per cent
-    assert (row["Mean MASE"], row["80% interval coverage (%)"], row["Forecasts"]) == ("1.1", 40, 5)
+    row = backtest.set_index("Model").loc["default (stock_flow_hazard)"]
+    # MASE at the registry's 1 decimal, coverage in whole per cent; every origin is scored (the
+    # default was not chosen on any of them)
+    assert (row["Mean MASE"], row["80% interval coverage (%)"], row["Forecasts"]) == ("1.2", 73, 11)
     assert backtest["Mean MASE"].astype(float).is_monotonic_increasing
 
 
@@ -65,11 +67,14 @@ def test_chairs_from_the_report_s_establishment(default, sections):
     assert (fte["value"], fte["source"], target["value"]) == (5.8, "report", 85)
     per_fte = _finding(findings, "cp_forecast_children_per_fte_chair")
     needed = _finding(findings, "cp_forecast_fte_chairs_needed")
-    assert (per_fte["value"], per_fte["lower_80"], per_fte["upper_80"]) == (106.9, 103.7, 110.1)
-    assert (needed["value"], needed["upper_80"]) == (7.3, 7.5)
+    assert (per_fte["value"], per_fte["lower_80"], per_fte["upper_80"]) == (109.3, 100.7, 118.4)
+    assert (needed["value"], needed["upper_80"]) == (7.5, 8.1)
     said = " ".join(sections["chairs"].paragraphs)
-    assert "With 5.8 FTE chairs, 620 children would be **106.9 per full-time chair**" in said
-    assert "above the target of 85" in said and "**7.3 FTE chairs**, or 7.5" in said
+    # the figure comes with its data source in the sentence
+    assert ("With 5.8 FTE chairs and the forecast of 634 children from the synthetic county "
+            "(generated records, not real children), there would be **109.3 children per "
+            "full-time chair**") in said
+    assert "above the target of 85" in said and "**7.5 FTE chairs**, or 8.1" in said
 
 
 def test_next_year_from_dfe_pooled_over_every_la(default, sections):
@@ -115,11 +120,13 @@ def test_trust_states_the_recorded_track_record(default, sections):
     findings = default.findings
     mase = _finding(findings, "forecast_backtest_mase",
                     "forecast=cp_forecast_next_quarter;model=default")
-    assert mase["value"] == 1.1 and mase["source"] == "synthetic"
+    assert mase["value"] == 1.2 and mase["source"] == "synthetic"
     said = sections["trust"].paragraphs[0]
-    assert "errors were smaller than the last value's (MASE 1.1 against 1.6)" in said
-    assert "held the outcome in 40% of them (95%: 60%)" in said
-    assert "MASE was 0.7 against seasonal naive's 1.0" in said and "covered 100%" in said
+    assert "errors were smaller than the last value's (MASE 1.2 against 1.7; the other models: " in said
+    assert "held the outcome in 73% of them (95%: 100%)" in said
+    # every model's backtest is stated, not a chosen comparison
+    assert ("MASE was 0.7 against seasonal naive's 1.0 on the later origins (the other models: "
+            "`arima` 0.5, `ets` 0.5, `naive` 0.5)") in said and "covered 100%" in said
     assert default.left_out == []
 
 
@@ -127,7 +134,7 @@ def test_every_chart_has_its_frame_and_draws(default):
     assert set(default.charts) == {"next_quarter_fan", "annual_fan", "referrals_next_quarter"}
     section = next(s for s in default.sections if s.key == "next_quarter")
     figure = section.charts[0].figure()
-    assert figure.axes[0].get_title().startswith("About 620 children")
+    assert figure.axes[0].get_title().startswith("About 634 children")
     plt.close(figure)
 
 

@@ -172,6 +172,12 @@ def _describe(outlook, what: str, unit: str) -> list[str]:
     return lines
 
 
+def _scenario_lines(scenario: pd.DataFrame, pct: float) -> list[str]:
+    return [f"  scenario, referrals {pct:+g}% (stock_flow_hazard, new plans in proportion): "
+            f"{quarter_label(row.period.qyear, row.period.quarter)}: {row.point:,.0f} children "
+            f"(80% {row.lower_80:,.0f}-{row.upper_80:,.0f})" for row in scenario.itertuples()]
+
+
 def _chair_settings(args: argparse.Namespace, la_code: str, year: int
                     ) -> tuple[float | None, float | None]:
     """Chair FTE and caseload target: ``--fte``/``--target``, else the ``--service`` file's,
@@ -207,15 +213,24 @@ def run_quarterly(args: argparse.Namespace) -> int:
     folder = Path(args.dfe_dir) if args.dfe_dir else _default_dfe_dir()
     if args.dfe_dir and not folder.is_dir():
         _read_dfe(folder)  # the clear error, before the long child-level work
+    change = None if args.referrals_change is None else args.referrals_change / 100
+    if change is not None and change <= -1:
+        raise ParameterError("--referrals-change", args.referrals_change, "a change above -100")
     cin, first = _child_level(args)
-    plans = next_quarter(cin, first, _quarter(args.origin), horizon)
+    plans = next_quarter(cin, first, _quarter(args.origin), horizon, referrals_change=change)
     lines = _describe(plans, f"Children on CP plans, LA {cin.la_code} ({cin.source})", "children")
+    if plans.scenario is not None:
+        lines += _scenario_lines(plans.scenario, args.referrals_change)
     fte, target = _chair_settings(args, cin.la_code, plans.origin.qyear)
     if fte is None or target is None:
         lines.append("  chairs: left out (give --fte and --target, or --service FILE)")
     else:
         lines += _chair_lines(fc.chair_capacity(
             plans.forecasts[plans.forecasts["model"] == "default"], fte, target), fte, target)
+        if plans.scenario is not None:
+            lines += [line.replace("  chairs", f"  scenario chairs ({args.referrals_change:+g}% "
+                                   "referrals)") for line in
+                      _chair_lines(fc.chair_capacity(plans.scenario, fte, target), fte, target)]
     tables = [_table(plans, "cp_plans_at_end", cin.la_code, cin.source)]
     if args.no_referrals:
         pass
@@ -310,6 +325,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                 "../shared/data/dfe/cin_2022; skipped if absent)")
     quarterly.add_argument("--la", default=None,
                            help="LA code for the referrals (default: the records' LA)")
+    quarterly.add_argument("--referrals-change", type=float, default=None, metavar="PCT",
+                           help="a scenario: referrals change by PCT per cent from the first "
+                                "quarter ahead (e.g. 10); new plans change in proportion, and "
+                                "its children on plans and chairs are printed beside the forecast")
     quarterly.add_argument("--no-referrals", action="store_true",
                            help="skip the referrals forecast from the DfE release")
     quarterly.add_argument("--out", type=Path, default=None, help="also write the forecasts as CSV")

@@ -358,7 +358,7 @@ def split_origins(origins: Sequence[object], choose_share: float = 0.5) -> tuple
 def study(y: pd.Series, models: Sequence[str], origins: Sequence[object], h: int,
           exog: pd.DataFrame | None = None, season: int | None = None, scale_lag: int = 1,
           extra: pd.DataFrame | None = None, choose_share: float = 0.5,
-          baseline: str = "naive", fallback: str = "naive") -> Study:
+          baseline: str = "naive", fallback: str = "naive", default: str | None = None) -> Study:
     """Backtest ``models`` on one series, choose the default early, score it late.
 
     Parameters
@@ -371,13 +371,20 @@ def study(y: pd.Series, models: Sequence[str], origins: Sequence[object], h: int
         Share of the (time-ordered) origins the default is chosen on.
     baseline, fallback
         The benchmark to beat on the early origins, and the default when nothing beats it.
+    default
+        A default fixed beforehand (e.g. :data:`QUARTERLY_DEFAULT`): nothing is chosen here,
+        and every origin is reported.
     """
     frames = [rolling_origin(y, models, origins, h, exog, season, scale_lag)]
     if extra is not None and not extra.empty:
         frames.append(extra)
     results = pd.concat(frames, ignore_index=True)
-    choose_on, report_on = split_origins(origins, choose_share)
-    default, note = choose_default(results, choose_on, baseline=baseline, fallback=fallback)
+    if default is None:
+        choose_on, report_on = split_origins(origins, choose_share)
+        default, note = choose_default(results, choose_on, baseline=baseline, fallback=fallback)
+    else:
+        choose_on, report_on = [], list(origins)
+        note = f"{default}, fixed beforehand (not chosen on these origins)"
     results = with_default(results, default)
     wanted = {str(o) for o in report_on}
     scores = score(results[results["origin"].astype(str).isin(wanted)])
@@ -392,6 +399,10 @@ def study(y: pd.Series, models: Sequence[str], origins: Sequence[object], h: int
 QUARTERLY_MODELS = ("naive", "drift", "mean_k", "ets", "arima", "sarimax", "stock_flow", "combo")
 #: Seasonal models against seasonal naive for quarterly referrals.
 REFERRAL_MODELS = ("naive", "snaive", "mean_k", "ets", "arima")
+#: The default for children on plans next quarter, fixed by ``benchmarks/bench_forecast_quarterly.py``
+#: across 5 synthetic counties with sibling groups (chosen on each county's first 4 origins by
+#: the 80% interval score among calibrated models), not re-chosen per run on a few origins.
+QUARTERLY_DEFAULT = "stock_flow_hazard"
 #: Quarters of history before the first backtest origin (the hazard model's window).
 FIRST_ORIGIN = 8
 
@@ -411,12 +422,17 @@ class Outlook:
         of :mod:`cpstats.stats.forecast`).
     study
         The backtest and the default's choice (:class:`Study`).
+    scenario
+        The hazard model's forecasts under a change in referrals (``model`` =
+        ``scenario``), or ``None``; ``scenario_change`` is that change (0.1 = 10% more).
     """
 
     y: pd.Series
     origin: pd.Period
     forecasts: pd.DataFrame
     study: Study
+    scenario: pd.DataFrame | None = None
+    scenario_change: float | None = None
 
 
 def _origins_before(y: pd.Series, origin: pd.Period, h: int, first: int) -> list[pd.Period]:
@@ -448,7 +464,7 @@ def first_full_year(cin: object) -> int:
 
 
 def next_quarter(cin: object, first_year: int | None = None, origin: object = None, h: int = 1,
-                 n_sims: int = 2000) -> Outlook:
+                 n_sims: int = 2000, referrals_change: float | None = None) -> Outlook:
     """Children on plans in the quarters after ``origin``, from child-level records.
 
     Parameters
@@ -463,12 +479,16 @@ def next_quarter(cin: object, first_year: int | None = None, origin: object = No
         January-March 2017); the last quarter of the data by default.
     h
         Quarters ahead.
+    referrals_change
+        A scenario, e.g. 0.1 for "referrals rise 10%" from the first quarter ahead: the hazard
+        model is run again with new plans raised in proportion (``Outlook.scenario``).
 
     Returns
     -------
     Outlook
         Forecasts by :data:`QUARTERLY_MODELS`, ``stock_flow_hazard`` and ``default``
-        (chosen on the first half of the backtest origins, scored on the second).
+        (:data:`QUARTERLY_DEFAULT`, fixed by the benchmark across synthetic counties; every
+        backtest origin is scored).
     """
     from cpstats.stats.forecast import hazard_forecast, quarterly_series
 
@@ -476,13 +496,18 @@ def next_quarter(cin: object, first_year: int | None = None, origin: object = No
     cut = _check_origin(y, origin, FIRST_ORIGIN)
     origins = _origins_before(y, cut, h, FIRST_ORIGIN)
     extra = hazard_backtest(cin.cp_plans, y.loc[:cut], origins, h, n_sims=n_sims)
-    found = study(y.loc[:cut], QUARTERLY_MODELS, origins, h, exog.loc[:cut], season=1, extra=extra)
+    found = study(y.loc[:cut], QUARTERLY_MODELS, origins, h, exog.loc[:cut], season=1, extra=extra,
+                  default=QUARTERLY_DEFAULT)
     forecasts = pd.concat([
         fit_many(QUARTERLY_MODELS, y.loc[:cut], h, exog.loc[:cut], season=1),
         hazard_forecast(cin.cp_plans, cut, h, n_sims=n_sims),
     ], ignore_index=True)
     forecasts = _add_default(forecasts, found.default)
-    return Outlook(y.loc[:cut], cut, forecasts, found)
+    scenario = None
+    if referrals_change is not None:
+        scenario = hazard_forecast(cin.cp_plans, cut, h, n_sims=n_sims,
+                                   starts_factor=1 + referrals_change).assign(model="scenario")
+    return Outlook(y.loc[:cut], cut, forecasts, found, scenario, referrals_change)
 
 
 def next_quarter_referrals(facts: pd.DataFrame, la_code: str, origin: object = None,

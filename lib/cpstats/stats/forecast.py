@@ -907,6 +907,30 @@ def _as_known_at(plans: pd.DataFrame, day: pd.Timestamp) -> pd.DataFrame:
     return known.assign(end_date=known["end_date"].where(known["end_date"] <= day))
 
 
+def family_units(plans: pd.DataFrame) -> pd.DataFrame:
+    """Plans grouped into sibling groups: one row per group of plans with the same CIN
+    episode start (``cin_id``, the referral date) and the same plan start date.
+
+    The CIN Census has no family identifier, but siblings conferenced together share the
+    referral, the conference and the plan's dates, and their plans usually end together. A
+    group's plan is open until its last member's ends. Without ``cin_id`` each plan is its own
+    group.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``start_date``, ``end_date`` (missing while any member is open) and ``size``.
+    """
+    if "cin_id" not in plans.columns:
+        return plans[["start_date", "end_date"]].assign(size=1)
+    frame = plans[["cin_id", "start_date", "end_date"]].assign(open=plans["end_date"].isna())
+    units = frame.groupby(["cin_id", "start_date"], sort=False).agg(
+        end_date=("end_date", "max"), still_open=("open", "any"), size=("open", "size"))
+    units = units.reset_index()
+    return units.assign(end_date=units["end_date"].where(~units["still_open"]))[
+        ["start_date", "end_date", "size"]]
+
+
 def _open_on(plans: pd.DataFrame, day: pd.Timestamp) -> pd.Series:
     from cpstats.measures import open_at
 
@@ -917,17 +941,18 @@ def duration_hazards(plans: pd.DataFrame, origin: pd.Period,
                      window: int = HAZARD_WINDOW) -> pd.DataFrame:
     """Quarterly end hazard by time on plan, from the ``window`` quarters before ``origin``.
 
-    For each quarter end ``t`` with ``t + 1 quarter <= origin``, the plans open at ``t``
-    in each duration band and how many of them ended by the next quarter end.
+    For each quarter end ``t`` with ``t + 1 quarter <= origin``, the sibling groups
+    (:func:`family_units`) on plans at ``t`` in each duration band and how many of them
+    ended by the next quarter end.
 
     Returns
     -------
     pandas.DataFrame
-        One row per band: ``band`` (0 = under 3 months on plan), ``at_risk``, ``ended``,
+        One row per band: ``band`` (0 = under 3 months on plan), ``at_risk``, ``ended`` (groups),
         ``hazard`` (ended / at_risk; the pooled hazard of all bands where a band has no
         plans at risk).
     """
-    known = _as_known_at(plans, _quarter_end(origin))
+    known = family_units(_as_known_at(plans, _quarter_end(origin)))
     at_risk = np.zeros(N_BANDS)
     ended = np.zeros(N_BANDS)
     for back in range(1, window + 1):  # a loop over quarters, not over records
@@ -985,12 +1010,16 @@ def _draw_starts(rng: np.random.Generator, means: np.ndarray, var: float) -> np.
 
 
 def hazard_forecast(plans: pd.DataFrame, origin: object, h: int = 1, n_sims: int = 4000,
-                    seed: int = 20170331, trend: bool = True) -> pd.DataFrame:
+                    seed: int = 20170331, trend: bool = True,
+                    starts_factor: float = 1.0) -> pd.DataFrame:
     """Children on plans at the next ``h`` quarter ends, simulated from the plans open now.
 
-    Each plan open at the origin ends in a quarter with the hazard of its duration band
-    (:func:`duration_hazards`) and otherwise moves one band on. New plans start at the
-    straight-line trend of the last 4 quarters' starts (``trend=False``: their mean; the
+    The model works on sibling groups (:func:`family_units`), since siblings start and end
+    their plans together: simulating each child alone would make the interval too narrow.
+    Each group on a plan at the origin ends in a quarter with the hazard of its duration band
+    (:func:`duration_hazards`) and otherwise moves one band on. New groups start at the
+    straight-line trend of the last 4 quarters' group starts, with the sizes of the groups
+    that started in the last 8 quarters (``trend=False``: their mean; the
     trend was chosen on the synthetic county's early origins), with negative-binomial
     spread when starts vary more than Poisson; a share of them ends in the quarter they
     start (as in the last 4 quarters). Each simulated path also draws its own hazards and
@@ -1011,6 +1040,10 @@ def hazard_forecast(plans: pd.DataFrame, origin: object, h: int = 1, n_sims: int
         Simulated paths and the random seed (results are reproducible).
     trend
         Extrapolate the recent trend in starts (default) rather than their mean.
+    starts_factor
+        A scenario: expected new plans multiplied by this factor from the first quarter ahead
+        (1.1 for "referrals rise 10%", taking plans to start in proportion to referrals, as the
+        share of referrals reaching a plan is steady from year to year).
 
     Returns
     -------
@@ -1021,11 +1054,16 @@ def hazard_forecast(plans: pd.DataFrame, origin: object, h: int = 1, n_sims: int
         raise ValueError(f"horizon must be at least 1, got {h}")
     cut = origin if isinstance(origin, pd.Period) else pd.Period(str(origin), freq="Q-MAR")
     day = _quarter_end(cut)
-    known = _as_known_at(plans, day)
+    known = family_units(_as_known_at(plans, day))
     table = duration_hazards(plans, cut)
     starts, ended_same_quarter = _starts_by_quarter(known, cut, STARTS_WINDOW)
     open_now = known[_open_on(known, day)]
-    counts = np.bincount(_bands(open_now["start_date"], day), minlength=N_BANDS)
+    recent = known[known["start_date"] > _quarter_end(cut - HAZARD_WINDOW)]
+    sizes = np.union1d(open_now["size"], recent["size"]).astype(int)
+    # Open groups by size (rows) and band (columns); new groups take the recent mix of sizes.
+    counts = np.zeros((sizes.size, N_BANDS), dtype=int)
+    np.add.at(counts, (np.searchsorted(sizes, open_now["size"]), _bands(open_now["start_date"], day)), 1)
+    size_mix = np.bincount(np.searchsorted(sizes, recent["size"]), minlength=sizes.size) / max(len(recent), 1)
     rng = np.random.default_rng(seed)
     # Each path draws its own hazards (Beta around the observed ends / at risk) and its own
     # expected starts (normal around the trend, by its standard error): the interval then
@@ -1035,19 +1073,21 @@ def hazard_forecast(plans: pd.DataFrame, origin: object, h: int = 1, n_sims: int
     hazards = np.tile(table["hazard"].to_numpy(), (n_sims, 1))
     hazards[:, observed] = rng.beta(ended[observed] + 0.5, at_risk[observed] - ended[observed] + 0.5,
                                     size=(n_sims, int(observed.sum())))
-    mean, se, var = _expected_starts(starts, h, trend)
-    state = np.tile(counts, (n_sims, 1))
+    if starts_factor < 0:
+        raise ValueError(f"starts_factor must be at least 0, got {starts_factor}")
+    mean, se, var = (v * starts_factor for v in _expected_starts(starts, h, trend))
+    state = np.tile(counts, (n_sims, 1, 1))
     stocks = np.empty((n_sims, h))
-    for step in range(h):  # a loop over quarters ahead; every plan and path is vectorised
-        survivors = rng.binomial(state, 1 - hazards)
+    for step in range(h):  # a loop over quarters ahead; every group and path is vectorised
+        survivors = rng.binomial(state, 1 - hazards[:, None, :])
         aged = np.zeros_like(survivors)
-        aged[:, 1:] = survivors[:, :-1]
-        aged[:, -1] += survivors[:, -1]
+        aged[:, :, 1:] = survivors[:, :, :-1]
+        aged[:, :, -1] += survivors[:, :, -1]
         means = np.maximum(mean[step] + se[step] * rng.standard_normal(n_sims), 0.0)
-        new = _draw_starts(rng, means, var)
-        aged[:, 0] = rng.binomial(new, 1 - ended_same_quarter)
+        new = rng.binomial(_draw_starts(rng, means, var), 1 - ended_same_quarter)
+        aged[:, :, 0] = rng.multinomial(new, size_mix) if size_mix.sum() else 0
         state = aged
-        stocks[:, step] = state.sum(axis=1)
+        stocks[:, step] = (state.sum(axis=2) * sizes).sum(axis=1)
     q = np.quantile(stocks, [0.025, 0.10, 0.90, 0.975], axis=0)
     frame = pd.DataFrame({
         "step": np.arange(1, h + 1), "period": [cut + s for s in range(1, h + 1)],
