@@ -237,3 +237,14 @@ def test_a_rise_in_referrals_raises_the_forecast_by_the_new_plans_only():
     # 10% more new plans adds a tenth of the new plans still open at the quarter end.
     assert more - base == pytest.approx(0.1 * (base - none), rel=0.25)
     assert more > base > none
+
+
+def test_the_damped_trend_keeps_rising_less_each_year():
+    y = pd.Series([100.0, 121, 139, 156, 169, 181, 190, 198], index=YEARS[:8])
+    out = fc.fit_forecast("ets_damped", y, 3)
+    assert out["fitted"].eq("ets_damped").all()
+    steps = np.diff(np.r_[y.iloc[-1], out["point"].to_numpy()])
+    assert (steps > 0).all() and steps[0] > steps[1] > steps[2]
+    assert out["point"].iloc[-1] < y.iloc[-1] + 3 * (y.iloc[-1] - y.iloc[-2])  # below the last step's line
+    short = fc.fit_forecast("ets_damped", y.iloc[:5], 1)
+    assert short["fitted"].iloc[0] == "naive" and "ets_damped needs at least 6" in short["note"].iloc[0]

@@ -306,8 +306,8 @@ _BOUNDS = ["point", "lower_80", "upper_80", "lower_95", "upper_95"]
 #: Models fitted once across a panel of series: name -> forecast function.
 PANEL_MODELS = {"pooled": pooled_forecast, "pooled_median": pooled_median_forecast}
 #: Models ``cpstats forecast annual`` writes (besides ``default``).
-ANNUAL_MODELS = ("naive", "drift", "mean_k", "ets", "arima", "sarimax", "stock_flow", "combo",
-                 "pooled", "combo_pooled", "pooled_median", "combo_median")
+ANNUAL_MODELS = ("naive", "drift", "mean_k", "ets", "ets_damped", "arima", "sarimax", "stock_flow",
+                 "combo", "pooled", "combo_pooled", "pooled_median", "combo_median")
 #: The annual ``default``: chosen across all LAs at origins 2016-2018, horizons 1-3, by the
 #: lowest mean 80% interval score among models whose 80% intervals covered 75-85% there
 #: (:func:`cpstats.stats.backtest.choose_default` with ``criterion="interval"``;

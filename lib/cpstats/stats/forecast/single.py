@@ -19,6 +19,7 @@ drift        last value plus the average change per step so far.
 mean_k       mean of the last ``k`` (3) values.
 ets          exponential smoothing (statsmodels ETSModel): simple (A,N,N); additive
              seasonality when the series is seasonal and long enough.
+ets_damped   exponential smoothing with a damped additive trend (A,Ad,N): a benchmark.
 arima        ARIMA(1,1,0) without constant; the "airline" (0,1,1)(0,1,1)m when seasonal.
 sarimax      regression on the previous period's leading indicator (ICPCs, else s47
              enquiries, else referrals) with AR(1) errors and a constant; the indicator
@@ -113,6 +114,22 @@ def _ets(y: np.ndarray, h: int, m: int, exog: pd.DataFrame | None) -> _Fit:
     return _Fit(point, sd, float(max(y.size - n_params, 1)))
 
 
+def _ets_damped(y: np.ndarray, h: int, m: int, exog: pd.DataFrame | None) -> _Fit:
+    """Damped additive trend (A,Ad,N): a benchmark a planner would expect, a trend that flattens."""
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+    _need(y, 6, "ets_damped")
+    model = ETSModel(pd.Series(y, dtype=float), error="add", trend="add", damped_trend=True)
+    with quiet_statsmodels():
+        result = model.fit(disp=False, maxiter=200)
+        prediction = result.get_prediction(start=y.size, end=y.size + h - 1)
+    point = np.asarray(prediction.predicted_mean, dtype=float)
+    sd = np.sqrt(np.asarray(prediction.var_pred_mean, dtype=float))
+    if not np.all(np.isfinite(sd)):
+        raise TooShort("the damped-trend fit gave no usable variance")
+    return _Fit(point, sd, float(max(y.size - len(result.params), 1)))
+
+
 def _statespace_fit(model: object, h: int, n_obs: int, exog_future: np.ndarray | None = None) -> _Fit:
     with quiet_statsmodels():
         result = model.fit(disp=False)
@@ -183,6 +200,7 @@ _MODELS: dict[str, _Model] = {
     "drift": _drift,
     "mean_k": _mean_k,
     "ets": _ets,
+    "ets_damped": _ets_damped,
     "arima": _arima,
     "sarimax": _sarimax,
     "stock_flow": _stock_flow,
@@ -194,6 +212,7 @@ FALLBACK: dict[str, str | None] = {
     "drift": "naive",
     "mean_k": "naive",
     "ets": "naive",
+    "ets_damped": "naive",
     "arima": "naive",
     "sarimax": "arima",
     "stock_flow": "naive",
