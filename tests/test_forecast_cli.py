@@ -156,3 +156,12 @@ def test_referrals_next_quarter_backtests_seasonal_models_against_seasonal_naive
     assert "snaive" in outlook.study.note
     assert set(outlook.forecasts["model"]) == {*bt.REFERRAL_MODELS, "default"}
     assert len(outlook.study.choose_on) == 1 and len(outlook.study.report_on) == 1
+
+
+def test_a_backtest_coverage_far_from_80_percent_is_warned_about():
+    scores = pd.DataFrame({"model": ["default", "naive"], "step": [1, 1], "n": [10, 10],
+                           "mase": [0.8, 1.0], "bias": [0.0, 0.0],
+                           "coverage_80": [0.4, 0.8], "coverage_95": [0.6, 0.9]})
+    warned = command._coverage_warning(scores)
+    assert warned and "held the outcome in 40% of 10" in warned[0] and "narrower" in warned[0]
+    assert command._coverage_warning(scores.assign(coverage_80=[0.8, 0.8])) == []

@@ -169,7 +169,22 @@ def _describe(outlook, what: str, unit: str) -> list[str]:
     lines += [f"    {r.model:<18} MASE {r.mase:5.2f}  bias {r.bias:+8.1f}  80% cover "
               f"{r.coverage_80:4.0%}  95% cover {r.coverage_95:4.0%}  (n={r.n})"
               for r in step1.itertuples()]
-    return lines
+    return lines + _coverage_warning(step1)
+
+
+#: Backtest 80% coverage outside this range gets a warning beside the forecast.
+FAIR_COVERAGE = (0.70, 0.90)
+
+
+def _coverage_warning(step1: pd.DataFrame) -> list[str]:
+    """A warning when the default's 80% interval held the outcome far from 80% of the time."""
+    row = step1[step1["model"] == "default"]
+    if row.empty or row["coverage_80"].between(*FAIR_COVERAGE).all():
+        return []
+    cover, n = float(row["coverage_80"].iloc[0]), int(row["n"].iloc[0])
+    side = "narrower" if cover < FAIR_COVERAGE[0] else "wider"
+    return [f"  WARNING: the default's 80% interval held the outcome in {cover:.0%} of {n} backtest "
+            f"forecasts: it is probably {side} than it should be; read it as rough."]
 
 
 def _scenario_lines(scenario: pd.DataFrame, pct: float) -> list[str]:
