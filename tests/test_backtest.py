@@ -21,6 +21,7 @@ def _series(seed: int) -> tuple[pd.Series, pd.DataFrame]:
         "cp_plans_started": 600 + rng.normal(0, 30, 10),
         "cp_plans_ended": 590 + rng.normal(0, 30, 10),
         "icpcs": 650 + rng.normal(0, 40, 10),
+        "cp_rate_per_10k": rng.uniform(20, 70, 10),
     }, index=YEARS)
     return y, exog
 
@@ -56,10 +57,11 @@ def test_no_model_sees_data_after_its_origin(origin, how):
 def test_the_pooled_models_see_no_series_after_the_origin(how):
     panel = {f"{i:03d}": _series(i) for i in range(40)}
     spoiled = {k: (_spoil(y, "2018", how), _spoil(x, "2018", how)) for k, (y, x) in panel.items()}
-    models = ["pooled", "combo_pooled"]
+    models = ["pooled", "combo_pooled", "pooled_median", "combo_median"]
     clean = fc.forecast_panel(panel, models, 2018, 3)
     dirty = fc.forecast_panel(spoiled, models, 2018, 3)
     assert set(clean["model"]) == set(models) and clean["fitted"].eq("pooled").any()
+    assert clean["fitted"].eq("pooled_median").any()
     pd.testing.assert_frame_equal(clean, dirty)
 
 
@@ -122,3 +124,44 @@ def test_backtest_across_a_panel_in_two_processes_matches_one():
     two = bt.backtest_panel(panel, ["naive", "mean_k"], [2017, 2018], 2, jobs=2)
     pd.testing.assert_frame_equal(one, two)
     assert len(one) == 6 * 2 * 2 * 2
+
+
+def test_series_scale_is_the_mase_scale_at_every_period():
+    y = pd.Series([100.0, 110, np.nan, 50, 60, 40, 45, 80, 70, 75], index=YEARS)
+    scale = fc.series_scale(y.to_frame("la"))["la"]
+    for t in range(len(y)):
+        expected = bt.naive_scale(y.iloc[:t + 1]) if pd.notna(y.iloc[t]) else np.nan
+        assert scale.iloc[t] == pytest.approx(expected, nan_ok=True)
+    assert scale.iloc[5] == pytest.approx(15.0)  # |60-50| and |40-60| after the gap
+
+
+def test_the_median_panel_model_sizes_intervals_by_each_councils_own_volatility():
+    # Two groups of random walks, one ten times the other's size and spread.
+    panel = {}
+    for i in range(60):
+        y, exog = _series(100 + i)
+        factor = 10.0 if i % 2 else 1.0
+        panel[f"{i:03d}"] = (50 + (y - 500) * factor / 10 + factor * 20, exog * factor)
+    out = fc.pooled_median_forecast(panel, 2021, 1)
+    assert out["fitted"].eq("pooled_median").all()
+    width = (out["upper_80"] - out["lower_80"]).groupby(out["series"].str[-3:].astype(int) % 2).median()
+    assert 5 < width[1] / width[0] < 20
+
+
+def test_choosing_by_interval_score_passes_over_an_interval_that_misleads():
+    rows = []
+    for i in range(50):
+        actual = 100.0 + (i % 5)
+        rows += [
+            {"model": "naive", "point": 100.0, "lower_80": 90.0, "upper_80": 110.0},
+            # The better point, with an interval that almost never holds the outcome.
+            {"model": "sharp", "point": actual, "lower_80": actual + 0.5, "upper_80": actual + 0.6},
+            {"model": "honest", "point": 101.0, "lower_80": 96.0, "upper_80": 103.5},
+        ]
+        for row in rows[-3:]:
+            row.update(origin="2017", step=1, actual=actual, scale=10.0,
+                       error=row["point"] - actual, lower_95=0.0, upper_95=1e3)
+    backtest = pd.DataFrame(rows)
+    assert bt.choose_default(backtest, ["2017"])[0] == "sharp"
+    chosen, note = bt.choose_default(backtest, ["2017"], criterion="interval")
+    assert chosen == "honest" and "covered 75%-85%" in note

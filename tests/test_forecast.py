@@ -194,3 +194,57 @@ def test_chair_capacity_against_the_reports_target():
     assert out["fte_gap"] == pytest.approx(564 / 85 - 5.8)
     with pytest.raises(TypeError):  # no council's figures are assumed for another
         fc.chair_capacity(forecast)  # type: ignore[call-arg]
+
+
+def _sibling_plans(seed: int = 3, groups: int = 300, over_days: int = 1090) -> pd.DataFrame:
+    """Plans of sibling groups of 1-4 children sharing referral, start and end dates."""
+    rng = np.random.default_rng(seed)
+    size = rng.choice([1, 2, 3, 4], size=groups, p=[0.5, 0.28, 0.14, 0.08])
+    days = rng.choice(over_days, size=groups, replace=False)  # one group per referral day
+    start = pd.Timestamp("2014-04-01") + pd.to_timedelta(days, unit="D")
+    end = start + pd.to_timedelta(rng.integers(30, 700, groups), unit="D")
+    plans = pd.DataFrame({"cin_id": (start - pd.Timedelta(days=20)).strftime("%Y-%m-%d"),
+                          "start_date": start.astype("datetime64[s]"),
+                          "end_date": end.astype("datetime64[s]")}).loc[np.repeat(np.arange(groups), size)]
+    return plans.reset_index(drop=True).assign(child_id=lambda f: [f"c{i}" for i in f.index])
+
+
+def test_sibling_groups_are_found_by_shared_referral_and_start():
+    plans = _sibling_plans()
+    units = fc.family_units(plans)
+    assert len(units) == 300 and units["size"].sum() == len(plans)
+    assert units["size"].max() == 4
+
+
+def test_the_hazard_model_widens_its_interval_for_siblings_who_end_together():
+    # Plans started April-December 2014 only: next quarter's stock is the plans that do not
+    # end, and siblings ending together make that count vary more than children ending alone.
+    plans = _sibling_plans(groups=250, over_days=270)
+    origin = pd.Period("2016Q3", freq="Q-MAR")  # October-December 2015
+    grouped = fc.hazard_forecast(plans, origin, 1, n_sims=3000)
+    alone = fc.hazard_forecast(plans.drop(columns="cin_id"), origin, 1, n_sims=3000)
+    width = (grouped["upper_80"] - grouped["lower_80"]).iloc[0]
+    assert width > 1.2 * (alone["upper_80"] - alone["lower_80"]).iloc[0]
+    assert grouped["point"].iloc[0] == pytest.approx(alone["point"].iloc[0], rel=0.1)
+
+
+def test_a_rise_in_referrals_raises_the_forecast_by_the_new_plans_only():
+    plans = _sibling_plans()
+    origin = pd.Period("2016Q4", freq="Q-MAR")
+    base = fc.hazard_forecast(plans, origin, 1, n_sims=3000)["point"].iloc[0]
+    more = fc.hazard_forecast(plans, origin, 1, n_sims=3000, starts_factor=1.1)["point"].iloc[0]
+    none = fc.hazard_forecast(plans, origin, 1, n_sims=3000, starts_factor=0.0)["point"].iloc[0]
+    # 10% more new plans adds a tenth of the new plans still open at the quarter end.
+    assert more - base == pytest.approx(0.1 * (base - none), rel=0.25)
+    assert more > base > none
+
+
+def test_the_damped_trend_keeps_rising_less_each_year():
+    y = pd.Series([100.0, 121, 139, 156, 169, 181, 190, 198], index=YEARS[:8])
+    out = fc.fit_forecast("ets_damped", y, 3)
+    assert out["fitted"].eq("ets_damped").all()
+    steps = np.diff(np.r_[y.iloc[-1], out["point"].to_numpy()])
+    assert (steps > 0).all() and steps[0] > steps[1] > steps[2]
+    assert out["point"].iloc[-1] < y.iloc[-1] + 3 * (y.iloc[-1] - y.iloc[-2])  # below the last step's line
+    short = fc.fit_forecast("ets_damped", y.iloc[:5], 1)
+    assert short["fitted"].iloc[0] == "naive" and "ets_damped needs at least 6" in short["note"].iloc[0]

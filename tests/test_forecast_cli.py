@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 
 import pandas as pd
 import pytest
@@ -106,7 +107,7 @@ def test_quarterly_for_the_synthetic_county_with_chairs_from_a_service_file(tmp_
     out, service = tmp_path / "q.csv", tmp_path / "service.csv"
     service.write_text("setting,value\nchair_fte,5.8\ncaseload_target,85\n")
     status = cli.main(["forecast", "quarterly", "--no-referrals", "--out", str(out),
-                       "--service", str(service), "--target", "90"])
+                       "--service", str(service), "--target", "90", "--referrals-change", "10"])
     assert status == 0
     printed = capsys.readouterr().out
     table = pd.read_csv(out, dtype={"geography_code": str})
@@ -115,6 +116,10 @@ def test_quarterly_for_the_synthetic_county_with_chairs_from_a_service_file(tmp_
     default = table[table["model"] == "default"].iloc[0]
     assert f"{default['point'] / 5.8:.1f} children per FTE chair" in printed
     assert f"{default['point'] / 90:.1f} FTE needed" in printed  # --target wins over the file
+    # the scenario: 10% more referrals, so more children and more chairs than the forecast
+    scenario = re.search(r"scenario, referrals \+10%.*: ([\d,]+) children", printed)
+    assert scenario and int(scenario.group(1).replace(",", "")) > round(default["point"])
+    assert "scenario chairs (+10% referrals) at the end of 2017-18 Q1" in printed
 
 
 def test_quarterly_without_chair_figures_leaves_chairs_out(capsys):
@@ -127,6 +132,8 @@ def test_quarterly_without_chair_figures_leaves_chairs_out(capsys):
 def test_quarterly_bad_chair_figures_exit_2_before_the_long_work(tmp_path, capsys):
     assert cli.main(["forecast", "quarterly", "--fte", "0"]) == 2
     assert "--fte" in capsys.readouterr().err
+    assert cli.main(["forecast", "quarterly", "--referrals-change", "-100"]) == 2
+    assert "--referrals-change" in capsys.readouterr().err
     assert cli.main(["forecast", "quarterly", "--service", str(tmp_path / "none.csv")]) == 2
     assert "none.csv" in capsys.readouterr().err
 
@@ -149,3 +156,12 @@ def test_referrals_next_quarter_backtests_seasonal_models_against_seasonal_naive
     assert "snaive" in outlook.study.note
     assert set(outlook.forecasts["model"]) == {*bt.REFERRAL_MODELS, "default"}
     assert len(outlook.study.choose_on) == 1 and len(outlook.study.report_on) == 1
+
+
+def test_a_backtest_coverage_far_from_80_percent_is_warned_about():
+    scores = pd.DataFrame({"model": ["default", "naive"], "step": [1, 1], "n": [10, 10],
+                           "mase": [0.8, 1.0], "bias": [0.0, 0.0],
+                           "coverage_80": [0.4, 0.8], "coverage_95": [0.6, 0.9]})
+    warned = command._coverage_warning(scores)
+    assert warned and "held the outcome in 40% of 10" in warned[0] and "narrower" in warned[0]
+    assert command._coverage_warning(scores.assign(coverage_80=[0.8, 0.8])) == []

@@ -72,11 +72,20 @@ def test_multi_year_measures_equal_the_generators(county, stitched, year: str) -
     both = mine.merge(back, on=keys, how="outer", suffixes=("_county", "_returns"),
                       indicator=True)
     assert (both["_merge"] == "both").all()
-    if year == YEARS[0]:
+    if year == YEARS[0] or _open_since_before_the_returns(county, year):
         both = both[~both["measure"].isin(FIRST_YEAR_ONLY_HISTORY)]
     differs = both[both["value_county"].ne(both["value_returns"])
                    & both[["value_county", "value_returns"]].notna().any(axis=1)]
     assert differs.empty, differs[["measure", "breakdown", "value_county", "value_returns"]]
+
+
+def _open_since_before_the_returns(county: synth.SyntheticCounty, year: str) -> bool:
+    """A plan open at the year's end began before the first return's year, so its earlier
+    reviews are in no return (siblings share a plan's dates, so a long plan comes in groups)."""
+    plans = county.data.cp_plans
+    first = pd.Timestamp(f"{county.years[0] - 1}-04-01")
+    open_then = measures.open_at(plans, pd.Timestamp(f"{int(year[:4]) + 1}-03-31"))
+    return bool((plans.loc[open_then, "start_date"] < first).any())
 
 
 def _children_in(path: Path) -> set[str]:
@@ -98,7 +107,7 @@ def test_a_plan_across_31_march_is_in_two_returns_and_counted_once(county, retur
 
 def test_a_child_referred_again_in_a_later_year_is_one_child(county, returns, stitched) -> None:
     ref = county.data.referrals
-    closed_2014 = ref[ref["closure_date"] <= "2014-03-31"]
+    closed_2014 = ref[ref["closure_date"].between("2013-04-01", "2014-03-31")]
     again = ref[ref["referral_date"] >= "2015-04-01"]
     child = sorted(set(closed_2014["child_id"]) & set(again["child_id"]))[0]
     raw = county.la_child_ids[child]

@@ -36,13 +36,14 @@ def test_next_quarter_from_the_synthetic_county(default, sections):
     assert (now["value"], now["period"], now["source"]) == (564, "2017-03-31", "synthetic")
     point = _finding(findings, "cp_forecast_next_quarter")
     assert point["period"] == "2017-18 Q1" and point["source"] == "synthetic"
-    # arima, chosen on the early origins; bounds in whole children
+    # the hazard model, fixed beforehand by the benchmark; bounds in whole children
     assert point[["value", "lower_80", "upper_80", "lower_95", "upper_95"]].tolist() == [
-        620, 602, 638, 591, 649]
-    assert "default model arima" in point["note"]
+        634, 584, 687, 557, 714]
+    assert "default model stock_flow_hazard, fixed by the quarterly benchmark" in point["note"]
     said = sections["next_quarter"].paragraphs[0]
     assert said.startswith("**564** children were on a plan at the end of 2016-17 Q4.")
-    assert "expects **620** at the end of 2017-18 Q1: 80% prediction interval 602 to 638" in said
+    assert "expects **634** at the end of 2017-18 Q1: 80% prediction interval 584 to 687" in said
+    assert "fixed beforehand by a benchmark across five synthetic counties" in said
     # Which data it rests on, beside it: invented records, and where the DfE-based forecast is.
     rests = sections["next_quarter"].paragraphs[1]
     assert "rest on the synthetic county" in rests and "not Buckinghamshire's" in rests
@@ -56,9 +57,10 @@ def test_next_quarter_tables_are_published_rounded(default):
     assert by_model.index.name == "Model" and "default" not in by_model.index
     assert by_model.loc["Last value (naive)", "Forecast"] == 564  # plain names, code in brackets
     backtest = default.tables["next_quarter_backtest"]
-    row = backtest.set_index("Model").loc["Recommended: ARIMA (arima)"]
-    # MASE at the registry's 1 decimal (1.055 on every CPU tried), coverage in whole per cent
-    assert (row["Mean MASE"], row["80% interval coverage (%)"], row["Forecasts"]) == ("1.1", 40, 5)
+    row = backtest.set_index("Model").loc["default (stock_flow_hazard)"]
+    # MASE at the registry's 1 decimal, coverage in whole per cent; every origin is scored (the
+    # default was not chosen on any of them)
+    assert (row["Mean MASE"], row["80% interval coverage (%)"], row["Forecasts"]) == ("1.2", 73, 11)
     assert backtest["Mean MASE"].astype(float).is_monotonic_increasing
 
 
@@ -69,25 +71,30 @@ def test_chairs_from_the_report_s_establishment(default, sections):
     assert (fte["value"], fte["source"], target["value"]) == (5.8, "report", 85)
     per_fte = _finding(findings, "cp_forecast_children_per_fte_chair")
     needed = _finding(findings, "cp_forecast_fte_chairs_needed")
-    assert (per_fte["value"], per_fte["lower_80"], per_fte["upper_80"]) == (106.9, 103.7, 110.1)
-    assert (needed["value"], needed["upper_80"]) == (7.3, 7.5)
+    assert (per_fte["value"], per_fte["lower_80"], per_fte["upper_80"]) == (109.3, 100.7, 118.4)
+    assert (needed["value"], needed["upper_80"]) == (7.5, 8.1)
     said = " ".join(sections["chairs"].paragraphs)
-    assert "With 5.8 FTE chairs, 620 children would be **106.9 per full-time chair**" in said
-    assert "above the target of 85" in said and "**7.3 FTE chairs**, or 7.5" in said
+    # the figure comes with its data source in the sentence
+    assert ("With 5.8 FTE chairs and the forecast of 634 children from the synthetic county "
+            "(generated records, not real children), there would be **109.3 children per "
+            "full-time chair**") in said
+    assert "above the target of 85" in said and "**7.5 FTE chairs**, or 8.1" in said
 
 
 def test_next_year_from_dfe_pooled_over_every_la(default, sections):
     findings = default.findings
     recommended = _finding(findings, "cp_forecast_next_year")
     pooled = _finding(findings, "cp_forecast_next_year", "model=pooled")
-    assert (recommended["value"], recommended["lower_80"], recommended["upper_80"]) == (505, 286, 739)
+    assert (recommended["value"], recommended["lower_80"], recommended["upper_80"]) == (521, 388, 711)
     assert (pooled["value"], pooled["lower_80"], pooled["upper_80"]) == (515, 388, 685)
     assert recommended["source"] == "derived" and recommended["period"] == "2017-18"
     assert "152 LAs" in recommended["note"]
     annual = default.tables["annual_forecast"]
-    assert annual.index.tolist() == [2018, 2019, 2020] and annual.loc[2020, "Forecast"] == 517
-    assert "expects **505** children on plans in Buckinghamshire at 31 March 2018" in (
-        sections["next_year"].paragraphs[0])
+    assert annual.index.tolist() == [2018, 2019, 2020] and annual.loc[2020, "Forecast"] == 609
+    said = sections["next_year"].paragraphs[0]
+    assert "expects **521** children on plans in Buckinghamshire at 31 March 2018" in said
+    # 2017 is before the data the default was chosen on: the reader is told.
+    assert "chosen by a backtest on DfE's figures to 31 March 2021, later than 2017" in said
     chart = default.charts["annual_fan"]
     assert chart["observed"].dropna().tolist() == [190, 242, 332, 454, 553]
 
@@ -118,11 +125,13 @@ def test_trust_states_the_recorded_track_record(default, sections):
     findings = default.findings
     mase = _finding(findings, "forecast_backtest_mase",
                     "forecast=cp_forecast_next_quarter;model=default")
-    assert mase["value"] == 1.1 and mase["source"] == "synthetic"
+    assert mase["value"] == 1.2 and mase["source"] == "synthetic"
     said = sections["trust"].paragraphs[0]
-    assert "errors were smaller than the last value's (MASE 1.1 against 1.6)" in said
-    assert "held the outcome in 40% of them (95%: 60%)" in said
-    assert "MASE was 0.7 against seasonal naive's 1.0" in said and "covered 100%" in said
+    assert "errors were smaller than the last value's (MASE 1.2 against 1.7; the other models: " in said
+    assert "held the outcome in 73% of them (95%: 100%)" in said
+    # every model's backtest is stated, not a chosen comparison
+    assert ("MASE was 0.7 against seasonal naive's 1.0 on the later origins (the other models: "
+            "`arima` 0.5, `ets` 0.5, `naive` 0.5)") in said and "covered 100%" in said
     assert default.left_out == []
 
 
@@ -130,7 +139,7 @@ def test_every_chart_has_its_frame_and_draws(default):
     assert set(default.charts) == {"next_quarter_fan", "annual_fan", "referrals_next_quarter"}
     section = next(s for s in default.sections if s.key == "next_quarter")
     figure = section.charts[0].figure()
-    assert figure.axes[0].get_title().startswith("About 620 children")
+    assert figure.axes[0].get_title().startswith("About 634 children")
     plt.close(figure)
 
 

@@ -14,6 +14,8 @@ Its dynamics are its own, simulated month by month:
   before (about 70% within 15, as the county's 69.6% in 2016-17), which follows a
   referral. About 84% of ICPCs start a plan that day. Other s47s end without an
   ICPC, and most referrals without an s47.
+* **Families.** The children at a conference come in sibling groups (:data:`FAMILY_SIZES`):
+  one referral date, one s47, one conference and one plan start and end for the group.
 * **Plans** last a duration drawn from a survival curve (:data:`SURVIVAL`), are
   reviewed 3 months after the start and every 6 months after that (a few reviews
   late), and end; some children return for a second or later plan.
@@ -25,7 +27,7 @@ Its dynamics are its own, simulated month by month:
 
 Finally the end dates of a few plans (about 1-3%) are nudged so that children on
 plans at each 31 March match :data:`STOCK_TARGETS` (random noise alone would miss the
-report's figures by a few per cent). Nothing here is fitted to, or copied from, a
+report's figures by a few per cent); a sibling group's plans are nudged together. Nothing here is fitted to, or copied from, a
 forecasting model.
 """
 
@@ -123,6 +125,12 @@ REPEAT_SHARE = 0.12
 #: Share of new children whose earlier plan was before the records begin.
 EARLIER_PLAN_SHARE = 0.03
 REVIEW_LATE_SHARE = 0.04
+#: Children per sibling group brought to one initial conference (size -> probability): an
+#: assumption, not a published figure (DfE publishes no family counts). The children of a group
+#: share the referral, the s47 enquiry, the conference and, when a plan follows, its start and
+#: end: a mean of 1.8 children per conference and 74% of children with a sibling on the same
+#: plan dates. Fixed before any forecast was scored on the county.
+FAMILY_SIZES = {1: 0.50, 2: 0.28, 3: 0.14, 4: 0.08}
 #: Working days from s47 start to ICPC: (low, high, probability) blocks, uniform within each.
 ICPC_LAG = ((0, 10, 0.18), (11, 15, 0.52), (16, 20, 0.18), (21, 35, 0.12))
 
@@ -281,6 +289,13 @@ def _survival_days(u: np.ndarray) -> np.ndarray:
     return np.maximum(np.round(days), 7).astype("int64")
 
 
+def _families(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Sibling group (0, 1, ...) of each of ``n`` conference slots, sizes from
+    :data:`FAMILY_SIZES` (the last group is cut to fit)."""
+    sizes = rng.choice(list(FAMILY_SIZES), size=max(n, 1), p=list(FAMILY_SIZES.values()))
+    return np.repeat(np.arange(sizes.size), sizes)[:n]
+
+
 def _stratified(rng: np.random.Generator, n: int) -> np.ndarray:
     """``n`` uniforms, one in each of n equal strata, in random order (low-variance draws)."""
     return rng.permutation((np.arange(n) + rng.random(n)) / n) if n else np.zeros(0)
@@ -386,6 +401,7 @@ class _Simulation:
         self.children: list[dict[str, np.ndarray]] = []
         self.episodes: list[dict[str, np.ndarray]] = []
         self.n_children = 0
+        self.n_families = 0
         # Per child: latest episode end (for repeat referrals) and plans so far.
         self.child_free_from = np.zeros(0, dtype="datetime64[D]")
         self.child_birth = np.zeros(0, dtype="datetime64[D]")
@@ -470,19 +486,22 @@ class _Simulation:
 
     def _month(self, month: pd.Period, n_icpc: int, n_s47: int, n_ref: int) -> None:
         rng = self.rng
-        # Conferences, and plans for most of them.
-        icpc = self.calendar.sample(rng, month, n_icpc)
+        # Conferences for sibling groups, and plans for most groups: a group shares its dates.
+        family = _families(rng, n_icpc)
+        n_fam = int(family.max()) + 1 if n_icpc else 0
+        icpc = self.calendar.sample(rng, month, n_fam)[family]
         n_plan = int(round(n_icpc * ICPC_TO_PLAN))
-        plan = np.zeros(n_icpc, dtype=bool)
-        plan[rng.choice(n_icpc, size=n_plan, replace=False)] = True
-        blocks = rng.choice(len(ICPC_LAG), size=n_icpc, p=[b[2] for b in ICPC_LAG])
+        order = rng.permutation(n_fam)
+        covered = np.cumsum(np.bincount(family, minlength=n_fam)[order]) <= n_plan
+        plan = np.isin(family, order[covered])
+        blocks = rng.choice(len(ICPC_LAG), size=n_fam, p=[b[2] for b in ICPC_LAG])
         low = np.array([b[0] for b in ICPC_LAG])[blocks]
         high = np.array([b[1] for b in ICPC_LAG])[blocks]
-        lag = low + np.floor(rng.random(n_icpc) * (high - low + 1)).astype("int64")
+        lag = (low + np.floor(rng.random(n_fam) * (high - low + 1)).astype("int64"))[family]
         cal = business_calendar(icpc)
         s47 = _in_time_for_the_return(np.busday_offset(icpc, -lag, roll="backward",
                                                        busdaycal=cal), icpc, month)
-        referral = s47 - rng.integers(0, 8, n_icpc).astype("timedelta64[D]")
+        referral = s47 - rng.integers(0, 8, n_fam).astype("timedelta64[D]")[family]
         # Repeat plans: some conferences are for children who had a plan before.
         repeat = self._returning(int(round(n_plan * REPEAT_SHARE)), referral, had_plan=True)
         who = np.empty(n_icpc, dtype="int64")
@@ -490,7 +509,9 @@ class _Simulation:
         who[slots] = repeat
         fresh = np.setdiff1d(np.arange(n_icpc), slots)
         who[fresh] = self._new_children(len(fresh), referral[fresh], cp=True)
-        self._episodes(who, referral, s47=s47, icpc=icpc, plan=plan)
+        self._episodes(who, referral, s47=s47, icpc=icpc, plan=plan,
+                       family=self.n_families + family)
+        self.n_families += n_fam
 
         # s47s without a conference.
         n_other = max(n_s47 - n_icpc, 0)
@@ -510,14 +531,17 @@ class _Simulation:
         self._episodes(who, referral)
 
     def _episodes(self, who: np.ndarray, referral: np.ndarray, s47: np.ndarray | None = None,
-                  icpc: np.ndarray | None = None, plan: np.ndarray | None = None) -> None:
+                  icpc: np.ndarray | None = None, plan: np.ndarray | None = None,
+                  family: np.ndarray | None = None) -> None:
         rng, n = self.rng, len(who)
+        family = np.full(n, -1, dtype="int64") if family is None else family
         nat = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
         has_plan = plan if plan is not None else np.zeros(n, dtype=bool)
         icpc = icpc if icpc is not None else nat.copy()
         start = np.where(has_plan, icpc, nat)
         duration = np.zeros(n, dtype="int64")
-        duration[has_plan] = _survival_days(_stratified(rng, int(has_plan.sum())))
+        groups, member = np.unique(family[has_plan], return_inverse=True)
+        duration[has_plan] = _survival_days(_stratified(rng, groups.size))[member]
         plan_end = start + duration.astype("timedelta64[D]")
         # A plan ends at the child's 18th birthday at the latest.
         adult = self.child_birth[who] + np.timedelta64(18 * 365 + 4, "D")
@@ -532,6 +556,7 @@ class _Simulation:
             "child": who, "referral": referral, "s47": s47 if s47 is not None else nat.copy(),
             "icpc": icpc, "plan_start": start, "plan_end": plan_end, "previous": previous,
             "nfa": np.zeros(n, dtype=bool) if s47 is not None else rng.random(n) < 0.08,
+            "family": family,
         })
 
     # -- calibration ---------------------------------------------------------------------
@@ -554,16 +579,36 @@ class _Simulation:
             open_ = has & (start <= day) & (end > day)
             gap = int(open_.sum()) - int(round(target * self.scale))
             if gap > 0:  # end some open plans in the six weeks before 31 March
-                pool = np.flatnonzero(open_ & ~later & (start < day - np.timedelta64(50, "D")))
-                pick = self.rng.choice(pool, size=min(gap, len(pool)), replace=False)
-                end[pick] = day - self.rng.integers(0, 42, len(pick)).astype("timedelta64[D]")
+                pool = open_ & ~later & (start < day - np.timedelta64(50, "D"))
+                pick, group = self._whole_families(pool, open_, ep["family"], gap)
+                end[pick] = day - self.rng.integers(0, 42, group.max() + 1 if group.size else 0
+                                                    ).astype("timedelta64[D]")[group]
             elif gap < 0:  # keep open some plans that ended in the six weeks before
-                pool = np.flatnonzero(has & ~later & (end <= day)
-                                      & (end > day - np.timedelta64(42, "D")))
-                pick = self.rng.choice(pool, size=min(-gap, len(pool)), replace=False)
-                end[pick] = day + self.rng.integers(1, 42, len(pick)).astype("timedelta64[D]")
+                ended = has & (end <= day) & (end > day - np.timedelta64(42, "D"))
+                pick, group = self._whole_families(ended & ~later, ended, ep["family"], -gap)
+                end[pick] = day + self.rng.integers(1, 42, group.max() + 1 if group.size else 0
+                                                    ).astype("timedelta64[D]")[group]
         ep["plan_end"] = end
         self.ep = ep
+
+    def _whole_families(self, pool: np.ndarray, members: np.ndarray, family: np.ndarray,
+                        n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Plans of randomly chosen sibling groups holding ``n`` plans in all: groups whose
+        ``members`` are all in ``pool``, taken while they fit, then single plans to finish.
+        Returns the plans and a group number (0, 1, ...) for each, to share a new end date."""
+        frame = pd.DataFrame({"family": family[members], "ok": pool[members],
+                              "plan": np.flatnonzero(members)})
+        whole = frame.groupby("family")["ok"].transform("all")
+        frame = frame[whole]
+        sizes = frame.groupby("family").size()
+        order = sizes.sample(frac=1, random_state=self.rng)
+        fits = order[order.cumsum() <= n]
+        taken = frame[frame["family"].isin(fits.index)]
+        rest = n - len(taken)
+        singles = order[(order == 1) & ~order.index.isin(fits.index)].index[:rest]
+        taken = pd.concat([taken, frame[frame["family"].isin(singles)]])
+        group = taken["family"].factorize()[0]
+        return taken["plan"].to_numpy(), group
 
     # -- tables --------------------------------------------------------------------------
     def tables(self) -> tuple[CinData, pd.Series]:

@@ -194,7 +194,28 @@ def _describe(outlook, what: str, unit: str) -> list[str]:
     lines += [f"    {r.model:<18} MASE {r.mase:5.2f}  bias {r.bias:+8.1f}  80% cover "
               f"{r.coverage_80:4.0%}  95% cover {r.coverage_95:4.0%}  (n={r.n})"
               for r in step1.itertuples()]
-    return lines
+    return lines + _coverage_warning(step1)
+
+
+#: Backtest 80% coverage outside this range gets a warning beside the forecast.
+FAIR_COVERAGE = (0.70, 0.90)
+
+
+def _coverage_warning(step1: pd.DataFrame) -> list[str]:
+    """A warning when the default's 80% interval held the outcome far from 80% of the time."""
+    row = step1[step1["model"] == "default"]
+    if row.empty or row["coverage_80"].between(*FAIR_COVERAGE).all():
+        return []
+    cover, n = float(row["coverage_80"].iloc[0]), int(row["n"].iloc[0])
+    side = "narrower" if cover < FAIR_COVERAGE[0] else "wider"
+    return [f"  WARNING: the default's 80% interval held the outcome in {cover:.0%} of {n} backtest "
+            f"forecasts: it is probably {side} than it should be; read it as rough."]
+
+
+def _scenario_lines(scenario: pd.DataFrame, pct: float) -> list[str]:
+    return [f"  scenario, referrals {pct:+g}% (stock_flow_hazard, new plans in proportion): "
+            f"{quarter_label(row.period.qyear, row.period.quarter)}: {row.point:,.0f} children "
+            f"(80% {row.lower_80:,.0f}-{row.upper_80:,.0f})" for row in scenario.itertuples()]
 
 
 def _chair_settings(args: argparse.Namespace, la_code: str, year: int
@@ -232,15 +253,25 @@ def run_quarterly(args: argparse.Namespace) -> int:
     folder = Path(args.dfe_dir) if args.dfe_dir else _default_dfe_dir()
     if args.dfe_dir and not folder.is_dir():
         _read_dfe(folder)  # the clear error, before the long child-level work
+    change = None if args.referrals_change is None else args.referrals_change / 100
+    if change is not None and change <= -1:
+        raise ParameterError("--referrals-change", args.referrals_change, "a change above -100")
     cin, first, last = _child_level(args)
-    plans = next_quarter(cin, first, _quarter(args.origin) or last, horizon)
+    plans = next_quarter(cin, first, _quarter(args.origin) or last, horizon,
+                         referrals_change=change)
     lines = _describe(plans, f"Children on CP plans, LA {cin.la_code} ({cin.source})", "children")
+    if plans.scenario is not None:
+        lines += _scenario_lines(plans.scenario, args.referrals_change)
     fte, target = _chair_settings(args, cin.la_code, plans.origin.qyear)
     if fte is None or target is None:
         lines.append("  chairs: left out (give --fte and --target, or --service FILE)")
     else:
         lines += _chair_lines(fc.chair_capacity(
             plans.forecasts[plans.forecasts["model"] == "default"], fte, target), fte, target)
+        if plans.scenario is not None:
+            lines += [line.replace("  chairs", f"  scenario chairs ({args.referrals_change:+g}% "
+                                   "referrals)") for line in
+                      _chair_lines(fc.chair_capacity(plans.scenario, fte, target), fte, target)]
     tables = [_table(plans, "cp_plans_at_end", cin.la_code, cin.source)]
     if args.no_referrals:
         pass
@@ -264,7 +295,7 @@ def run_quarterly(args: argparse.Namespace) -> int:
 
 def _models(text: str) -> list[str]:
     names = [m.strip() for m in text.split(",") if m.strip()]
-    known = (*fc.MODELS, "pooled", "combo_pooled")
+    known = (*fc.MODELS, *fc.PANEL_MODELS, *fc.PANEL_COMBOS)
     unknown = [m for m in names if m not in known]
     if unknown or not names:
         raise argparse.ArgumentTypeError(f"unknown model(s) {unknown}; choose from {', '.join(known)}")
@@ -340,6 +371,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                 "../shared/data/dfe/cin_2022; skipped if absent)")
     quarterly.add_argument("--la", default=None,
                            help="LA code for the referrals (default: the records' LA)")
+    quarterly.add_argument("--referrals-change", type=float, default=None, metavar="PCT",
+                           help="a scenario: referrals change by PCT per cent from the first "
+                                "quarter ahead (e.g. 10); new plans change in proportion, and "
+                                "its children on plans and chairs are printed beside the forecast")
     quarterly.add_argument("--no-referrals", action="store_true",
                            help="skip the referrals forecast from the DfE release")
     quarterly.add_argument("--out", type=Path, default=None, help="also write the forecasts as CSV")

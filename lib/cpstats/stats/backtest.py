@@ -9,7 +9,9 @@ what happened. Scores by model and horizon:
   season for seasonal series), so series of different sizes can be averaged;
   MASE < 1 beats the in-sample naive forecast.
 - bias: mean of forecast minus outcome (positive = forecasts too high).
-- coverage of the 80% and 95% prediction intervals.
+- coverage of the 80% and 95% prediction intervals, and the 80% interval score
+  (width plus 10 times any miss, divided by the MASE scale): lower is better, and it
+  rewards narrow intervals only while they still hold the outcome.
 
 The ``default`` model is chosen on early origins only (:func:`choose_default`)
 and reported on later ones, so its reported accuracy is out of sample.
@@ -26,12 +28,13 @@ import numpy as np
 import pandas as pd
 
 from cpstats.stats.forecast import (
-    PANEL_COMBO,
-    combine,
+    PANEL_COMBOS,
+    PANEL_MODELS,
+    add_panel_combos,
     fill_too_short,
     fit_many,
     hazard_forecast,
-    pooled_forecast,
+    panel_needs,
 )
 
 #: Columns of a backtest frame (plus ``series`` for a panel).
@@ -120,11 +123,12 @@ def _one(args: tuple) -> pd.DataFrame:
 
 
 def _pooled_backtest(panel: Mapping[Hashable, tuple[pd.Series, pd.DataFrame | None]],
-                     origins: Sequence[object], h: int, scale_lag: int) -> pd.DataFrame:
-    """Backtest rows of the pooled model: one pooled fit per origin, on data up to it."""
+                     origins: Sequence[object], h: int, scale_lag: int,
+                     model: str = "pooled") -> pd.DataFrame:
+    """Backtest rows of a panel model: one pooled fit per origin, on data up to it."""
     frames = []
     for origin in origins:
-        forecasts = pooled_forecast(dict(panel), origin, h)
+        forecasts = PANEL_MODELS[model](dict(panel), origin, h)
         if forecasts.empty:
             continue
         cut = forecasts["period"].iloc[0] - 1
@@ -150,9 +154,10 @@ def backtest_panel(panel: Mapping[Hashable, tuple[pd.Series, pd.DataFrame | None
     sorted by series, origin, model and step.
     """
     wanted = set(models)
-    needed = wanted | (set(PANEL_COMBO) if "combo_pooled" in wanted else set())
-    single = tuple(m for m in models if m not in ("pooled", "combo_pooled"))
-    single += tuple(sorted(m for m in needed - set(single) if m not in ("pooled", "combo_pooled")))
+    needed = panel_needs(models)
+    panel_only = (*PANEL_MODELS, *PANEL_COMBOS)
+    single = tuple(m for m in models if m not in panel_only)
+    single += tuple(sorted(m for m in needed - set(single) if m not in panel_only))
     tasks = [(key, y, exog, single, tuple(origins), h, season, scale_lag)
              for key, (y, exog) in sorted(panel.items(), key=lambda kv: str(kv[0]))]
     workers = len(os.sched_getaffinity(0)) if jobs is None else max(int(jobs), 1)
@@ -170,7 +175,9 @@ def backtest_panel(panel: Mapping[Hashable, tuple[pd.Series, pd.DataFrame | None
                 results = tqdm(results, total=len(tasks), desc="backtest", unit="series")
             frames = list(results)
     pooled = _pooled_backtest(panel, origins, h, scale_lag)
-    frames = [f for f in [*frames, pooled] if not f.empty]
+    others = [_pooled_backtest(panel, origins, h, scale_lag, m) for m in sorted(needed)
+              if m in PANEL_MODELS and m != "pooled"]
+    frames = [f for f in [*frames, pooled, *others] if not f.empty]
     if not frames:
         return pd.DataFrame(columns=["series", *BACKTEST_COLUMNS])
     out = pd.concat(frames, ignore_index=True)
@@ -178,17 +185,16 @@ def backtest_panel(panel: Mapping[Hashable, tuple[pd.Series, pd.DataFrame | None
     fills = [fill_too_short(out[out["origin"] == o], pooled[pooled["origin"] == o], list(single))
              for o in pooled["origin"].unique()] if not pooled.empty else []
     out = pd.concat([out, *fills], ignore_index=True)
-    if "combo_pooled" in wanted:
-        combo = combine(out, PANEL_COMBO, "combo_pooled", keys=("series", "origin", "step"))
-        out = pd.concat([out, combo.assign(error=combo["point"] - combo["actual"])],
-                        ignore_index=True)
+    out = add_panel_combos(out, wanted, ("series", "origin", "step"))
+    out = out.assign(error=out["point"] - out["actual"])
     out = out[out["model"].isin(wanted)]
     return out.sort_values(["series", "origin", "model", "step"], kind="stable",
                            ignore_index=True)
 
 
 def score(backtest: pd.DataFrame, by: Sequence[str] = ("model", "step")) -> pd.DataFrame:
-    """Accuracy by ``by``: n, MAE, mean and median MASE, bias and interval coverage.
+    """Accuracy by ``by``: n, MAE, mean and median MASE, bias, interval coverage and the
+    scaled 80% interval score (``interval_80``, :func:`interval_score`).
 
     Only rows with a known outcome and a positive MASE scale are scored.
     """
@@ -198,6 +204,7 @@ def score(backtest: pd.DataFrame, by: Sequence[str] = ("model", "step")) -> pd.D
         scaled=known["error"].abs() / known["scale"],
         in_80=known["actual"].between(known["lower_80"], known["upper_80"]),
         in_95=known["actual"].between(known["lower_95"], known["upper_95"]),
+        interval=interval_score(known) / known["scale"],
     )
     grouped = scored.groupby(list(by), sort=True, observed=True)
     return grouped.agg(
@@ -208,15 +215,34 @@ def score(backtest: pd.DataFrame, by: Sequence[str] = ("model", "step")) -> pd.D
         bias=("error", "mean"),
         coverage_80=("in_80", "mean"),
         coverage_95=("in_95", "mean"),
+        interval_80=("interval", "mean"),
     ).reset_index()
 
 
-def choose_default(backtest: pd.DataFrame, origins: Iterable[object],
-                   baseline: str = "naive", fallback: str = "naive") -> tuple[str, str]:
-    """The model with the lowest mean MASE (averaged over horizons) on ``origins`` only.
+def interval_score(rows: pd.DataFrame, level: float = 0.80) -> pd.Series:
+    """The interval score of each row's ``level`` interval (Gneiting and Raftery, 2007):
+    width, plus ``2 / (1 - level)`` times the distance of an outcome outside it."""
+    tag = int(round(level * 100))
+    lower, upper, actual = rows[f"lower_{tag}"], rows[f"upper_{tag}"], rows["actual"]
+    penalty = 2 / (1 - level)
+    return (upper - lower + penalty * (lower - actual).clip(lower=0)
+            + penalty * (actual - upper).clip(lower=0))
 
-    If no model beats ``baseline`` there, the default is ``fallback`` (naive or
-    mean_k) and the note says so.
+
+#: The 80% coverage a model must show on the choosing origins to be chosen by interval score.
+COVERAGE_BAND = (0.75, 0.85)
+
+
+def choose_default(backtest: pd.DataFrame, origins: Iterable[object],
+                   baseline: str = "naive", fallback: str = "naive",
+                   criterion: str = "mase") -> tuple[str, str]:
+    """The best model on ``origins`` only, by mean MASE or by interval score.
+
+    ``criterion="mase"``: the lowest mean MASE (averaged over horizons).
+    ``criterion="interval"``: the lowest mean scaled 80% interval score over every
+    scored row, among models whose 80% intervals covered :data:`COVERAGE_BAND` of
+    outcomes there (an accurate point with an interval that misleads is not chosen).
+    If no model beats ``baseline`` there, the default is ``fallback`` and the note says so.
 
     Returns
     -------
@@ -228,18 +254,39 @@ def choose_default(backtest: pd.DataFrame, origins: Iterable[object],
     early = backtest[backtest["origin"].astype(str).isin(wanted)]
     if early.empty:
         raise ValueError(f"no backtest rows at origins {sorted(wanted)}")
+    span = f"origins {origin_label(min(origins))} to {origin_label(max(origins))}"
+    if criterion == "interval":
+        return _choose_by_interval(early, span, baseline, fallback)
     by_step = score(early, by=("model", "step"))
     overall = by_step.groupby("model")["mase"].mean().dropna().sort_values(kind="stable")
     if overall.empty:  # every error scale zero or unknown (a short or flat series)
         raise ValueError(f"no model has a MASE at origins {sorted(wanted)}")
     best, best_mase = overall.index[0], float(overall.iloc[0])
     base = float(overall.get(baseline, np.nan))
-    span = f"origins {origin_label(min(origins))} to {origin_label(max(origins))}"
     if best == baseline or not best_mase < base:
         return fallback, (f"no model beat {baseline} on {span} (best {best}, mean MASE "
                           f"{best_mase:.3f} v {base:.3f}); the default is {fallback}")
     return best, (f"{best} had the lowest mean MASE on {span} ({best_mase:.3f} v "
                   f"{baseline} {base:.3f})")
+
+
+def _choose_by_interval(early: pd.DataFrame, span: str, baseline: str,
+                        fallback: str) -> tuple[str, str]:
+    overall = score(early, by=("model",)).set_index("model")
+    low, high = COVERAGE_BAND
+    calibrated = overall[overall["coverage_80"].between(low, high)].sort_values(
+        "interval_80", kind="stable")
+    base = overall.loc[baseline] if baseline in overall.index else None
+    if (calibrated.empty or base is None or calibrated.index[0] == baseline
+            or not calibrated["interval_80"].iloc[0] < base["interval_80"]):
+        return fallback, (f"no model with 80% coverage within {low:.0%}-{high:.0%} beat "
+                          f"{baseline}'s interval score on {span}; the default is {fallback}")
+    best = calibrated.iloc[0]
+    return str(calibrated.index[0]), (
+        f"{calibrated.index[0]} had the lowest 80% interval score on {span} among models whose "
+        f"80% intervals covered {low:.0%}-{high:.0%} ({best['interval_80']:.2f} v {baseline} "
+        f"{base['interval_80']:.2f}; coverage {best['coverage_80']:.1%}, mean MASE "
+        f"{best['mase']:.3f} v {base['mase']:.3f})")
 
 
 def with_default(backtest: pd.DataFrame, model: str) -> pd.DataFrame:
@@ -313,7 +360,7 @@ def split_origins(origins: Sequence[object], choose_share: float = 0.5) -> tuple
 def study(y: pd.Series, models: Sequence[str], origins: Sequence[object], h: int,
           exog: pd.DataFrame | None = None, season: int | None = None, scale_lag: int = 1,
           extra: pd.DataFrame | None = None, choose_share: float = 0.5,
-          baseline: str = "naive", fallback: str = "naive") -> Study:
+          baseline: str = "naive", fallback: str = "naive", default: str | None = None) -> Study:
     """Backtest ``models`` on one series, choose the default early, score it late.
 
     Parameters
@@ -326,13 +373,20 @@ def study(y: pd.Series, models: Sequence[str], origins: Sequence[object], h: int
         Share of the (time-ordered) origins the default is chosen on.
     baseline, fallback
         The benchmark to beat on the early origins, and the default when nothing beats it.
+    default
+        A default fixed beforehand (e.g. :data:`QUARTERLY_DEFAULT`): nothing is chosen here,
+        and every origin is reported.
     """
     frames = [rolling_origin(y, models, origins, h, exog, season, scale_lag)]
     if extra is not None and not extra.empty:
         frames.append(extra)
     results = pd.concat(frames, ignore_index=True)
-    choose_on, report_on = split_origins(origins, choose_share)
-    default, note = choose_default(results, choose_on, baseline=baseline, fallback=fallback)
+    if default is None:
+        choose_on, report_on = split_origins(origins, choose_share)
+        default, note = choose_default(results, choose_on, baseline=baseline, fallback=fallback)
+    else:
+        choose_on, report_on = [], list(origins)
+        note = f"{default}, fixed beforehand (not chosen on these origins)"
     results = with_default(results, default)
     wanted = {str(o) for o in report_on}
     scores = score(results[results["origin"].astype(str).isin(wanted)])
@@ -347,6 +401,10 @@ def study(y: pd.Series, models: Sequence[str], origins: Sequence[object], h: int
 QUARTERLY_MODELS = ("naive", "drift", "mean_k", "ets", "arima", "sarimax", "stock_flow", "combo")
 #: Seasonal models against seasonal naive for quarterly referrals.
 REFERRAL_MODELS = ("naive", "snaive", "mean_k", "ets", "arima")
+#: The default for children on plans next quarter, fixed by ``benchmarks/bench_forecast_quarterly.py``
+#: across 5 synthetic counties with sibling groups (chosen on each county's first 4 origins by
+#: the 80% interval score among calibrated models), not re-chosen per run on a few origins.
+QUARTERLY_DEFAULT = "stock_flow_hazard"
 #: Quarters of history before the first backtest origin (the hazard model's window).
 FIRST_ORIGIN = 8
 
@@ -366,12 +424,17 @@ class Outlook:
         of :mod:`cpstats.stats.forecast`).
     study
         The backtest and the default's choice (:class:`Study`).
+    scenario
+        The hazard model's forecasts under a change in referrals (``model`` =
+        ``scenario``), or ``None``; ``scenario_change`` is that change (0.1 = 10% more).
     """
 
     y: pd.Series
     origin: pd.Period
     forecasts: pd.DataFrame
     study: Study
+    scenario: pd.DataFrame | None = None
+    scenario_change: float | None = None
 
 
 def _origins_before(y: pd.Series, origin: pd.Period, h: int, first: int) -> list[pd.Period]:
@@ -403,7 +466,7 @@ def first_full_year(cin: object) -> int:
 
 
 def next_quarter(cin: object, first_year: int | None = None, origin: object = None, h: int = 1,
-                 n_sims: int = 2000) -> Outlook:
+                 n_sims: int = 2000, referrals_change: float | None = None) -> Outlook:
     """Children on plans in the quarters after ``origin``, from child-level records.
 
     Parameters
@@ -418,12 +481,16 @@ def next_quarter(cin: object, first_year: int | None = None, origin: object = No
         January-March 2017); the last quarter of the data by default.
     h
         Quarters ahead.
+    referrals_change
+        A scenario, e.g. 0.1 for "referrals rise 10%" from the first quarter ahead: the hazard
+        model is run again with new plans raised in proportion (``Outlook.scenario``).
 
     Returns
     -------
     Outlook
         Forecasts by :data:`QUARTERLY_MODELS`, ``stock_flow_hazard`` and ``default``
-        (chosen on the first half of the backtest origins, scored on the second).
+        (:data:`QUARTERLY_DEFAULT`, fixed by the benchmark across synthetic counties; every
+        backtest origin is scored).
     """
     from cpstats.stats.forecast import hazard_forecast, quarterly_series
 
@@ -431,13 +498,18 @@ def next_quarter(cin: object, first_year: int | None = None, origin: object = No
     cut = _check_origin(y, origin, FIRST_ORIGIN)
     origins = _origins_before(y, cut, h, FIRST_ORIGIN)
     extra = hazard_backtest(cin.cp_plans, y.loc[:cut], origins, h, n_sims=n_sims)
-    found = study(y.loc[:cut], QUARTERLY_MODELS, origins, h, exog.loc[:cut], season=1, extra=extra)
+    found = study(y.loc[:cut], QUARTERLY_MODELS, origins, h, exog.loc[:cut], season=1, extra=extra,
+                  default=QUARTERLY_DEFAULT)
     forecasts = pd.concat([
         fit_many(QUARTERLY_MODELS, y.loc[:cut], h, exog.loc[:cut], season=1),
         hazard_forecast(cin.cp_plans, cut, h, n_sims=n_sims),
     ], ignore_index=True)
     forecasts = _add_default(forecasts, found.default)
-    return Outlook(y.loc[:cut], cut, forecasts, found)
+    scenario = None
+    if referrals_change is not None:
+        scenario = hazard_forecast(cin.cp_plans, cut, h, n_sims=n_sims,
+                                   starts_factor=1 + referrals_change).assign(model="scenario")
+    return Outlook(y.loc[:cut], cut, forecasts, found, scenario, referrals_change)
 
 
 def next_quarter_referrals(facts: pd.DataFrame, la_code: str, origin: object = None,

@@ -224,6 +224,9 @@ def _bounds_text(row: pd.Series, measure: str) -> list[str]:
 
 
 def _model_note(outlook: bt.Outlook, what: str) -> str:
+    if not outlook.study.choose_on:
+        return (f"{what}; default model {outlook.study.default}, fixed by the quarterly "
+                f"benchmark across synthetic counties")
     first, last = (bt.origin_label(o) for o in (outlook.study.choose_on[0],
                                                  outlook.study.choose_on[-1]))
     return (f"{what}; default model {outlook.study.default}, chosen on backtest origins "
@@ -388,8 +391,8 @@ def next_quarter(data: ThemeData) -> Section:
         point = section.record("cp_forecast_next_quarter", None, source=source, period=label,
                                marker="c", note=_model_note(outlook, "child-level records"))
         section.say(f"**{now}** children were on a plan at the end of "
-                    f"{quarter_label(data.year, 4)}. The default model (`{model}`, chosen by the "
-                    f"backtest) expects a number from 1 to 5 at the end of {label} ({point}: "
+                    f"{quarter_label(data.year, 4)}. The default model (`{model}`, fixed beforehand by a "
+                    f"benchmark across five synthetic counties with sibling groups) expects a number from 1 to 5 at the end of {label} ({point}: "
                     f"small forecasts are not shown, nor their intervals).")
     else:
         point = section.record("cp_forecast_next_quarter", round(chosen["point"]),
@@ -397,8 +400,8 @@ def next_quarter(data: ThemeData) -> Section:
                                note=_model_note(outlook, "child-level records"))
         lo80, hi80, lo95, hi95 = _bounds_text(chosen, "cp_forecast_next_quarter")
         section.say(f"**{now}** children were on a plan at the end of "
-                    f"{quarter_label(data.year, 4)}. The default model (`{model}`, chosen by the "
-                    f"backtest) expects **{point}** at the end of {label}: 80% prediction "
+                    f"{quarter_label(data.year, 4)}. The default model (`{model}`, fixed beforehand by a "
+                    f"benchmark across five synthetic counties with sibling groups) expects **{point}** at the end of {label}: 80% prediction "
                     f"interval {lo80} to {hi80}, 95% interval {lo95} to {hi95}.")
     section.say(_rests_on(data))
     others = outlook.forecasts[outlook.forecasts["model"] != "default"]
@@ -484,7 +487,8 @@ def chairs(data: ThemeData) -> Section:
                     "on the synthetic county and illustrate the method only.")
     section.say(f"The service had {fte} full-time-equivalent (FTE) conference chairs and a target "
                 f"of {target} children per full-time chair ({given}).")
-    section.say(f"With {fte} FTE chairs, {point} children would be **{per_fte} per full-time "
+    section.say(f"With {fte} FTE chairs and the forecast of {point} children from "
+                f"{SOURCE_NAMES[source]}, there would be **{per_fte} children per full-time "
                 f"chair** ({low} to {high} across the 80% interval), {over} the target of "
                 f"{target}. Meeting the target would take **{needed} FTE chairs**, or {upper} to "
                 f"cover the upper end of the 80% interval.")
@@ -540,6 +544,10 @@ def next_year(data: ThemeData, horizon: int | None = None) -> Section:
     else:
         section.leave_out(f"the pooled model's own forecast for {data.la_name} (too few LAs or "
                           f"years in the data given: it fell back to {own['fitted']})")
+    if data.year < fc.ANNUAL_DEFAULT_DATA_TO:
+        said += (f" That model was chosen by a backtest on DfE's figures to 31 March "
+                 f"{fc.ANNUAL_DEFAULT_DATA_TO}, later than {data.year}: an analyst in {data.year} "
+                 f"could not have chosen it that way.")
     section.say(said)
     years = pd.Index([p.year for p in ahead["period"]], name="31 March")
     section.table("annual_forecast", forecast_table(ahead, years))
@@ -637,6 +645,13 @@ def _track_record(section: Section, outlook: bt.Outlook, baseline: str, forecast
     said: dict[str, str] = {}
     step1 = study.scores[study.scores["step"] == 1].set_index("model")
     shown = step1["mase"].round(registry.decimals("forecast_backtest_mase"))
+    others = step1.index.drop(["default", baseline, study.default], errors="ignore")
+    for model in others:
+        said[f"{model}_mase"] = section.record(
+            "forecast_backtest_mase", step1.loc[model, "mase"], source=source, period=period,
+            note=note, breakdown=f"forecast={forecast};model={model}")
+    said["others"] = ", ".join(f"`{m}` {said[f'{m}_mase']}" for m in
+                               shown[others].sort_values(kind="stable").index)
     for model in ("default", baseline):
         row = step1.loc[model]
         where = {"source": source, "period": period, "note": note,
@@ -649,6 +664,8 @@ def _track_record(section: Section, outlook: bt.Outlook, baseline: str, forecast
                                              100 * row[f"coverage_{level}"], **where)
     # judged on the figures shown, so the sentence agrees with them on any CPU
     said["better"] = "smaller" if shown["default"] < shown[baseline] else "no smaller"
+    cover = round(100 * step1.loc["default", "coverage_80"])
+    said["calibrated"] = 70 <= cover <= 90
     return said
 
 
@@ -668,25 +685,29 @@ def trust(data: ThemeData) -> Section:
                           str(data.child_source))
         first, last = (bt.origin_label(o) for o in (quarter.study.report_on[0],
                                                      quarter.study.report_on[-1]))
+        verdict = ("the interval is a fair guide, the point less so" if s["calibrated"] else
+                   "the interval held the outcome far from 80% of the time here, so read it as "
+                   "rough too")
         lines.append(
-            f"- **Next quarter:** from the {s['n']} later backtest origins ({first} to {last}), "
+            f"- **Next quarter:** from the {s['n']} backtest origins ({first} to {last}), "
             f"the default's errors were {s['better']} than the last value's (MASE "
-            f"{s['default_mase']} against {s['naive_mase']}), and its 80% interval held the "
-            f"outcome in {s['80']} of them (95%: {s['95']}). So few origins make both figures "
-            f"rough: treat the interval, not the point, as the forecast.")
+            f"{s['default_mase']} against {s['naive_mase']}; the other models: {s['others']}), "
+            f"and its 80% interval held the outcome in {s['80']} of them (95%: {s['95']}). So "
+            f"few origins make every figure rough: {verdict}.")
     referral = referral_outlook(data)
     if referral is not None:
         s = _track_record(section, referral, "snaive", "referrals_forecast_next_quarter",
                           "derived")
         lines.append(f"- **Referrals:** the default's MASE was {s['default_mase']} against "
-                     f"seasonal naive's {s['snaive_mase']} on the later origins; its 80% "
-                     f"interval covered {s['80']}.")
+                     f"seasonal naive's {s['snaive_mase']} on the later origins (the other "
+                     f"models: {s['others']}); its 80% interval covered {s['80']}.")
     if has_annual(data):
         lines.append(
             "- **Next year:** across all LAs (the benchmark in `docs/forecasting.md`) the "
             "recommended model's errors were only slightly smaller than the last value's, short "
             "of the aim: year-to-year changes in a council's plans are mostly not predictable "
-            "from its past. The interval is the useful part.")
+            "from its past. Its 80% intervals held about 80% of outcomes for small and large "
+            "councils alike: the interval is the useful part.")
     if lines:
         section.say("\n".join(lines))
     return section
