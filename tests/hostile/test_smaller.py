@@ -50,3 +50,46 @@ def test_check_refuses_a_weak_secret_with_exit_2(tmp_path: Path):
     assert "CPSTATS_SECRET" in result.stderr + result.stdout
     assert "128 bits" in result.stderr + result.stdout
     assert "Traceback" not in result.stderr
+
+
+def test_a_dfe_c_stays_c_in_results_csv(cin_2022, tmp_path):
+    """City of London 2016-17: children on plans and the rate are ``c`` in DfE's d1 (suppressed);
+    results.csv once said ``x`` (not available). Round trip through the saved results."""
+    from cpstats import inputs
+    from cpstats.results import read_results
+    from cpstats.themes import trends
+    from cpstats.themes.base import ThemeData
+
+    data = ThemeData(inputs.resolve(la="201", year="2016-17", dfe_dir=cin_2022))
+    for section in (trends.stock(data), trends.rates(data)):
+        section.findings.save(tmp_path / section.key)
+        saved = read_results(tmp_path / section.key / "results" / "01_trends.csv")
+        row = saved[(saved["geography_code"] == "201") & (saved["period"] == "2016-17")
+                    & saved["measure"].isin(["cp_plans_at_31_march", "cp_rate_per_10k"])]
+        assert len(row) == 1 and row["value"].isna().all()
+        assert row["marker"].tolist() == ["c"]
+
+
+@pytest.mark.parametrize(("broken", "said"), [(7, "7 of its"), (3, "from 1 to 5 of its")])
+def test_children_the_reader_rejected_are_counted_in_the_report_never_named(
+        tmp_path, monkeypatch, broken, said):
+    import re
+    import secrets
+
+    from cpstats import inputs, synth
+    from cpstats.io.cin_census_writer import write_return
+    from cpstats.themes.base import ThemeData
+
+    monkeypatch.setenv("CPSTATS_SECRET", secrets.token_hex(32))
+    county = synth.generate(years=(2017, 2017), scale=0.01)
+    path = write_return(county.data, tmp_path / "cin_census_2017.xml",
+                        la_child_ids=county.la_child_ids)
+    text = path.read_text()
+    for date in re.findall(r"<PersonBirthDate>[^<]*</PersonBirthDate>", text)[:broken]:
+        text = text.replace(date, "<PersonBirthDate>2017-02-30</PersonBirthDate>", 1)
+    path.write_text(text)
+    data = ThemeData(inputs.resolve(la="825", year="2016-17", cin_census=[path]))
+    intro = data.intro()
+    assert said in intro and "left out because their records had errors" in intro
+    rejected = {p.child for p in data.child_level.summary.errors}
+    assert rejected and not any(child in intro for child in rejected)

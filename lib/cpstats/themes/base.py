@@ -286,6 +286,16 @@ class ThemeData:
             return "national", ENGLAND_NAME
         return "local_authority", self.la_name if code == self.la_code else code
 
+    def _rejected(self) -> str:
+        """A clause on the children the reader refused (their number only, never who)."""
+        summary = getattr(self.child_level, "summary", None)
+        if summary is None or not summary.children_rejected:
+            return ""
+        n = int(summary.children_rejected)
+        shown = "from 1 to 5" if disclosure.primary_mask([n])[0] else f"{n:,}"
+        return (f"; {shown} of its {summary.children_read:,} children were left out because "
+                f"their records had errors (`cpstats check` lists them)")
+
     def intro(self) -> str:
         """One paragraph: who, when, and which inputs this run used (no local paths)."""
         published = ("DfE release in " + project_relative(self.inputs.dfe_dir)
@@ -294,7 +304,8 @@ class ThemeData:
             child = ("the **synthetic county** (generated records standing in for a CIN Census "
                      "return: no real child; its figures illustrate the method only)")
         elif self.child_source == "cin_census":
-            child = "the council's own CIN Census return (counts from 1 to 5 shown as c)"
+            child = ("the council's own CIN Census return (counts from 1 to 5 shown as c)"
+                     + self._rejected())
         else:
             child = "none (child-level analyses are left out)"
         return (f"**{self.la_name}** (LA {self.la_code}), year ending 31 March {self.year} "
