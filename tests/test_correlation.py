@@ -187,3 +187,19 @@ def test_correlation_grid_levels_and_changes():
     expected = correlation(changes["s47_enquiries"], changes["cp_plans_started"])
     assert grid.loc[1, "r"] == pytest.approx(expected["r"])
     assert grid.loc[1, "p_value"] == pytest.approx(expected["p_value"])
+
+
+def test_lag_sum_and_aic_lag_length_on_a_built_in_lag():
+    import numpy as np
+    import pandas as pd
+
+    from cpstats.stats.correlation import distributed_lag, lag_length_by_aic, lag_sum
+
+    # y = 0.3 x(t) + 0.1 x(t-1) + noise: the sum of the lag terms is 0.4 and AIC keeps lag 1.
+    rng = np.random.default_rng(12)
+    x = pd.Series(100 + rng.normal(0, 20, 60))
+    y = 0.3 * x + 0.1 * x.shift(1) + rng.normal(0, 1, 60)
+    frame = pd.DataFrame({"x": x, "y": y})
+    assert lag_length_by_aic(frame, "y", "x", 2) == 1
+    total = lag_sum(distributed_lag(frame, "y", "x", lags=(0, 1)))
+    assert total["lower"] < 0.4 < total["upper"] and abs(total["sum"] - 0.4) < 0.02

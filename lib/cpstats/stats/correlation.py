@@ -204,6 +204,33 @@ class LagModel:
                 "ljung_box_p": self.ljung_box_p, "strongest_lag": self.strongest_lag()}
 
 
+def lag_sum(model: LagModel, alpha: float = 0.05) -> dict[str, float]:
+    """The sum of a model's lag coefficients (the total effect of a one-off rise in the driver,
+    spread over the lags) with its HAC standard error, t interval and p-value: no lag is
+    chosen, so no selection needs allowing for."""
+    terms = model.coefficients.loc[model.coefficients["lag"].notna(), "term"]
+    names = list(model.result.params.index)  # type: ignore[attr-defined]
+    contrast = np.array([[1.0 if n in set(terms) else 0.0 for n in names]])
+    test = model.result.t_test(contrast)  # type: ignore[attr-defined]
+    low, high = np.asarray(test.conf_int(alpha)).ravel()
+    return {"sum": float(np.asarray(test.effect).ravel()[0]),
+            "se": float(np.asarray(test.sd).ravel()[0]), "lower": float(low),
+            "upper": float(high), "p_value": float(np.asarray(test.pvalue).ravel()[0])}
+
+
+def lag_length_by_aic(frame: pd.DataFrame, outcome: str, driver: str, max_lag: int,
+                      **options: object) -> int:
+    """The number of lags (0 to ``max_lag``) with the lowest AIC, every model fitted on the same
+    months (the first ``max_lag`` dropped), so the criterion compares like with like."""
+    same = frame.iloc[max_lag:] if max_lag else frame
+    aic = {}
+    for k in range(max_lag + 1):
+        padded = pd.concat([frame.iloc[max_lag - k:max_lag], same]) if k else same
+        model = distributed_lag(padded, outcome, driver, lags=tuple(range(k + 1)), **options)
+        aic[k] = float(model.result.aic)  # type: ignore[attr-defined]
+    return min(aic, key=aic.get)
+
+
 def newey_west_lags(n: int) -> int:
     """Newey-West rule of thumb for HAC lags: floor(4 (n/100)^(2/9))."""
     return int(np.floor(4 * (n / 100) ** (2 / 9)))
@@ -250,7 +277,10 @@ def distributed_lag(frame: pd.DataFrame, outcome: str, driver: str,
     n = len(data)
     maxlags = newey_west_lags(n) if hac_maxlags is None else hac_maxlags
     X = sm.add_constant(data.drop(columns="_y"), has_constant="add")
-    result = sm.OLS(data["_y"], X).fit(cov_type="HAC", cov_kwds={"maxlags": maxlags})
+    # Small-sample HAC: the finite-sample correction and t (not normal) critical values, as a
+    # few dozen months need.
+    result = sm.OLS(data["_y"], X).fit(cov_type="HAC", use_t=True,
+                                       cov_kwds={"maxlags": maxlags, "use_correction": True})
     ci = result.conf_int(alpha)
     terms = list(X.columns)
     lag_of = {f"{driver}_lag{k}": k for k in lags}

@@ -415,9 +415,36 @@ def lag_regression(data: ThemeData) -> Section:
         + (" An enquiry usually reaches conference within 15 working days, so most of the link "
            "sits within the same or the next month; quarterly figures cannot resolve it."
            if best <= 1 else ""))
+    section.say(_adjusted_lags(section, months, source))
     section.table("lag_regression_coefficients", _coefficient_table(models))
     section.table("lag_regression_diagnostics", _diagnostics_table(models))
     return section
+
+
+def _adjusted_lags(section: Section, months: pd.DataFrame, source: list[str]) -> str:
+    """The model that allows for trend and season, with no lag picked after the fact: the
+    number of lags by AIC (a stated criterion) and the sum of their coefficients."""
+    frame = months.assign(month=pd.to_numeric(months.index.str.slice(5, 7)))
+    options = {"trend": True, "month_effects": True}
+    kept = co.lag_length_by_aic(frame, "cp_plans_started", "s47_enquiries", max(LAGS), **options)
+    model = co.distributed_lag(frame, "cp_plans_started", "s47_enquiries",
+                               lags=tuple(range(kept + 1)), **options)
+    total = co.lag_sum(model)
+    key = "outcome=cp_plans_started;driver=s47_enquiries"
+    lags = section.derive("lag_regression_aic_lags", kept, inputs=source, breakdown=key,
+                          note=f"AIC over 0 to {max(LAGS)} lags, trend and month terms")
+    said = section.derive(
+        "lag_regression_coefficient", total["sum"], inputs=source,
+        breakdown=f"{key};lag=sum;terms=trend_month",
+        interval_95=(round(total["lower"], 2), round(total["upper"], 2)),
+        note="sum of lag coefficients; HAC with small-sample correction, t intervals")
+    return (f"The strongest term above is picked after seeing the data, so its interval does "
+            f"not allow for the choice. Allowing for a linear trend and month of year, with the "
+            f"lags kept chosen by AIC (lags 0 to {lags}), the sum of the lag coefficients is "
+            f"{said} plans per enquiry (95% interval "
+            f"{_interval(total['lower'], total['upper'], 'lag_regression_coefficient')}; "
+            f"Newey-West errors with the small-sample correction and t critical values, "
+            f"{model.n} months; it does not allow for the choice of lag length either).")
 
 
 def child_seasonality(data: ThemeData) -> Section:
