@@ -188,11 +188,17 @@ def run_cached(name: str, compute: Callable[[], T]) -> T:
         with path.open("rb") as handle:
             return pickle.load(handle)
     value = compute()
+    store_cached(Path(folder), name, value)
+    return value
+
+
+def store_cached(folder: Path, name: str, value: object) -> None:
+    """Leave ``value`` in a run's cache folder as :func:`run_cached` finds it under ``name``
+    (the runner seeds it with what its planning step read)."""
     handle, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
     with os.fdopen(handle, "wb") as out:
         pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, path)
-    return value
+    os.replace(tmp, Path(folder) / f"{name}.pickle")
 
 
 def load_child_level(inputs: Inputs):  # noqa: ANN201 -- CinData | None (import kept lazy)

@@ -43,6 +43,9 @@ class Run:
     force: bool = False
     #: Already complete for the same inputs (``--resume``): planned but not run again.
     done: bool = False
+    #: The child-level records read and checked by :func:`plan`, handed to the notebooks
+    #: through the run's cache (never read twice, never after a notebook has started).
+    child_level: object = field(default=None, repr=False)
 
     @property
     def label(self) -> str:
@@ -134,6 +137,10 @@ def plan(las: Sequence[str] | None = None, years: Sequence[str | int] | None = N
     if base.annex_a is not None:  # read and checked now: bad input stops before any notebook
         base.annex_a = base.annex_a.resolve()
         inputs.read_annex_a(base.annex_a, la_code)
+    records = None
+    if base.cin_census:  # the same: a bad return is exit 2 here, not a notebook failing later
+        base.cin_census = [p.resolve() for p in base.cin_census]
+        records = inputs.load_child_level(base)
     every_year = bool(years) and any(str(y).lower() == "all" for y in years)
     year_list = (sorted({parse_year(y) for y in years}) if years and not every_year
                  else [base.year])
@@ -177,7 +184,7 @@ def plan(las: Sequence[str] | None = None, years: Sequence[str | int] | None = N
                 raise ParameterError("--out", display_path(folder),
                                      "a folder that does not exist yet (use --force to replace it)")
             runs.append(Run(code, name, year, folder.resolve(), parameters_of(code, year, base),
-                            force, done))
+                            force, done, records))
     if not runs:
         raise ParameterError("--year", ",".join(year_label(y) for y in year_list),
                              "a year with published figures for at least one LA")
@@ -420,6 +427,10 @@ def execute(runs: Sequence[Run], notebooks: Sequence[Path], jobs: int | None = N
             temps[run] = runfolder.new_temporary(run.out_dir)
             # Private (mode 0700), inside the run's own folder: it may hold child-level records.
             caches[run] = runfolder.cache_of(temps[run])
+            if run.child_level is not None:  # read by plan(): the notebooks take it from here
+                from cpstats.inputs import store_cached
+
+                store_cached(caches[run], "child_level", run.child_level)
         published = runfolder.new_published_cache(runs[0].out_dir.parent.parent)
     except BaseException:
         _clean_up(temps.values(), locks)

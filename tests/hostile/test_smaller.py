@@ -93,3 +93,27 @@ def test_children_the_reader_rejected_are_counted_in_the_report_never_named(
     assert said in intro and "left out because their records had errors" in intro
     rejected = {p.child for p in data.child_level.summary.errors}
     assert rejected and not any(child in intro for child in rejected)
+
+
+def test_an_entity_reference_is_named_as_an_entity_never_expanded(tmp_path, monkeypatch):
+    """Measured before: named as element ``<<cyfunction Entity...>>``."""
+    import secrets
+
+    from cpstats import synth
+    from cpstats.io.cin_census import read_returns
+    from cpstats.io.cin_census_writer import write_return
+
+    monkeypatch.setenv("CPSTATS_SECRET", secrets.token_hex(32))
+    county = synth.generate(years=(2017, 2017), scale=0.01)
+    path = write_return(county.data, tmp_path / "cin_census_2017.xml",
+                        la_child_ids=county.la_child_ids)
+    secret_file = tmp_path / "secret.txt"
+    secret_file.write_text("NOT-TO-BE-READ")
+    doctype = f'<!DOCTYPE Message [<!ENTITY xxe SYSTEM "file://{secret_file}">]>\n'
+    text = path.read_text()
+    head, _, rest = text.partition("\n") if text.startswith("<?xml") else ("", "", text)
+    path.write_text(head + "\n" + doctype + rest.replace("<ChildIdentifiers>",
+                                                          "<ChildIdentifiers>&xxe;", 1))
+    said = [str(p) for p in read_returns(path).summary.problems if p.rule == "unexpected-entity"]
+    assert len(said) == 1 and "'&xxe;'" in said[0] and "element <ChildIdentifiers>" in said[0]
+    assert "cyfunction" not in said[0] and "NOT-TO-BE-READ" not in said[0]

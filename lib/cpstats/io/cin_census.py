@@ -128,6 +128,10 @@ RULES: dict[str, tuple[str, str]] = {
     "unexpected-column": (WARNING, "only the columns of cpstats.childlevel.SCHEMA "
                           "(this one is not read)"),
     "different-la": (ERROR, "returns of one LA (the same <LEA>)"),
+    "same-reference-date": (ERROR, "one return per reference date (which of two is right cannot "
+                                   "be told: give one)"),
+    "overlapping-plans": (ERROR, "a CPPstartDate on or after the end of the child's previous "
+                                 "plan ({other})"),
     "missing-id": (ERROR, "a non-empty LAchildID: the child cannot be identified and is rejected"),
     "missing-date": (ERROR, "a date: every episode needs its start date"),
     "bad-date": (ERROR, "a date written YYYY-MM-DD"),
@@ -142,6 +146,8 @@ RULES: dict[str, tuple[str, str]] = {
     "unknown-code": (WARNING, "one of the CIN Census codes: {allowed}"),
     "stray-text": (WARNING, "no text between elements"),
     "unexpected-element": (WARNING, "only CIN Census elements (this one is not read)"),
+    "unexpected-entity": (WARNING, "no entity reference (entities are never expanded; this one "
+                                   "is not read)"),
     "before-referral": (WARNING, "a date on or after the episode's CINreferralDate {other}"),
     "icpc-before-s47": (WARNING, "an ICPC on or after its S47ActualStartDate {other}"),
     "after-death": (WARNING, "a date on or before the child's PersonDeathDate {other}"),
@@ -446,6 +452,10 @@ class _XmlParser:
         if elem.tag == "PreProceedingsandFGDM" or (
                 parent is not None and parent.tag == "PreProceedingsandFGDM"):
             self.pre_proceedings = True
+            return
+        if isinstance(elem, etree._Entity):  # named by where it sits and what it is
+            self.found.append((k, elem.sourceline, "unexpected-entity",
+                               None if parent is None else str(parent.tag), f"&{elem.name};"))
             return
         self.found.append((k, elem.sourceline, "unexpected-element", str(elem.tag), None))
 
@@ -900,6 +910,39 @@ def _check_dates(ret: _Return, typed: dict[str, pd.DataFrame], finder: _Finder) 
                 expected=_expected("icpc-before-s47", s47["s47_start_date"], bad))
     _check_against(typed, finder, "children", ["child_id"], "death_date", _NOT_AFTER_DEATH,
                    "after-death", later=True)
+    _check_overlaps(typed["cp_plans"], finder)
+
+
+def _conflicting(returns: list[_Return]) -> list[CinProblem]:
+    """Returns for the same reference date that differ (the same return given twice is
+    harmless: it reads as once)."""
+    problems = []
+    dates = pd.Series([r.reference_date for r in returns], dtype=object)
+    for date in dates[dates.duplicated()].unique():
+        same = [r for r in returns if r.reference_date == date]
+        if all(set(r.raw) == set(same[0].raw)
+               and all(r.raw[t].equals(same[0].raw[t]) for t in r.raw) for r in same[1:]):
+            continue
+        problems.append(_problem(", ".join(r.file for r in same), "same-reference-date",
+                                 value=f"{pd.Timestamp(date):%Y-%m-%d}"))
+    return problems
+
+
+def _check_overlaps(plans: pd.DataFrame, finder: _Finder) -> None:
+    """A CP plan starting before the child's previous plan in the return ended, or while it is
+    still open (measures would otherwise count the child once and drop the rest unsaid)."""
+    if plans.empty:
+        return
+    order = plans.sort_values(["child_id", "start_date"], kind="stable")
+    previous_end = order["end_date"].shift()
+    same_child = order["child_id"].eq(order["child_id"].shift()).fillna(False).astype(bool)
+    later = order["start_date"].ne(order["start_date"].shift()).fillna(True).astype(bool)
+    bad = (same_child & later & order["start_date"].notna()  # the same plan twice: an update
+           & (previous_end.isna() | (order["start_date"] < previous_end))).reindex(plans.index)
+    other = (previous_end.astype(object).where(previous_end.notna(), "still open")
+             .reindex(plans.index))
+    finder.flag(plans, bad, "overlapping-plans", "cp_plans", "start_date",
+                expected=_expected("overlapping-plans", other, bad))
 
 
 def _check_against(typed: dict[str, pd.DataFrame], finder: _Finder, table: str,
@@ -1116,8 +1159,7 @@ def _load(paths, *, secret, source, keep_rejected) -> tuple[CinCensusData | None
     key = load_secret() if secret is None else (
         secret.encode("utf-8") if isinstance(secret, str) else secret)
     returns, fatal = [], []
-    for path in paths:
-        path = Path(path)
+    for path in _expand([Path(p) for p in paths]):
         if path.is_dir():
             ret = _parse_csv(path, key)
         elif path.is_file():
@@ -1131,10 +1173,22 @@ def _load(paths, *, secret, source, keep_rejected) -> tuple[CinCensusData | None
     if len(las) > 1:
         fatal.append(_problem(", ".join(r.file for r in returns), "different-la",
                               value=", ".join(las)))
+    fatal.extend(_conflicting(returns))
     if fatal:
         return None, fatal
     returns.sort(key=lambda r: r.reference_date)
     return _assemble(returns, source=source, keep_rejected=keep_rejected), []
+
+
+def _expand(paths: list[Path]) -> list[Path]:
+    """A folder of XML returns becomes its ``*.xml`` files, in name order; a folder of CSV
+    tables (with ``meta.csv``) and a file stay as given."""
+    out = []
+    for path in paths:
+        xml = (sorted(path.glob("*.xml")) if path.is_dir() and not (path / "meta.csv").exists()
+               else [])
+        out.extend(xml or [path])
+    return out
 
 
 def _assemble(returns: list[_Return], *, source: str | None,
