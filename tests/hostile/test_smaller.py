@@ -117,3 +117,17 @@ def test_an_entity_reference_is_named_as_an_entity_never_expanded(tmp_path, monk
     said = [str(p) for p in read_returns(path).summary.problems if p.rule == "unexpected-entity"]
     assert len(said) == 1 and "'&xxe;'" in said[0] and "element <ChildIdentifiers>" in said[0]
     assert "cyfunction" not in said[0] and "NOT-TO-BE-READ" not in said[0]
+
+
+def test_a_duplicate_row_is_named_by_its_rows(cin_2022, tmp_path):
+    """Measured before: 'duplicate rows found' named no row."""
+    lines = (cin_2022 / "d1_child_protection_plans_2013_to_2022.csv").read_text(
+        encoding="utf-8-sig").splitlines()
+    folder = tmp_path / "release"
+    folder.mkdir()
+    (folder / "d1_child_protection_plans_2013_to_2022.csv").write_text(
+        "\n".join([*lines[:40], lines[30], *lines[40:60]]) + "\n", encoding="utf-8")
+    result = _cpstats("check", str(folder))
+    said = result.stdout + result.stderr
+    assert result.returncode == 2, said
+    assert "row 31" in said and "(rows 31, 41)" in said and "duplicate row" in said

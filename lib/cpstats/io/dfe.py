@@ -749,13 +749,24 @@ def _to_facts(frame: pd.DataFrame, table: Table, name: str) -> tuple[pd.DataFram
     if found:
         return pd.DataFrame(columns=FACT_COLUMNS), found
     facts = facts.assign(source=SOURCE, note=table.name + ":" + facts["column"])
+    found += _duplicate_rows(facts, name)
     facts = make_facts(facts[[*FACT_COLUMNS, NOTE_COLUMN]])
-    duplicated = facts.duplicated(_KEY, keep=False)
-    if duplicated.any():
-        first = facts[duplicated].iloc[0]
-        found.append(Problem(file=name, value=f"{first['geography_code']} {first['period']}",
-                             expected="one row per area and year (duplicate rows found)"))
     return facts, found
+
+
+def _duplicate_rows(facts: pd.DataFrame, name: str) -> list[Problem]:
+    """The first repeated area and year, naming the file's rows that hold it."""
+    duplicated = facts.duplicated([c for c in _KEY if c in facts.columns], keep=False)
+    if not duplicated.any():
+        return []
+    first = facts[duplicated].iloc[0]
+    same = duplicated & (facts["geography_code"] == first["geography_code"]) & (
+        facts["period"] == first["period"])
+    rows = sorted({int(r) for r in facts.loc[same, "_row"]})
+    return [Problem(file=name, row=rows[0],
+                    value=f"{first['geography_code']} {first['period']} (rows "
+                          f"{', '.join(map(str, rows[:5]))})",
+                    expected="one row per area and year (a duplicate row)")]
 
 
 def _stack(ids: pd.DataFrame, frame: pd.DataFrame, value_columns: list[str]) -> pd.DataFrame:
