@@ -131,3 +131,22 @@ def test_a_duplicate_row_is_named_by_its_rows(cin_2022, tmp_path):
     said = result.stdout + result.stderr
     assert result.returncode == 2, said
     assert "row 31" in said and "(rows 31, 41)" in said and "duplicate row" in said
+
+
+@pytest.mark.parametrize("command", ["check", "report"])
+def test_a_linked_file_s_error_never_echoes_its_target(tmp_path, command):
+    """Measured before: a symlinked file's error echoed two lines of its target."""
+    target = tmp_path / "elsewhere" / "private.txt"
+    target.parent.mkdir()
+    target.write_text("time_period,geographic_level\nPRIVATE-LINE-ONE\nPRIVATE-LINE-TWO\n")
+    release = tmp_path / "release"
+    release.mkdir()
+    (release / "d1_child_protection_plans_2013_to_2022.csv").symlink_to(target)
+    args = (["check", str(release)] if command == "check" else
+            ["report", "--no-progress", "--la", "825", "--dfe-dir", str(release), "--out",
+             str(tmp_path / "reports")])
+    result = _cpstats(*args)
+    said = result.stdout + result.stderr
+    assert result.returncode == 2, said
+    assert "PRIVATE-LINE" not in said and "Traceback" not in said
+    assert "d1_child_protection_plans_2013_to_2022.csv" in said
