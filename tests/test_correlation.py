@@ -203,3 +203,22 @@ def test_lag_sum_and_aic_lag_length_on_a_built_in_lag():
     assert lag_length_by_aic(frame, "y", "x", 2) == 1
     total = lag_sum(distributed_lag(frame, "y", "x", lags=(0, 1)))
     assert total["lower"] < 0.4 < total["upper"] and abs(total["sum"] - 0.4) < 0.02
+
+
+def test_prewhitening_finds_the_built_in_lead():
+    import numpy as np
+    import pandas as pd
+
+    from cpstats.stats.correlation import prewhitened_cross_correlation
+
+    # x is AR(1) with phi 0.8 (raw cross-correlations spread over many lags); y follows x two
+    # months later. After prewhitening (AIC keeps at least the AR(1) term), the peak is lag 2.
+    rng = np.random.default_rng(5)
+    e = rng.normal(0, 1, 200)
+    x = np.zeros(200)
+    for t in range(1, 200):
+        x[t] = 0.8 * x[t - 1] + e[t]
+    y = pd.Series(x).shift(2).fillna(0) + rng.normal(0, 0.3, 200)
+    table, order = prewhitened_cross_correlation(pd.Series(x), y, max_lag=4)
+    assert order >= 1
+    assert int(table.loc[table["r"].abs().idxmax(), "lag"]) == 2

@@ -175,6 +175,35 @@ def cross_correlation(x: pd.Series, y: pd.Series, max_lag: int = 6, *,
     return pd.DataFrame({"lag": lags, "r": r, "bound": bound, "beyond_bound": np.abs(r) > bound})
 
 
+def prewhitened_cross_correlation(x: pd.Series, y: pd.Series, max_lag: int = 6,
+                                  max_ar: int = 3, alpha: float = 0.05) -> tuple[pd.DataFrame, int]:
+    """Cross-correlation of ``x`` leading ``y`` after prewhitening (Box-Jenkins): an AR(p) model
+    of ``x`` (p from 0 to ``max_ar`` by AIC) filters ``x`` to white noise and the same filter is
+    applied to ``y``, so the z/sqrt(n) bound holds approximately and a shared trend or season in
+    ``x`` no longer shows as correlation at every lag.
+
+    Returns
+    -------
+    tuple
+        :func:`cross_correlation`'s table on the filtered series, and p.
+    """
+    from statsmodels.tsa.ar_model import AutoReg, ar_select_order
+
+    a = pd.Series(np.asarray(x, float))
+    b = pd.Series(np.asarray(y, float))
+    order = ar_select_order(a, maxlag=max_ar, ic="aic", trend="c").ar_lags
+    p = int(max(order)) if order is not None and len(order) else 0
+    phi = AutoReg(a, lags=p, trend="c").fit().params.to_numpy()[1:] if p else np.array([])
+
+    def whiten(series: pd.Series) -> pd.Series:
+        out = series.copy()
+        for i, coef in enumerate(phi, start=1):
+            out = out - coef * series.shift(i)
+        return out.iloc[p:]
+
+    return cross_correlation(whiten(a), whiten(b), max_lag=max_lag, alpha=alpha), p
+
+
 @dataclass
 class LagModel:
     """A fitted distributed-lag regression and its diagnostics."""
