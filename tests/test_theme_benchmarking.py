@@ -129,3 +129,9 @@ def test_flows_against_england(data: ThemeData):
     words = " ".join(section.paragraphs)
     assert "more ended within 3 months than in England beyond chance (p < 0.001)" in words
     assert "Re-referrals within 12 months (%): 32.9% (32.0% to 33.9%) against 21.9%" in words
+
+
+def test_pooled_neighbour_mean_has_an_interval(findings: pd.DataFrame):
+    pooled = _row(findings, "cp_rate_per_10k", "neighbours=weighted_mean")
+    assert pooled["lower_95"] < 36.1 < pooled["upper_95"]
+    assert pd.isna(_row(findings, "cp_rate_per_10k", "neighbours=unweighted_mean")["lower_95"])

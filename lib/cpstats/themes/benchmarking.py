@@ -374,10 +374,21 @@ def _rank_words(section: Section, data: ThemeData, panel: pd.DataFrame, measure:
     mean = section.record(measure, plain, source="derived", breakdown="neighbours=unweighted_mean",
                           interval_95=None)
     pooled = section.record(measure, weighted, source="derived",
-                            breakdown="neighbours=weighted_mean", interval_95=None)
+                            breakdown="neighbours=weighted_mean",
+                            interval_95=_pooled_interval(others, kind, measure))
     return (f"{_label(measure)}: rank {said[0]} of {of} councils (quartile {said[1]}), "
             f"{said[2]} of {n_of} with its neighbours; neighbours' unweighted mean {mean}, "
             f"weighted (pooled counts) {pooled}.")
+
+
+def _pooled_interval(table: pd.DataFrame, kind: str, measure: str) -> tuple[float, float]:
+    """95% interval of a value pooled from counts (sampling variation only)."""
+    from cpstats.stats import intervals
+
+    x, n = float(table["numerator"].sum()), float(table["denominator"].sum())
+    bounds = (intervals.rate_interval(x, n) if kind == "rate"
+              else intervals.wilson_interval(x, n))
+    return _rounded(bounds, measure)
 
 
 def trend_tests(data: ThemeData) -> Section:
