@@ -57,16 +57,26 @@ def _finding(result, measure: str, breakdown: str = "total", source: str | None 
     ("cp_by_ethnicity_share_of_known_pct", "ethnicity=white_british;bound=lower", "derived", 60.2),
     ("cp_by_ethnicity_share_of_known_pct", "ethnicity=white_british;bound=upper", "derived", 69.8),
     # The synthetic county: the generator's built-in differences, recovered.
-    ("ethnicity_rate_per_10k", f"{PLAN};ethnicity=white_british", "synthetic", 39.9),
-    ("ethnicity_relative_rate", f"{PLAN};ethnicity=other", "synthetic", 5.88),
-    ("ethnicity_relative_rate", f"{PLAN};ethnicity=asian_pakistani", "synthetic", 0.64),
-    ("ethnicity_cohens_w", PLAN, "synthetic", 0.61),
+    ("ethnicity_rate_per_10k", f"{PLAN};ethnicity=white_british", "synthetic", 38.6),
+    ("ethnicity_relative_rate", f"{PLAN};ethnicity=white_irish", "synthetic", 5.79),
+    ("ethnicity_relative_rate", f"{PLAN};ethnicity=chinese", "synthetic", 0.0),
+    ("ethnicity_cohens_w", PLAN, "synthetic", 0.71),
     ("ethnicity_cohens_w", "decision_point=referral", "synthetic", 0.35),
     ("ethnicity_progression_relative_rate",
-     "decision_point=s47;ethnicity=gypsy_roma_irish_traveller", "synthetic", 1.63),
+     "decision_point=s47;ethnicity=black_other", "synthetic", 1.75),
 ])
 def test_the_default_run_states_its_figures(result, measure, breakdown, source, value):
     assert _finding(result, measure, breakdown, source)["value"] == pytest.approx(value)
+
+
+def test_a_relative_rate_names_the_interval_it_carries(result):
+    # Chinese: no child on a plan in the synthetic county, so the exact conditional interval.
+    low = _finding(result, "ethnicity_relative_rate", f"{PLAN};ethnicity=chinese", "synthetic")
+    assert low["note"].endswith("exact conditional interval (fewer than 10 children)")
+    assert (low["lower_95"], low["upper_95"]) == pytest.approx((0.0, 1.844), abs=1e-3)
+    high = _finding(result, "ethnicity_relative_rate", f"{PLAN};ethnicity=white_irish",
+                    "synthetic")
+    assert high["note"].endswith("; Poisson score interval")
 
 
 def test_published_figures_carry_their_fact_rows(result):

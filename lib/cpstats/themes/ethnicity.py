@@ -47,6 +47,9 @@ REFERENCE = "white_british"
 ALL_GROUPS = {**COMPARISON_GROUPS, **UNKNOWN_GROUPS}
 POINTS = list(dp.DECISION_POINTS)
 RATE, RATIO = "ethnicity_rate_per_10k", "ethnicity_relative_rate"
+#: The relative rate's interval, by ``rr_method`` (a group of fewer than 10 children is exact).
+_INTERVAL_NAMES = {"score": "Poisson score interval",
+                   "exact-cond": "exact conditional interval (fewer than 10 children)"}
 
 
 # -- denominators ----------------------------------------------------------------------------
@@ -761,7 +764,8 @@ def relative_rates(data: ThemeData, population_basis: str | None = None) -> Sect
         RATIO, row["rr_vs_reference"], source=src,
         breakdown=f"decision_point=plan_at_31_march;ethnicity={row.name}",
         interval_95=(row["rr_lower"], row["rr_upper"]),
-        note=f"against White British; {short}; Poisson score interval") for row in (high, low))
+        note=f"against White British; {short}; {_INTERVAL_NAMES[row['rr_method']]}")
+        for row in (high, low))
     wb = snapshot.loc[REFERENCE]
     wb_rate = section.record(RATE, wb["rate_per_10k"], source=src,
                              breakdown=f"decision_point=plan_at_31_march;ethnicity={REFERENCE}",
