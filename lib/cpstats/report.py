@@ -445,6 +445,8 @@ def execute(runs: Sequence[Run], notebooks: Sequence[Path], jobs: int | None = N
         outcome.error = outcome.error or error
         shutil.rmtree(caches[run], ignore_errors=True)
         _complete(outcome, temps[run], notebooks)
+        if not outcome.ok and len(every) > 1:  # said now: a long batch's summary comes hours later
+            bar.write(f"FAILED  {run.label}: {outcome.error}", file=sys.stderr)
 
     batch = executors.Batch(runs, longest_first(notebooks), kernel, temps, caches, published,
                             finish, lambda: bar.update(1), _execute, _export, _describe)
