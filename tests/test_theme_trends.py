@@ -128,8 +128,8 @@ def test_chair_caseloads_come_from_the_service_settings(default):
 
 def test_child_level_figures_are_the_synthetic_county_s(default):
     f = default.findings
-    assert _value(f, "icpc_within_15_working_days_pct", "synthetic") == 70.5
-    assert _value(f, "icpc_to_cp_plan_pct", "synthetic") == 83.4
+    assert _value(f, "icpc_within_15_working_days_pct", "synthetic") == 65.0
+    assert _value(f, "icpc_to_cp_plan_pct", "synthetic") == 82.3
     tables = {t.name: t for s in default.sections for t in s.tables}
     months = tables["conferences_by_month"]
     assert months.synthetic and list(months.frame.index)[-1] == "Total"
