@@ -1154,6 +1154,8 @@ def _load(paths, *, secret, source, keep_rejected) -> tuple[CinCensusData | None
     if not paths:
         return None, [_problem("(no input)", "missing-file",
                                expected="at least one CIN Census XML file or CSV folder")]
+    if source is None and secret is None and _written_by_synth(paths):
+        source = "synthetic"  # never labelled as a council's own return
     if secret is None:
         secret = SYNTHETIC_SECRET if source == "synthetic" else None
     key = load_secret() if secret is None else (
@@ -1178,6 +1180,27 @@ def _load(paths, *, secret, source, keep_rejected) -> tuple[CinCensusData | None
         return None, fatal
     returns.sort(key=lambda r: r.reference_date)
     return _assemble(returns, source=source, keep_rejected=keep_rejected), []
+
+
+def _written_by_synth(paths: list) -> bool:  # noqa: ANN001 -- paths as given
+    """True when every return given is an XML file ``cpstats synth`` wrote (its header's
+    SoftwareCode says so): its children are invented, hashed with the published synthetic key
+    like the synthetic county's other files, and labelled synthetic."""
+    from cpstats.io.cin_census_writer import SYNTHETIC_SOFTWARE
+
+    marker = f"<SoftwareCode>{SYNTHETIC_SOFTWARE}</SoftwareCode>".encode()
+
+    def marked(file: Path) -> bool:
+        if not (file.is_file() and file.suffix.lower() == ".xml"):
+            return False
+        with file.open("rb") as handle:
+            return marker in handle.read(4096)
+
+    files = _expand([Path(p) for p in paths])
+    try:
+        return bool(files) and all(marked(f) for f in files)
+    except OSError:
+        return False
 
 
 def _expand(paths: list[Path]) -> list[Path]:
