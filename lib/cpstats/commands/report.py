@@ -40,6 +40,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "chair_fte (full-time-equivalent conference chairs) and caseload_target "
                         "(children per full-time chair); without it chair figures come from the "
                         "council's transcribed report where there is one, else are left out")
+    parser.add_argument("--annex-a", type=Path, metavar="FILE.xlsx",
+                        help="the LA's Ofsted Annex A workbook (child-level lists up to its "
+                        "extract date): the themes its lists support run from it, up to that "
+                        "date; with --cin-census the returns are brought up to the extract date. "
+                        "Without --year the report is for the year holding the extract date")
     parser.add_argument("--out", type=Path, metavar="DIR",
                         help="root folder of the reports (default: reports/); each report goes to "
                         "<out>/<la>/<year>/")
@@ -72,7 +77,8 @@ def run(args: argparse.Namespace) -> int:
     executors.check(args.executor, args.scheduler)
     notebooks = report.find_notebooks(args.notebooks_dir)
     runs = report.plan(args.la, args.year, dfe_dir=args.dfe_dir, cin_census=args.cin_census,
-                       population_dir=args.population_dir, service=args.service, out=args.out,
+                       population_dir=args.population_dir, service=args.service,
+                       annex_a=args.annex_a, out=args.out,
                        force=args.force, resume=args.resume)
     outcomes = report.execute(runs, notebooks, jobs=args.jobs, progress=not args.no_progress,
                               executor=args.executor, scheduler=args.scheduler)
