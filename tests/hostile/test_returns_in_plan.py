@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.hostile.test_runner import _cpstats, _notebook
+from tests.hostile.test_smaller import as_council
 
 SEEDED = """
 import os, pathlib
@@ -36,7 +37,7 @@ def good_return(tmp_path: Path) -> Path:
     from cpstats.io.cin_census_writer import write_return
 
     county = synth.generate(years=(2017, 2017), scale=0.01)
-    return write_return(county.data, tmp_path / "returns" / "cin_census_2017.xml",
+    return write_return(as_council(county.data), tmp_path / "returns" / "cin_census_2017.xml",
                         la_child_ids=county.la_child_ids)
 
 
@@ -101,7 +102,7 @@ def _county_return(folder: Path, overlap: int = 0) -> Path:
     from cpstats.io.cin_census_writer import write_return
 
     county = synth.generate(years=(2017, 2017), scale=0.01)
-    data = county.data
+    data = as_council(county.data)
     if overlap:
         plan = data.cp_plans.dropna(subset=["start_date"]).iloc[[0]]
         copies = pd.concat([plan] * overlap, ignore_index=True)
