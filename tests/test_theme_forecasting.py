@@ -57,7 +57,7 @@ def test_next_quarter_tables_are_published_rounded(default):
     assert by_model.index.name == "Model" and "default" not in by_model.index
     assert by_model.loc["Last value (naive)", "Forecast"] == 564  # plain names, code in brackets
     backtest = default.tables["next_quarter_backtest"]
-    row = backtest.set_index("Model").loc["default (stock_flow_hazard)"]
+    row = backtest.set_index("Model").loc["Recommended: Child-level stock and flow (stock_flow_hazard)"]
     # MASE at the registry's 1 decimal, coverage in whole per cent; every origin is scored (the
     # default was not chosen on any of them)
     assert (row["Mean MASE"], row["80% interval coverage (%)"], row["Forecasts"]) == ("1.2", 73, 11)
