@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -81,7 +83,7 @@ def test_shipped_resources_rebuild_identically(shared_data, tmp_path):
     g.write_resources(shared_data, tmp_path)
     shipped = g.__file__.replace("geography.py", "resources")
     for name in ("la_codes.csv", "statistical_neighbours.csv"):
-        assert (tmp_path / name).read_bytes() == open(f"{shipped}/{name}", "rb").read()
+        assert (tmp_path / name).read_bytes() == Path(shipped, name).read_bytes()
 
 
 def test_statistical_neighbour_file_traps(shared_data):

@@ -92,3 +92,18 @@ def test_record_stores_the_registry_precision():
     text = results.record("cp_rate_per_10k", 45.2345, geography_code="825",
                           geography_name="Buckinghamshire", period="2016-17", source="dfe")
     assert text == "45.2" and results.frame()["value"].iloc[0] == 45.2
+
+
+def test_a_child_level_count_of_one_to_five_is_never_stated():
+    results = Results("01_trends")
+    where = dict(geography_code="825", geography_name="Buckinghamshire", period="2016-17")
+    said = results.record("icpcs", 4, source="cin_census", interval_95=(1, 10), **where)
+    results.record("icpcs", 4, source="dfe", breakdown="month=2016-04", **where)
+    results.record("referrals", 6, source="synthetic", **where)
+    frame = results.frame().set_index(["measure", "source"])
+    assert said == "suppressed (1 to 5)"
+    assert pd.isna(frame.loc[("icpcs", "cin_census"), "value"])
+    assert frame.loc[("icpcs", "cin_census"), "marker"] == "c"
+    assert pd.isna(frame.loc[("icpcs", "cin_census"), "upper_95"])
+    assert frame.loc[("icpcs", "dfe"), "value"] == 4  # published by DfE: shown as published
+    assert frame.loc[("referrals", "synthetic"), "value"] == 6

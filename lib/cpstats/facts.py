@@ -34,13 +34,15 @@ NOTE_COLUMN = "note"
 GEOGRAPHY_LEVELS = ("national", "regional", "local_authority")
 SOURCES = ("report", "dfe", "derived", "cin_census", "synthetic", "ons", "local")
 # ons: population estimates and census; local: the council's own service settings (--service)
-UNITS = ("count", "rate", "percent", "ratio", "fte", "minutes", "days", "years")
+UNITS = ("count", "rate", "percent", "ratio", "fte", "minutes", "days", "months", "years")
 #: Published markers kept beside a missing value (never turned into 0).
 MARKERS = ("c", "x", "z", "u", ":", "..", "low", "k")
 #: Breakdown of a figure that is not broken down.
 TOTAL = "total"
 #: An Ofsted Annex A workbook is a child-level source too (kept apart from the line above).
 SOURCES = (*SOURCES, "annex_a")
+#: Sources computed from child-level records: their counts of 1 to 5 are never published.
+CHILD_LEVEL_SOURCES = ("cin_census", "synthetic", "annex_a")
 
 _PERIOD = re.compile(
     r"^(?P<y1>\d{4})-(?P<y2>\d{2})( Q[1-4])?$"  # 2016-17, 2016-17 Q4

@@ -105,9 +105,15 @@ def resolve(la: str | int | None = None, year: str | int | None = None,
     return inputs
 
 
-@functools.lru_cache(maxsize=2)
 def read_annex_a(path: Path, la_code: str):  # noqa: ANN201 -- AnnexAData (import kept lazy)
-    """An Annex A workbook read once per run (the planning step's read is the notebooks')."""
+    """An Annex A workbook read once per run (the planning step's read is the notebooks'),
+    again when the file changes."""
+    stat = path.stat()
+    return _read_annex_a(path, la_code, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=2)
+def _read_annex_a(path: Path, la_code: str, mtime_ns: int, size: int):  # noqa: ANN202, ARG001
     from cpstats.io.annex_a import read_annex_a as read
 
     return read(path, la_code=la_code)

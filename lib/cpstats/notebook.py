@@ -16,6 +16,7 @@ leave it ``None`` and write nothing).
 from __future__ import annotations
 
 import io
+import math
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -57,7 +58,7 @@ def setup() -> None:
 
 
 def _float_format(value: float) -> str:
-    return f"{value:,.3f}".rstrip("0").rstrip(".") if value == value else ""
+    return "" if math.isnan(value) else f"{value:,.3f}".rstrip("0").rstrip(".")
 
 
 def reader_frame(frame: pd.DataFrame) -> pd.DataFrame:

@@ -18,8 +18,9 @@ from pathlib import Path
 import pandas as pd
 
 from cpstats import registry
+from cpstats.defaults import SUPPRESS_MAX
 from cpstats.errors import InputError, Problem
-from cpstats.facts import FACT_COLUMNS, NOTE_COLUMN, TOTAL, make_facts
+from cpstats.facts import CHILD_LEVEL_SOURCES, FACT_COLUMNS, NOTE_COLUMN, TOTAL, make_facts
 
 INTERVAL_COLUMNS: tuple[str, ...] = ("lower_80", "upper_80", "lower_95", "upper_95")
 RESULT_COLUMNS: tuple[str, ...] = ("theme", *FACT_COLUMNS, *INTERVAL_COLUMNS, NOTE_COLUMN)
@@ -110,6 +111,9 @@ class Results:
             raise ValueError(f"{measure}: unit {unit!r} given, the registry says {entry['unit']!r}")
         unit = str(entry["unit"])
         number = float("nan") if value is None or pd.isna(value) else float(value)
+        if source in CHILD_LEVEL_SOURCES and unit == "count" and 1 <= number <= SUPPRESS_MAX:
+            # The last guard: a count of 1 to 5 from child-level records is never stated.
+            number, marker, interval_80, interval_95 = float("nan"), "c", None, None
         if math.isnan(number) and not marker:
             marker = "x"
         places = int(entry["decimals"])

@@ -22,7 +22,7 @@ import pandas as pd
 
 from cpstats import disclosure, registry
 from cpstats.defaults import DEFAULT_LA, ENGLAND_CODE, ENGLAND_NAME
-from cpstats.facts import TOTAL, empty_facts, select
+from cpstats.facts import CHILD_LEVEL_SOURCES, TOTAL, empty_facts, select
 from cpstats.inputs import (
     Inputs,
     all_published,
@@ -39,7 +39,7 @@ from cpstats.periods import as_at, is_year, period_year, year_label
 from cpstats.results import Results, format_value
 
 #: Sources whose figures come from child-level records (their counts 1-5 are suppressed).
-CHILD_SOURCES = ("cin_census", "synthetic", "annex_a")
+CHILD_SOURCES = CHILD_LEVEL_SOURCES
 #: How prose names each source.
 SOURCE_NAMES = {"report": "the council's report", "dfe": "DfE", "derived": "derived from DfE",
                 "cin_census": "the council's CIN Census return",
