@@ -9,6 +9,7 @@ import pytest
 
 from cpstats import themes
 from cpstats.inputs import resolve
+from cpstats.plots import title_of
 from cpstats.themes import forecasting
 from cpstats.themes.base import Chart, ThemeData
 
@@ -139,7 +140,7 @@ def test_every_chart_has_its_frame_and_draws(default):
     assert set(default.charts) == {"next_quarter_fan", "annual_fan", "referrals_next_quarter"}
     section = next(s for s in default.sections if s.key == "next_quarter")
     figure = section.charts[0].figure()
-    assert figure.axes[0].get_title().startswith("About 634 children")
+    assert title_of(figure.axes[0]).startswith("About 634 children")
     plt.close(figure)
 
 
@@ -217,5 +218,5 @@ def test_bias_step_and_the_fan_drawer():
                   options={"observed": "seen", "forecast": "ahead", "xlabel": "Year",
                            "ylabel": "Children"})
     figure = chart.figure()
-    assert figure.axes[0].get_title() == "Rising"
+    assert title_of(figure.axes[0]) == "Rising"
     plt.close(figure)

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from cpstats.inputs import resolve
+from cpstats.plots import title_of
 from cpstats.themes import ThemeData, trends
 
 ENGLAND = "E92000001"
@@ -155,7 +156,7 @@ def test_every_chart_draws_and_bar_charts_start_at_zero(default):
         ax = fig.axes[0]
         if ax.patches:  # bars
             assert ax.get_ylim()[0] == 0 or ax.get_xlim()[0] == 0, chart.name
-        assert ax.get_title(), chart.name
+        assert title_of(ax), chart.name
         plt.close(fig)
 
 

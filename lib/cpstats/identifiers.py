@@ -40,6 +40,8 @@ _CLASSES = ((re.compile(r"[a-z]"), 26), (re.compile(r"[A-Z]"), 26), (re.compile(
             (re.compile(r"[^a-zA-Z0-9]"), 33))
 #: The fixed, documented secret for synthetic returns (not a secret).
 SYNTHETIC_SECRET = "cpstats-synthetic-county-not-a-secret"
+#: The SoftwareCode a synthetic CIN Census return carries: its reader labels it synthetic.
+SYNTHETIC_SOFTWARE = "cpstats synthetic county (not real data)"
 
 _HASHED = re.compile(rf"^{PREFIX}[0-9a-f]{{{HEX_DIGITS}}}$")
 

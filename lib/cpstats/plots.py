@@ -281,3 +281,10 @@ def _bars_from_zero(ax: Axes) -> list[str]:
     if start > 0:
         return [f"a bar chart whose value axis starts at {start:g}, not 0"]
     return []
+
+
+def title_of(ax: Axes) -> str:
+    """An axes' title wherever it sits (the suite's theme puts titles on the left; matplotlib's
+    ``get_title()`` reads only the centre one)."""
+    return " ".join(t for t in (ax.get_title(loc=loc) for loc in ("left", "center", "right"))
+                    if t)

@@ -44,7 +44,13 @@ from cpstats import childlevel, codes
 from cpstats.checks import register_checker
 from cpstats.childlevel import DATE, CinData
 from cpstats.errors import InputError, Problem, display_path
-from cpstats.identifiers import SYNTHETIC_SECRET, ChildHasher, is_hashed, load_secret
+from cpstats.identifiers import (
+    SYNTHETIC_SECRET,
+    SYNTHETIC_SOFTWARE,
+    ChildHasher,
+    is_hashed,
+    load_secret,
+)
 
 ERROR = "error"
 WARNING = "warning"
@@ -1186,8 +1192,6 @@ def _written_by_synth(paths: list) -> bool:  # noqa: ANN001 -- paths as given
     """True when every return given is an XML file ``cpstats synth`` wrote (its header's
     SoftwareCode says so): its children are invented, hashed with the published synthetic key
     like the synthetic county's other files, and labelled synthetic."""
-    from cpstats.io.cin_census_writer import SYNTHETIC_SOFTWARE
-
     marker = f"<SoftwareCode>{SYNTHETIC_SOFTWARE}</SoftwareCode>".encode()
 
     def marked(file: Path) -> bool:

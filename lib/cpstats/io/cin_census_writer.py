@@ -35,11 +35,11 @@ import pandas as pd
 from cpstats import __version__, periods
 from cpstats.childlevel import TABLES, CinData
 from cpstats.cin_spec import spec
+from cpstats.identifiers import SYNTHETIC_SOFTWARE
 from cpstats.measures import isin
 
 GENDER_CODE = {"male": "1", "female": "2", "unknown": "0"}
 #: Written in <SoftwareCode> so any reader of the file can see it is not real data.
-SYNTHETIC_SOFTWARE = "cpstats synthetic county (not real data)"
 CHUNK = 20_000
 #: Age from which a child has a UPN (school age); younger children are written as UN1.
 UPN_AGE = 5
