@@ -28,12 +28,25 @@ def data() -> themes.ThemeData:
     return themes.ThemeData(resolve())
 
 
+@pytest.fixture(scope="module")
+def findings(data: themes.ThemeData) -> dict[str, pd.DataFrame]:
+    """Each theme's findings, computed once for the module."""
+    return {}
+
+
+def _findings(name: str, data: themes.ThemeData, cache: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    if name not in cache:
+        cache[name] = themes.compute(name, data).findings
+    return cache[name]
+
+
 @pytest.mark.parametrize("name", list(themes.NOTEBOOKS))
-def test_theme_states_every_figure_it_stated_before(name: str, data: themes.ThemeData) -> None:
+def test_theme_states_every_figure_it_stated_before(name: str, data: themes.ThemeData,
+                                                    findings: dict[str, pd.DataFrame]) -> None:
     theme = themes.NOTEBOOKS[name]
     before = read_results(REFERENCE)
     before = before[before["theme"] == theme]
-    now = themes.compute(name, data).findings
+    now = _findings(name, data, findings)
     now = now.set_index(KEY)
     missing, moved = [], []
     for row in before.itertuples(index=False):
@@ -57,3 +70,49 @@ def _tolerance(value: float) -> float:
     text = f"{float(value):.10g}"
     places = len(text.split(".")[1]) if "." in text else 0
     return 0.5 * 10 ** -places + 1e-9
+
+
+#: DfE-based rates and percentages that carry no interval, each with the reason its note gives
+#: (a census count has no sampling error; a backtest's fallback share counts every forecast).
+NO_INTERVAL = {"population_share_pct", "forecast_backtest_fallback_pct"}
+
+
+def _unbounded(results: pd.DataFrame) -> list[tuple[str, ...]]:
+    """DfE-based (source dfe or derived) rate and percentage rows stating a value whose 95%
+    interval is missing or does not hold the value, unless :data:`NO_INTERVAL` excuses them
+    and their note says why."""
+    rows = results[results["source"].isin(["dfe", "derived"])
+                   & results["unit"].isin(["rate", "percent"]) & results["value"].notna()]
+    held = (rows["lower_95"] <= rows["value"]) & (rows["value"] <= rows["upper_95"])
+    excused = (rows["measure"].isin(list(NO_INTERVAL))
+               & rows["note"].fillna("").str.contains("No interval: ", regex=False))
+    bad = rows[~held.fillna(False) & ~excused]
+    return list(bad[["theme", *KEY]].astype(str).itertuples(index=False, name=None))
+
+
+def test_reference_rates_and_percentages_carry_intervals() -> None:
+    results = read_results(REFERENCE)
+    assert len(results[results["unit"].isin(["rate", "percent"])]) > 80
+    assert _unbounded(results) == []
+
+
+@pytest.mark.parametrize("name", list(themes.NOTEBOOKS))
+def test_every_rate_and_percentage_carries_its_interval(name: str, data: themes.ThemeData,
+                                                        findings: dict[str, pd.DataFrame]) -> None:
+    assert _unbounded(_findings(name, data, findings)) == []
+
+
+def test_change_and_ratio_intervals_by_hand(data: themes.ThemeData) -> None:
+    from cpstats import comparison
+    from cpstats.stats.disproportionality import exact_ratio_interval
+
+    # Buckinghamshire's children on plans, 31 March 2017 over 2016 (DfE d1), as a change in %.
+    now, before = (data.value("cp_plans_at_31_march", "dfe", period=p)
+                   for p in (data.period, data.previous))
+    low, high = exact_ratio_interval(now, 1, before, 1)
+    change = 100 * (now / before - 1)
+    bounds = comparison.interval(data.facts, "cp_change_pct", "825", data.period, change)
+    assert bounds == pytest.approx((100 * low - 100, 100 * high - 100))
+    assert bounds[0] < change < bounds[1]
+    # A stated value the counts do not give back has no interval.
+    assert comparison.interval(data.facts, "cp_change_pct", "825", data.period, change + 1) is None

@@ -41,3 +41,33 @@ def test_differences_are_signed_and_tested():
     assert z == pytest.approx(-1.980, abs=1e-3) and p == pytest.approx(0.0477, abs=1e-4)
     z, p = intervals.rates_differ(100, 10_000, 100, 10_000)
     assert abs(z) < 1e-9 and p == pytest.approx(1.0)
+
+
+def test_dobson_interval_by_hand():
+    # 20 and 30 events, each weighted 0.5 (a mean of two rates): total X = 50, Byar's limits
+    # of 50 are 37.11 and 65.92; scale sqrt((0.25 x 20 + 0.25 x 30) / 50) = 0.5 around M = 25.
+    x_low, x_high = intervals.poisson_interval(50)
+    assert (round(x_low, 2), round(x_high, 2)) == (37.11, 65.92)
+    low, high = intervals.weighted_sum_interval([20, 30], [0.5, 0.5])
+    assert (low, high) == pytest.approx((25 + 0.5 * (x_low - 50), 25 + 0.5 * (x_high - 50)))
+    assert (round(low, 2), round(high, 2)) == (18.55, 32.96)
+    # One count with weight 1 is its own exact interval.
+    assert intervals.weighted_sum_interval([6], [1]) == pytest.approx(intervals.poisson_interval(6))
+    with pytest.raises(ValueError):
+        intervals.weighted_sum_interval([0, 0], [1, 1])
+
+
+def test_mean_of_proportions_by_hand():
+    # 10/100 and 30/100: mean 0.2, variance (0.09/100 + 0.21/100) / 2^2 = 0.00075,
+    # half-width 1.959964 x 0.027386 = 0.053676.
+    low, high = intervals.mean_proportion_interval([10, 30], [100, 100])
+    assert (round(low, 2), round(high, 2)) == (14.63, 25.37)
+
+
+def test_exact_ratio_of_counts_by_hand():
+    from cpstats.stats.disproportionality import exact_ratio_interval
+
+    # 6 against 4: Clopper-Pearson limits of 6 of 10 are 0.2624 and 0.8784 (tables), so the
+    # ratio's are 0.2624 / 0.7376 = 0.356 and 0.8784 / 0.1216 = 7.23.
+    low, high = exact_ratio_interval(6, 1, 4, 1)
+    assert (round(low, 3), round(high, 2)) == (0.356, 7.23)

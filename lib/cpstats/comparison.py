@@ -63,6 +63,16 @@ SHARE_TOTALS: dict[str, tuple[str, str]] = {
         "cp_plans_ended_first_6_months_of_year_by_duration",
         "cp_plans_ended_first_6_months_of_year"),
 }
+#: Ratios of two published counts stated as percentages, not shares (plans started can exceed
+#: the ICPCs held): measure -> (numerator, denominator). Interval: the exact conditional one
+#: for a ratio of two Poisson counts (Clopper-Pearson on numerator / (numerator + denominator)).
+RATIOS: dict[str, tuple[str, str]] = {
+    "icpc_to_cp_plan_pct": ("cp_plans_started", "icpcs"),
+    "plan_per_icpc_pct": ("cp_plans_started", "icpcs"),
+}
+#: A count's change on the year before, in percent: measure -> the count. Interval: 100 x (the
+#: exact conditional interval of this year's count over last year's, treated as Poisson - 1).
+CHANGES: dict[str, str] = {"cp_change_pct": "cp_plans_at_31_march"}
 #: How far a percentage recomputed from its counts may sit from the figure stated (published
 #: percentages are rounded to 1 decimal); further apart, the counts are not its base. DfE
 #: rounds national and regional counts to the nearest 10, which moves a share by up to
@@ -140,8 +150,12 @@ def interval(facts: pd.DataFrame, measure: str, geography_code: str, period: str
         percentages; ``None`` where the measure has no base, a count is missing or suppressed,
         or the counts do not give the stated percentage.
     """
+    if value is None or not math.isfinite(value):
+        return None
+    if breakdown == TOTAL and (measure in RATIOS or measure in CHANGES):
+        return _ratio_interval(facts, measure, geography_code, period, value, level)
     base = BASES.get(measure) if breakdown == TOTAL else _share_base(measure, breakdown)
-    if base is None or value is None or not math.isfinite(value):
+    if base is None:
         return None
     counts = [_counts(facts, spec, period, "dfe").get(geography_code, math.nan)
               for spec in base[1:]]
@@ -154,6 +168,38 @@ def interval(facts: pd.DataFrame, measure: str, geography_code: str, period: str
     if not (n > 0 and 0 <= x <= n) or abs(100 * x / n - value) > _AGREE + rounded * 1000 / n:
         return None
     return intervals.wilson_interval(x, n, level)
+
+
+def _ratio_interval(facts: pd.DataFrame, measure: str, geography_code: str, period: str,
+                    value: float, level: float) -> tuple[float, float] | None:
+    """Interval of a percentage ratio of two counts (:data:`RATIOS`) or of a count's change
+    (:data:`CHANGES`), when the counts give back the stated figure to within rounding."""
+    from cpstats.periods import parse_year, year_label
+    from cpstats.stats.disproportionality import exact_ratio_interval
+
+    if measure in RATIOS:
+        top, bottom = (_counts(facts, spec, period, "dfe").get(geography_code, math.nan)
+                       for spec in RATIOS[measure])
+        shift = 0.0
+    else:
+        before = year_label(parse_year(period) - 1)
+        top, bottom = (_counts(facts, CHANGES[measure], when, "dfe").get(geography_code, math.nan)
+                       for when in (period, before))
+        shift = 100.0
+    if not (top >= 0 and bottom > 0) or abs(100 * top / bottom - shift - value) > _AGREE:
+        return None
+    lower, upper = exact_ratio_interval(top, 1, bottom, 1, 1 - level)
+    return 100 * lower - shift, 100 * upper - shift
+
+
+def counts_interval(kind: str, count: float, base: float,
+                    level: float = 0.95) -> tuple[float, float] | None:
+    """Interval of a figure computed here from its own counts: ``"rate"`` per 10,000 of
+    ``count`` in a population ``base`` (exact/Byar's), ``"percent"`` of ``count`` out of
+    ``base`` (Wilson's); ``None`` where the counts cannot give one (missing, or base 0)."""
+    if not (count >= 0 and base > 0) or (kind == "percent" and count > base):
+        return None
+    return _interval(kind, count, base)
 
 
 def _share_base(measure: str, breakdown: str) -> tuple | None:

@@ -4,12 +4,16 @@ Rates per 10,000 treat the count as Poisson: Byar's approximation for counts of 
 the exact (chi-square) interval below 10, as the PHE/OHID Fingertips technical guidance does.
 Percentages use Wilson's score interval. Differences between two areas are tested with the
 score test of two Poisson rates (statsmodels ``test_poisson_2indep``) or of two proportions.
+A mean of several areas' rates uses Dobson's method for a weighted sum of Poisson counts; a
+mean of their percentages, the normal interval of a mean of binomial proportions.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
+import numpy as np
 from scipy import stats
 
 #: Counts below this use the exact Poisson interval rather than Byar's approximation.
@@ -75,3 +79,33 @@ def proportions_differ(successes1: float, trials1: float, successes2: float,
         return 0.0, 1.0
     z = (successes1 / trials1 - successes2 / trials2) / se
     return z, float(2 * stats.norm.sf(abs(z)))
+
+
+def weighted_sum_interval(counts: Sequence[float], weights: Sequence[float],
+                          level: float = 0.95) -> tuple[float, float]:
+    """Dobson's interval for a weighted sum of Poisson counts, sum(w x) (as Fingertips uses for
+    directly standardised rates): the interval of the total count (:func:`poisson_interval`)
+    scaled by sqrt(var(sum w x) / var(sum x)). An unweighted mean of k rates per 10,000 is the
+    sum with w = 10,000 / (k x population).
+
+    >>> [round(x, 2) for x in weighted_sum_interval([20, 30], [0.5, 0.5])]
+    [18.55, 32.96]
+    """
+    x, w = np.asarray(counts, dtype=float), np.asarray(weights, dtype=float)
+    total, value = float(x.sum()), float((w * x).sum())
+    if total <= 0:
+        raise ValueError("a weighted sum of counts needs a total above 0")
+    lower, upper = poisson_interval(total, level)
+    scale = math.sqrt(float((w * w * x).sum()) / total)
+    return value + scale * (lower - total), value + scale * (upper - total)
+
+
+def mean_proportion_interval(successes: Sequence[float], trials: Sequence[float],
+                             level: float = 0.95) -> tuple[float, float]:
+    """Normal interval for the unweighted mean of k proportions, as percentages (0-100): its
+    variance is the sum of the binomial variances p (1 - p) / n over k squared."""
+    x, n = np.asarray(successes, dtype=float), np.asarray(trials, dtype=float)
+    p = x / n
+    mean, k = float(p.mean()), len(p)
+    half = _z(level) * math.sqrt(float((p * (1 - p) / n).sum())) / k
+    return 100 * max(0.0, mean - half), 100 * min(1.0, mean + half)

@@ -417,6 +417,17 @@ class Section:
         places = registry.decimals(measure)
         return None if bounds is None else (round(bounds[0], places), round(bounds[1], places))
 
+    def counts_interval(self, measure: str, kind: str, count: float,
+                        base: float) -> tuple[float, float] | None:
+        """95% interval of a figure computed here from its own counts
+        (:func:`cpstats.comparison.counts_interval`: ``kind`` ``"rate"`` or ``"percent"``), at
+        the precision the figure is stated; ``None`` where the counts give none."""
+        from cpstats import comparison
+
+        bounds = comparison.counts_interval(kind, float(count), float(base))
+        places = registry.decimals(measure)
+        return None if bounds is None else (round(bounds[0], places), round(bounds[1], places))
+
     def stated(self, fact: pd.DataFrame, **overrides: object) -> str | None:
         """:meth:`record_fact` for a fact that may be absent: ``None`` when it is."""
         return self.record_fact(fact, **overrides) if len(fact) == 1 else None

@@ -272,7 +272,7 @@ def funnels(data: ThemeData) -> Section:
         section.record("funnel_z_score", z, source="derived", breakdown=breakdown)
         target = section.record(measure, fitted.target * scale, source="derived",
                                 geography_code=ENGLAND_CODE, breakdown="funnel=pooled_councils",
-                                interval_95=None)
+                                interval_95=_pooled_interval(panel, kind, measure))
         phi = section.record("funnel_overdispersion_phi", fitted.phi, source="derived",
                              geography_code=ENGLAND_CODE, breakdown=breakdown)
         words.append(f"{_label(measure)}: {value}, {where} around the {fitted.councils} "
@@ -372,7 +372,7 @@ def _rank_words(section: Section, data: ThemeData, panel: pd.DataFrame, measure:
         ("rank_among_councils", place), ("quartile_among_councils", quartile),
         ("rank_among_neighbours", n_place))]
     mean = section.record(measure, plain, source="derived", breakdown="neighbours=unweighted_mean",
-                          interval_95=None)
+                          interval_95=_mean_interval(others, kind, measure))
     pooled = section.record(measure, weighted, source="derived",
                             breakdown="neighbours=weighted_mean",
                             interval_95=_pooled_interval(others, kind, measure))
@@ -388,6 +388,18 @@ def _pooled_interval(table: pd.DataFrame, kind: str, measure: str) -> tuple[floa
     x, n = float(table["numerator"].sum()), float(table["denominator"].sum())
     bounds = (intervals.rate_interval(x, n) if kind == "rate"
               else intervals.wilson_interval(x, n))
+    return _rounded(bounds, measure)
+
+
+def _mean_interval(table: pd.DataFrame, kind: str, measure: str) -> tuple[float, float]:
+    """95% interval of an unweighted mean of councils' values (sampling variation only):
+    Dobson's for rates (each count weighted 10,000 / (k x its population)), the normal
+    interval of a mean of proportions for percentages."""
+    from cpstats.stats import intervals
+
+    x, n = table["numerator"].to_numpy(float), table["denominator"].to_numpy(float)
+    bounds = (intervals.weighted_sum_interval(x, 10_000 / (len(x) * n)) if kind == "rate"
+              else intervals.mean_proportion_interval(x, n))
     return _rounded(bounds, measure)
 
 

@@ -136,13 +136,16 @@ def total_of(data: ThemeData, counts: pd.Series, source: str) -> float:
 
 
 def record_shares(section: Section, mix: Mix, shares: pd.Series, source: str,
-                  period: str | None = None) -> dict[str, str]:
+                  period: str | None = None, total: float | None = None) -> dict[str, str]:
     """Record each group's share (percent; NaN where a child-level count is suppressed) and
-    return the texts the prose states, by group."""
+    return the texts the prose states, by group; with the ``total`` the shares are of, each
+    carries its Wilson 95% interval (the group's count out of the total)."""
     child = source in CHILD_SOURCES
+    counts = (shares / 100 * total).round() if total else shares * math.nan
     return {str(group): section.derive(
         mix.pct, share, inputs=[source], breakdown=f"{mix.key}={group}", period=period,
         marker="c" if child and pd.isna(share) else None,
+        interval_95=section.counts_interval(mix.pct, "percent", counts[group], total or 0),
         note=f"share of {SOURCE_NAMES[source]}'s children on a plan at 31 March")
         for group, share in shares.items()}
 
@@ -186,8 +189,9 @@ def compare(section: Section, mix: Mix, local: pd.Series, source: str, england: 
     tested = local[local.notna() & england.notna() & ~local.index.isin(list(apart))]
     test = goodness_of_fit(tested, england[tested.index], simulations=SIMULATIONS)
     shown = record_counts(section, mix.measure, mix.key, local, source)
-    shares = disclosure.visible(shown) / total_of(data, local, source) * 100
-    stated = record_shares(section, mix, shares, source)
+    total = total_of(data, local, source)
+    shares = disclosure.visible(shown) / total * 100
+    stated = record_shares(section, mix, shares, source, total=total)
     _table(section, mix, local, shown, shares, england, england_period, child)
     _chart(section, mix, shares, stated, england, england_period, source)
     untested = [mix.labels.get(g, g) for g in local.index
@@ -317,6 +321,8 @@ def category(data: ThemeData) -> Section:
         latest = section.derive(
             "cp_by_category_pct", england.get("neglect") / england.sum() * 100, inputs=["dfe"],
             geography_code=ENGLAND_CODE, breakdown="category=neglect;definition=latest",
+            interval_95=section.counts_interval("cp_by_category_pct", "percent",
+                                                england.get("neglect"), england.sum()),
             note="DfE table d4 (latest category)")
         england_neglect = f"{latest} (latest category; {england_neglect} initial)"
     if source != "dfe":
@@ -418,7 +424,8 @@ def gender(data: ThemeData) -> Section:
     earlier = ""
     if before.sum() > 0:
         shares = disclosure.shares(before, child_level=source in CHILD_SOURCES)
-        boys = record_shares(section, GENDER, shares.reindex(["male"]), source, data.previous)
+        boys = record_shares(section, GENDER, shares.reindex(["male"]), source, data.previous,
+                             total=before.sum())
         earlier = f" A year earlier boys were {boys['male']} (same source)."
     section.say(f"In {data.la_name}, {found.shares.get('male')} of the children on a plan were "
                 f"boys and {found.shares.get('female')} girls ({SOURCE_NAMES[source]})."
@@ -453,7 +460,8 @@ def age(data: ThemeData) -> Section:
     if before.sum() > 0:
         shares = disclosure.shares(harmonise_age_bands(before),
                                    child_level=source in CHILD_SOURCES)
-        under5 = record_shares(section, AGE, shares.reindex(["0_4"]), source, data.previous)
+        under5 = record_shares(section, AGE, shares.reindex(["0_4"]), source, data.previous,
+                               total=before.sum())
         earlier = f" A year earlier it was {under5['0_4']} (same source)."
     section.say(f"{found.shares['0_4']} of the children on a plan in {data.la_name} were under 5 "
                 f"({SOURCE_NAMES[source]}).{earlier}{nearest_year_note(data, 'age', period)} "

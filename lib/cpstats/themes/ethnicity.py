@@ -227,7 +227,10 @@ def population(data: ThemeData, population_basis: str | None = None) -> Section:
     children = pop.children.reindex(list(COMPARISON_GROUPS)).dropna()
     share = 100 * children / children.sum()
     wb = section.derive("population_share_pct", _white_british_share(pop), inputs=["ons"],
-                        breakdown=f"ethnicity={REFERENCE}", note=pop.label)
+                        breakdown=f"ethnicity={REFERENCE}",
+                        note=f"{pop.label}. No interval: a census counts every resident (no "
+                             f"sampling error); its error is its age, which an interval does "
+                             f"not measure")
     section.say(f"Denominator: {pop.label}. White British children were **{wb}** of "
                 f"{data.la_name}'s children on this basis.")
     table = pd.DataFrame({
@@ -375,6 +378,9 @@ def _record_printed(section: Section, data: ThemeData, found: Printed) -> dict[s
                                       "score interval"),
         "rate_max": section.derive("ethnicity_rate_per_10k_max", gap["not_printed_rate_max"],
                                    inputs=["report", "ons"], breakdown="ethnicity=not_printed",
+                                   interval_95=section.counts_interval(
+                                       "ethnicity_rate_per_10k_max", "rate", gap["missing"],
+                                       gap["not_printed_population"]),
                                    note="if every child not printed were in the groups left "
                                         "out entirely"),
         "rr_max": section.derive("ethnicity_relative_rate_max", gap["not_printed_rr_max"],
@@ -388,7 +394,11 @@ def _record_printed(section: Section, data: ThemeData, found: Printed) -> dict[s
             ("upper", gap["known_printed"], "if every child left out had refused")):
         said[bound] = section.derive("cp_by_ethnicity_share_of_known_pct",
                                      100 * wb["count"] / known, inputs=["report"],
-                                     breakdown=f"ethnicity={REFERENCE};bound={bound}", note=note)
+                                     breakdown=f"ethnicity={REFERENCE};bound={bound}",
+                                     interval_95=section.counts_interval(
+                                         "cp_by_ethnicity_share_of_known_pct", "percent",
+                                         wb["count"], known),
+                                     note=f"{note}; Wilson interval of this bound's counts")
     # Recorded by population(), the section before: stated here, not recorded twice.
     said["wb_share"] = text(_white_british_share(found.pop), "population_share_pct")
     said["hidden_share"] = text(100 * gap["not_printed_population"] / found.pop.children.sum(),

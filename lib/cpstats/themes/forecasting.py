@@ -589,7 +589,9 @@ def annual_track_record(data: ThemeData, horizon: int | None = None) -> Section:
     if len(fell):
         shares = ", ".join(
             f"`{m}` in " + section.derive("forecast_backtest_fallback_pct", 100 * v,
-                                         inputs=["dfe"], breakdown=f"model={m}")
+                                         inputs=["dfe"], breakdown=f"model={m}",
+                                         note="No interval: a count of what every backtest "
+                                              "forecast did, not an estimate from a sample")
             for m, v in fell.items())
         section.say(f"DfE's series start at 31 March {own.first_valid_index().year}, so at these "
                     f"early origins some models had too short a history and fell back to the "
@@ -660,8 +662,11 @@ def _track_record(section: Section, outlook: bt.Outlook, baseline: str, forecast
         if model == "default":
             said["n"] = f"{int(row['n'])}"
             for level in ("80", "95"):
-                said[level] = section.record(f"forecast_backtest_coverage_{level}_pct",
-                                             100 * row[f"coverage_{level}"], **where)
+                measure, n = f"forecast_backtest_coverage_{level}_pct", row["n"]
+                said[level] = section.record(
+                    measure, 100 * row[f"coverage_{level}"], **where,
+                    interval_95=section.counts_interval(
+                        measure, "percent", round(row[f"coverage_{level}"] * n), n))
     # judged on the figures shown, so the sentence agrees with them on any CPU
     said["better"] = "smaller" if shown["default"] < shown[baseline] else "no smaller"
     cover = round(100 * step1.loc["default", "coverage_80"])

@@ -504,9 +504,11 @@ def durations(data: ThemeData) -> Section:
 def _two_years(section: Section, data: ThemeData, code: str) -> str:
     fact, value, note = two_year_share(data, code)
     if len(fact):
-        said = section.record_fact(fact, measure="cp_plans_2_years_or_more_pct", unit="percent",
-                                   breakdown=TOTAL)
         suppressed = fact["marker"].fillna("").iloc[0] == disclosure.SUPPRESSED
+        why = {"note": f"{fact['note'].fillna('').iloc[0]}; no figure or interval: DfE "
+                       f"suppressed the count (c: 1 to 5 children)"} if suppressed else {}
+        said = section.record_fact(fact, measure="cp_plans_2_years_or_more_pct", unit="percent",
+                                   breakdown=TOTAL, **why)
         return "a suppressed share (DfE shows c: 1 to 5 children)" if suppressed else said
     return section.derive("cp_plans_2_years_or_more_pct", value, inputs=["dfe"],
                           geography_code=code, note=note)
