@@ -55,3 +55,23 @@ def test_position_words():
     assert funnel.position(0.2, 100, fitted) == "within the 95% limits"
     assert funnel.position(0.1, 100, fitted) == "between the 95% and 99.8% limits, below"
     assert funnel.position(0.5, 100, fitted) == "beyond the 99.8% limits, above"
+
+
+def test_exact_limits_by_hand():
+    # Binomial(100, 0.2): F(11) = 0.012575, F(12) = 0.025329, so the 2.5% quantile is 12 and
+    # a = (0.025329 - 0.025) / (0.025329 - 0.012575) = 0.0258: lower (12 - 0.0258) / 100.
+    # F(27) = 0.965848, F(28) = 0.979980: a = 0.00498 / 0.014132 = 0.3524, upper 27.6476 / 100.
+    fitted = funnel.fit([10, 20, 20, 30], [100, 100, 100, 100], "percent")
+    low, high = fitted.exact_limits(100, 0.95)
+    assert (float(low), float(high)) == pytest.approx((0.119742, 0.276476), abs=1e-5)
+    # Poisson(1,000 x 0.003 = 3): F(6) = 0.966491, F(7) = 0.988095: a = 0.013095 / 0.021604
+    # = 0.6061, upper (7 - 0.6061) / 1,000; the lower quantile is 0 and clips at 0.
+    plain = funnel.Funnel("rate", 0.003, 1.0, 0.0, False, "none", 5)
+    low, high = plain.exact_limits(1_000, 0.95)
+    assert float(low) == 0 and float(high) == pytest.approx(0.0063939, abs=1e-6)
+    # Large denominators: exact and normal limits agree; overdispersion widens both alike.
+    wide = funnel.Funnel("rate", 0.003, 4.0, 0.0, True, "multiplicative", 5)
+    assert float(wide.exact_limits(1e7, 0.95)[1]) == pytest.approx(
+        float(wide.limits(1e7, 0.95)[1]), rel=1e-3)
+    assert float(wide.exact_limits(1_000, 0.95)[1]) == pytest.approx(0.003 + 2 * 0.0033939,
+                                                                     abs=1e-6)

@@ -7,24 +7,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from cpstats import themes
 from cpstats.inputs import resolve
 from cpstats.themes import ThemeData, benchmarking
 
 ENGLAND = "E92000001"
-#: Rates and percentages stated without an interval, and why.
-NO_INTERVAL = {
-    "cp_change_pct": "a change on last year, not a share of a base",
-    "icpc_to_cp_plan_pct": "plans started over ICPCs: not a proportion (transfer-ins, next-year "
-                           "starts, plans against children)",
-    "plan_per_icpc_pct": "the same ratio on page 04",
-    "cp_by_age_band_harmonised_pct": "harmonised bands: DfE publishes no counts in these bands",
-    "population_share_pct": "a census share, not a DfE figure",
-    "cp_by_ethnicity_share_of_known_pct": "bounds of a share, not a share",
-    "ethnicity_rate_per_10k_max": "an upper bound, not an estimate",
-}
-
-
 @pytest.fixture(scope="module")
 def data() -> ThemeData:
     return ThemeData(resolve())
@@ -101,19 +87,24 @@ def test_holm_adjustment_by_hand():
     assert adjusted.round(6).tolist() == [0.03, 0.06, 0.06]
 
 
-def test_every_dfe_based_rate_and_percentage_has_an_interval(data: ThemeData):
-    frames = [themes.compute(name, data).findings for name in themes.NOTEBOOKS
-              if name != "forecasting"]
-    rows = pd.concat(frames)
-    rows = rows[rows["unit"].isin(["rate", "percent"]) & rows["source"].isin(["dfe", "derived"])
-                & rows["value"].notna() & ~rows["measure"].isin(list(NO_INTERVAL))
-                & ~rows["breakdown"].str.startswith(("funnel=", "neighbours="))]
-    missing = rows[rows["lower_95"].isna()][["measure", "geography_code", "breakdown"]]
-    # Buckinghamshire's category shares are of its latest category, DfE's counts of the
-    # initial one: no interval is put on a share its counts do not give back.
-    missing = missing[~missing["measure"].isin(["cp_by_category_pct", "cp_by_gender_pct"])]
-    assert missing.empty, missing.to_string()
-    assert (rows["lower_95"].dropna() <= rows.loc[rows["lower_95"].notna(), "value"]).all()
+def test_funnel_limits_are_exact_and_kept_per_release(tmp_path, monkeypatch):
+    from cpstats import release_cache
+    from cpstats.stats import funnel
+
+    monkeypatch.setenv(release_cache.CACHE_ENV, str(tmp_path))
+    data = ThemeData(resolve())
+    benchmarking.release_level(data)
+    kept = sorted(p.name for p in tmp_path.rglob("funnel-*.pickle"))
+    assert kept == [f"funnel-{m}-{data.year}.pickle" for m in sorted(benchmarking.FUNNELS)]
+    panel, fitted, grid = benchmarking.funnel_of(data, "cp_second_or_subsequent_pct")
+    # The chart draws the exact limits; at large denominators they meet the normal ones.
+    assert (grid["lower_95"] <= grid["upper_95"]).all()
+    last = grid.iloc[-1]
+    assert last["upper_99_8"] == pytest.approx(last["normal_upper_99_8"], rel=0.02)
+    low, high = fitted.exact_limits(panel.loc["825", "denominator"], funnel.LEVELS[0])
+    # Buckinghamshire's 104 repeat plans of 725 started (14.3%) sit inside them.
+    assert low < 104 / 725 < high
+
 
 
 def test_flows_against_england(data: ThemeData):

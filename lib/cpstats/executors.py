@@ -124,14 +124,14 @@ def prepare_years(dfe_dir: Path | None, population_dir: Path | None, years: Iter
     which the themes import.)"""
     from cpstats import release_cache
     from cpstats.inputs import resolve
-    from cpstats.themes import forecasting, pipeline
+    from cpstats.themes import benchmarking, forecasting, pipeline
     from cpstats.themes.base import ThemeData
 
     timings = {}
     for year in sorted(set(years)):
         started = time.perf_counter()
         data = ThemeData(resolve(la_code, year, dfe_dir=dfe_dir, population_dir=population_dir))
-        for theme in (forecasting, pipeline):
+        for theme in (forecasting, pipeline, benchmarking):
             try:
                 theme.release_level(data)
             except Exception:  # noqa: BLE001 -- each report computes it again and says why

@@ -16,8 +16,13 @@ and Safety in Health Care* 14:347-351):
   limits ``theta +- z sqrt(s(n)^2 + tau^2)``. The additive one suits large denominators, where
   a multiplicative funnel narrows to nothing and flags nearly every council.
 
-Limits use the normal approximation on the original scale (denominators here are hundreds of
-children or more); values are proportions (0-1) or rates per child, and callers scale them.
+:meth:`Funnel.limits` uses the normal approximation on the original scale; values are
+proportions (0-1) or rates per child, and callers scale them. For small denominators, where the
+normal approximation is poor, :meth:`Funnel.exact_limits` gives Spiegelhalter's exact limits
+(2005, appendix A.1.1): the ``p`` quantile ``r`` of the count under the target (binomial for a
+percentage, Poisson for a rate), interpolated as ``(r - a) / n`` with
+``a = (F(r) - p) / (F(r) - F(r - 1))``, and widened about the target by the same factor as the
+normal limits (``sqrt(phi)``, or ``sqrt(s^2 + tau^2) / s``).
 """
 
 from __future__ import annotations
@@ -86,6 +91,28 @@ class Funnel:
             return np.clip(lower, 0, 1), np.clip(upper, 0, 1)
         return np.clip(lower, 0, None), upper
 
+    def exact_limits(self, denominator: np.ndarray | float,
+                     level: float) -> tuple[np.ndarray, np.ndarray]:
+        """(lower, upper) exact control limits at ``level`` (binomial or Poisson quantiles,
+        interpolated; see the module notes), widened for overdispersion like :meth:`limits`."""
+        n = np.asarray(denominator, dtype=float)
+        spread = self._inflation(n)
+        lower, upper = (self.target + spread * (_exact_quantile(self.kind, self.target, n, p)
+                                                - self.target)
+                        for p in ((1 - level) / 2, (1 + level) / 2))
+        if self.kind == "percent":
+            return np.clip(lower, 0, 1), np.clip(upper, 0, 1)
+        return np.clip(lower, 0, None), upper
+
+    def _inflation(self, n: np.ndarray) -> np.ndarray:
+        """The overdispersion method's standard error over the plain one, at each denominator."""
+        if self.method == "multiplicative":
+            return np.full_like(n, math.sqrt(self.phi))
+        if self.method == "additive":
+            se = self.standard_error(n)
+            return np.sqrt(se**2 + self.tau2) / se
+        return np.ones_like(n)
+
     def z_scores(self, numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
         """Each council's z-score against the target, on the method's standard error."""
         n = np.asarray(denominator, dtype=float)
@@ -136,6 +163,21 @@ def fit(numerator: np.ndarray | pd.Series, denominator: np.ndarray | pd.Series, 
                   k)
 
 
+def _exact_quantile(kind: str, target: float, n: np.ndarray, p: float) -> np.ndarray:
+    """Spiegelhalter's interpolated ``p`` quantile of a count over ``n``: binomial(n, target)
+    for a percentage (``n`` rounded to whole trials), Poisson(n target) for a rate."""
+    if kind == "percent":
+        n = np.maximum(np.round(n), 1)
+        dist = stats.binom(n, target)
+    else:
+        dist = stats.poisson(n * target)
+    r = dist.ppf(p)
+    at, below = dist.cdf(r), dist.cdf(r - 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = np.where(at > below, (at - p) / (at - below), 0.0)
+    return (r - a) / n
+
+
 def overdispersion(z: np.ndarray) -> float:
     """Spiegelhalter's overdispersion factor: the mean square of winsorised z-scores."""
     z = np.asarray(z, dtype=float)
@@ -143,11 +185,27 @@ def overdispersion(z: np.ndarray) -> float:
     return float(np.mean(np.clip(z, low, high) ** 2))
 
 
-def position(value: float, denominator: float, funnel: Funnel) -> str:
+def limit_table(funnel: Funnel, denominators: np.ndarray) -> pd.DataFrame:
+    """The funnel's limits at each denominator, for drawing: ``denominator``, then
+    ``lower``/``upper`` at each of :data:`LEVELS` (``lower_95``, ``upper_99_8``), exact (see
+    :meth:`Funnel.exact_limits`), and the same with ``normal_`` in front for the normal
+    approximation."""
+    n = np.asarray(denominators, dtype=float)
+    columns: dict[str, np.ndarray] = {"denominator": n}
+    for level in LEVELS:
+        name = f"{100 * level:g}".replace(".", "_")
+        for prefix, limits in (("", funnel.exact_limits), ("normal_", funnel.limits)):
+            columns[f"{prefix}lower_{name}"], columns[f"{prefix}upper_{name}"] = limits(n, level)
+    return pd.DataFrame(columns)
+
+
+def position(value: float, denominator: float, funnel: Funnel, exact: bool = False) -> str:
     """Where one council sits: ``"within the 95% limits"``, ``"between the 95% and 99.8%
-    limits, above"``, ``"beyond the 99.8% limits, below"`` (value on the funnel's scale)."""
-    inner = [float(v) for v in funnel.limits(denominator, LEVELS[0])]
-    outer = [float(v) for v in funnel.limits(denominator, LEVELS[1])]
+    limits, above"``, ``"beyond the 99.8% limits, below"`` (value on the funnel's scale);
+    against the exact limits with ``exact``, else the normal approximation's."""
+    limits = funnel.exact_limits if exact else funnel.limits
+    inner = [float(v) for v in limits(denominator, LEVELS[0])]
+    outer = [float(v) for v in limits(denominator, LEVELS[1])]
     side = "above" if value > funnel.target else "below"
     if inner[0] <= value <= inner[1]:
         return "within the 95% limits"

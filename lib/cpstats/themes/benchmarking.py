@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from cpstats import comparison, plots, registry
+from cpstats import comparison, plots, registry, release_cache
 from cpstats.defaults import ENGLAND_CODE
 from cpstats.facts import select
 from cpstats.periods import is_year, period_year
@@ -256,16 +256,16 @@ def funnels(data: ThemeData) -> Section:
     section = Section(THEME, "funnels", "Funnel plots: every council", data)
     rows, words = [], []
     for measure in FUNNELS:
-        panel = councils(data, measure)
-        if data.la_code not in panel.index or len(panel) < 10:
+        panel, fitted, grid = funnel_of(data, measure)
+        if data.la_code not in panel.index or fitted is None:
             section.leave_out(f"the funnel plot of {_label(measure).lower()} (fewer than 10 "
                               f"councils, or none for {data.la_name}, published in {data.period})")
             continue
         kind = comparison.BASES[measure][0]
-        fitted = funnel.fit(panel["numerator"], panel["denominator"], kind)
         scale = 10_000 if kind == "rate" else 100
         la = panel.loc[data.la_code]
-        where = funnel.position(la["numerator"] / la["denominator"], la["denominator"], fitted)
+        where = funnel.position(la["numerator"] / la["denominator"], la["denominator"], fitted,
+                                exact=True)
         z = float(fitted.z_scores(np.array([la["numerator"]]), np.array([la["denominator"]]))[0])
         value = section.record_fact(data.fact(measure, _source(data, measure) or "dfe"))
         breakdown = f"measure={measure}"
@@ -286,17 +286,46 @@ def funnels(data: ThemeData) -> Section:
                       title=f"{data.la_name}, {_label(measure)}: {where}",
                       source=f"DfE, Characteristics of children in need, {data.period}; every "
                              f"council with the counts published",
-                      funnel=fitted, scale=scale, la=data.la_name,
+                      funnel=fitted, limits=grid, scale=scale, la=data.la_name,
                       xlabel=_denominator_label(measure), ylabel=_label(measure))
     if words:
         section.say(f"Each council against its size, {data.period}. Limits are drawn around all "
                     "councils pooled; councils differ by more than chance alone gives, so the "
                     "limits are widened by Spiegelhalter's additive random-effects method. "
+                    "They are exact (binomial quantiles for percentages, Poisson for rates, as "
+                    "Spiegelhalter gives them), so they hold for small councils too, where the "
+                    "normal approximation would not. "
                     + " ".join(words) + " A council can differ from England beyond sampling "
                     "chance (the tests above) and still sit inside these limits, which allow "
                     "for the spread councils show.")
         section.table("funnel_positions", pd.DataFrame(rows).set_index("Measure"))
     return section
+
+
+def funnel_of(data: ThemeData, measure: str) -> tuple[pd.DataFrame, funnel.Funnel | None,
+                                                       pd.DataFrame]:
+    """Every council's counts of ``measure``, its fitted funnel (``None`` under 10 councils)
+    and the limits on a grid of 200 denominators (:func:`cpstats.stats.funnel.limit_table`).
+    None of it depends on the LA: it is computed once per release and year into
+    :mod:`cpstats.release_cache`."""
+    return release_cache.for_run(data, f"funnel-{measure}", lambda: _funnel_of(data, measure))
+
+
+def _funnel_of(data: ThemeData, measure: str) -> tuple[pd.DataFrame, funnel.Funnel | None,
+                                                        pd.DataFrame]:
+    panel = councils(data, measure)
+    if len(panel) < 10:
+        return panel, None, pd.DataFrame()
+    fitted = funnel.fit(panel["numerator"], panel["denominator"], comparison.BASES[measure][0])
+    n = np.geomspace(max(panel["denominator"].min(), 1), panel["denominator"].max(), 200)
+    return panel, fitted, funnel.limit_table(fitted, n)
+
+
+def release_level(data: ThemeData) -> None:
+    """Compute what this theme shares between every LA of a release and year (the funnels)
+    into :mod:`cpstats.release_cache`."""
+    for measure in FUNNELS:
+        funnel_of(data, measure)
 
 
 def _method_words(fitted: funnel.Funnel) -> str:
@@ -307,8 +336,8 @@ def _method_words(fitted: funnel.Funnel) -> str:
 
 def _funnel_row(measure: str, la: pd.Series, fitted: funnel.Funnel, scale: float,
                 where: str) -> dict[str, object]:
-    inner = [float(v) * scale for v in fitted.limits(la["denominator"], funnel.LEVELS[0])]
-    outer = [float(v) * scale for v in fitted.limits(la["denominator"], funnel.LEVELS[1])]
+    inner = [float(v) * scale for v in fitted.exact_limits(la["denominator"], funnel.LEVELS[0])]
+    outer = [float(v) * scale for v in fitted.exact_limits(la["denominator"], funnel.LEVELS[1])]
     return {"Measure": _label(measure), "Council": text(la["value"], measure),
             "All councils pooled": text(fitted.target * scale, measure),
             "95% limits": f"{text(inner[0], measure)} to {text(inner[1], measure)}",
@@ -637,12 +666,13 @@ def draw_funnel(frame: pd.DataFrame, chart: Chart) -> Figure:
     la = frame[frame["highlight"]]
     ax.scatter(la["denominator"], la["value"], s=60, color=colours[0], zorder=3,
                label=str(options["la"]))
-    n = np.geomspace(max(frame["denominator"].min(), 1), frame["denominator"].max(), 200)
+    grid: pd.DataFrame = options["limits"]  # type: ignore[assignment]
     for level, style in zip(funnel.LEVELS, ("--", ":"), strict=True):
-        low, high = fitted.limits(n, level)
-        ax.plot(n, low * scale, ls=style, color=colours[1], lw=1.2,
-                label=f"{level:.1%} limits".replace(".0%", "%"))
-        ax.plot(n, high * scale, ls=style, color=colours[1], lw=1.2)
+        name = f"{100 * level:g}".replace(".", "_")
+        ax.plot(grid["denominator"], grid[f"lower_{name}"] * scale, ls=style, color=colours[1],
+                lw=1.2, label=f"{level:.1%} limits (exact)".replace(".0%", "%"))
+        ax.plot(grid["denominator"], grid[f"upper_{name}"] * scale, ls=style, color=colours[1],
+                lw=1.2)
     ax.axhline(fitted.target * scale, color=colours[2], lw=1, label="All councils pooled")
     ax.set_xscale("log")
     # Councils fill every corner of a funnel: the legend goes beside it, never over a council.
