@@ -222,3 +222,18 @@ def test_prewhitening_finds_the_built_in_lead():
     table, order = prewhitened_cross_correlation(pd.Series(x), y, max_lag=4)
     assert order >= 1
     assert int(table.loc[table["r"].abs().idxmax(), "lag"]) == 2
+
+
+def test_selected_lag_interval_is_bonferroni_over_the_candidates():
+    from scipy import stats
+
+    from cpstats.stats.correlation import selected_interval
+
+    model = distributed_lag(_simulated(2), "cp_plans_started", "s47_enquiries", lags=(0, 1, 2))
+    best = model.strongest_lag()
+    row = model.coefficients.set_index("lag").loc[best]
+    # Picked from 3 lags: coef +- t(1 - 0.05 / 6, residual df) x HAC se, wider than the 95% one.
+    t = stats.t.ppf(1 - 0.05 / 6, model.result.df_resid)
+    low, high = selected_interval(model, best, 3)
+    assert (low, high) == pytest.approx((row["coef"] - t * row["se"], row["coef"] + t * row["se"]))
+    assert low < row["lower"] and high > row["upper"] and low < 0.3 < high

@@ -233,10 +233,22 @@ class LagModel:
                 "ljung_box_p": self.ljung_box_p, "strongest_lag": self.strongest_lag()}
 
 
+def selected_interval(model: LagModel, lag: int, candidates: int,
+                      alpha: float = 0.05) -> tuple[float, float]:
+    """The interval of the coefficient at ``lag`` when it was picked from ``candidates`` lags
+    after seeing the data: Bonferroni's, each at level 1 - alpha / candidates, so that all
+    candidates' intervals cover together with probability at least 1 - alpha and the one
+    picked, whichever rule picked it, does too (HAC errors, t critical values)."""
+    term = model.coefficients.loc[model.coefficients["lag"] == lag, "term"].iloc[0]
+    low, high = model.result.conf_int(alpha / candidates).loc[term]  # type: ignore[attr-defined]
+    return float(low), float(high)
+
+
 def lag_sum(model: LagModel, alpha: float = 0.05) -> dict[str, float]:
     """The sum of a model's lag coefficients (the total effect of a one-off rise in the driver,
-    spread over the lags) with its HAC standard error, t interval and p-value: no lag is
-    chosen, so no selection needs allowing for."""
+    spread over the lags) with its HAC standard error, t interval and p-value. When the number
+    of lags was chosen from several (:func:`lag_length_by_aic`), pass ``alpha`` divided by the
+    number of candidates (Bonferroni) so the interval allows for the choice."""
     terms = model.coefficients.loc[model.coefficients["lag"].notna(), "term"]
     names = list(model.result.params.index)  # type: ignore[attr-defined]
     contrast = np.array([[1.0 if n in set(terms) else 0.0 for n in names]])

@@ -415,7 +415,9 @@ def lag_regression(data: ThemeData) -> Section:
               for outcome in ("cp_plans_started", "icpcs")}
     plans = models["cp_plans_started"]
     best = plans.strongest_lag()
-    row = plans.coefficients.set_index("lag").loc[best]
+    row = plans.coefficients.set_index("lag").loc[best].copy()
+    # Picked as the largest |t| of the LAGS: its interval is Bonferroni's over them.
+    row["lower"], row["upper"] = co.selected_interval(plans, best, len(LAGS))
     source = [str(data.child_source)]
     r2 = section.derive("lag_regression_r2", plans.r2, inputs=source,
                         breakdown="outcome=cp_plans_started;driver=s47_enquiries",
@@ -423,12 +425,16 @@ def lag_regression(data: ThemeData) -> Section:
     coef = section.derive("lag_regression_coefficient", row["coef"], inputs=source,
                           breakdown=f"outcome=cp_plans_started;driver=s47_enquiries;lag={best}",
                           interval_95=(row["lower"], row["upper"]),
-                          note="plans started per s47 enquiry at that lag; HAC interval")
+                          note=f"plans started per s47 enquiry at that lag, picked as the "
+                               f"largest |t| of {len(LAGS)}; HAC interval, Bonferroni-adjusted "
+                               f"over the {len(LAGS)} lags")
     dw, lb = plans.durbin_watson, plans.ljung_box_p
     section.say(
         f"Regressing monthly plan starts on enquiries in the same and two previous months, the "
         f"strongest term is lag {best}: {coef} plans per enquiry (95% interval "
-        f"{_interval(row['lower'], row['upper'], 'lag_regression_coefficient')}), R² = {r2} over "
+        f"{_interval(row['lower'], row['upper'], 'lag_regression_coefficient')}, "
+        f"Bonferroni-adjusted over the {len(LAGS)} lags it was picked from, so it allows for "
+        f"the pick), R² = {r2} over "
         f"{plans.n} months. Residual checks: Durbin-Watson {text(dw, 'test_statistic')} "
         f"({'little' if 1.5 < dw < 2.5 else 'some'} first-order autocorrelation), Ljung-Box "
         f"{p_text(lb)} ({'no' if lb > 0.05 else 'some'} sign of autocorrelation left)."
@@ -449,7 +455,8 @@ def _adjusted_lags(section: Section, months: pd.DataFrame, source: list[str]) ->
     kept = co.lag_length_by_aic(frame, "cp_plans_started", "s47_enquiries", max(LAGS), **options)
     model = co.distributed_lag(frame, "cp_plans_started", "s47_enquiries",
                                lags=tuple(range(kept + 1)), **options)
-    total = co.lag_sum(model)
+    # The lag length was chosen from max(LAGS) + 1: Bonferroni over them allows for the choice.
+    total = co.lag_sum(model, alpha=0.05 / (max(LAGS) + 1))
     key = "outcome=cp_plans_started;driver=s47_enquiries"
     lags = section.derive("lag_regression_aic_lags", kept, inputs=source, breakdown=key,
                           note=f"AIC over 0 to {max(LAGS)} lags, trend and month terms")
@@ -457,14 +464,15 @@ def _adjusted_lags(section: Section, months: pd.DataFrame, source: list[str]) ->
         "lag_regression_coefficient", total["sum"], inputs=source,
         breakdown=f"{key};lag=sum;terms=trend_month",
         interval_95=(round(total["lower"], 2), round(total["upper"], 2)),
-        note="sum of lag coefficients; HAC with small-sample correction, t intervals")
-    return (f"The strongest term above is picked after seeing the data, so its interval does "
-            f"not allow for the choice. Allowing for a linear trend and month of year, with the "
-            f"lags kept chosen by AIC (lags 0 to {lags}), the sum of the lag coefficients is "
-            f"{said} plans per enquiry (95% interval "
+        note=f"sum of lag coefficients; HAC with small-sample correction, t intervals, "
+             f"Bonferroni-adjusted over the {max(LAGS) + 1} lag lengths AIC chose from")
+    return (f"Allowing for a linear trend and month of year, with the number of lags chosen by "
+            f"the lowest AIC among 0 to {max(LAGS)} (lags 0 to {lags} kept), the sum of the lag "
+            f"coefficients is {said} plans per enquiry (95% interval "
             f"{_interval(total['lower'], total['upper'], 'lag_regression_coefficient')}; "
             f"Newey-West errors with the small-sample correction and t critical values, "
-            f"{model.n} months; it does not allow for the choice of lag length either).")
+            f"{model.n} months; Bonferroni-adjusted over the {max(LAGS) + 1} lag lengths, so "
+            f"it allows for the choice).")
 
 
 def child_seasonality(data: ThemeData) -> Section:
