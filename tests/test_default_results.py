@@ -74,7 +74,8 @@ def _tolerance(value: float) -> float:
 
 #: DfE-based rates and percentages that carry no interval, each with the reason its note gives
 #: (a census count has no sampling error; a backtest's fallback share counts every forecast).
-NO_INTERVAL = {"population_share_pct", "forecast_backtest_fallback_pct"}
+NO_INTERVAL = {"population_share_pct", "population_share_all_ages_pct",
+               "forecast_backtest_fallback_pct"}
 
 
 def _unbounded(results: pd.DataFrame) -> list[tuple[str, ...]]:

@@ -365,3 +365,26 @@ def test_small_group_relative_rate_uses_the_exact_conditional_interval():
     assert (round(low, 4), round(high, 4)) == (0.2151, 1.3525)
     assert rate_ratio_interval(6, 1_000, 100, 10_000)[2] == "exact-cond"
     assert rate_ratio_interval(30, 1_000, 100, 10_000)[2] == "score"
+
+
+def test_sibling_design_effect_by_hand():
+    import pandas as pd
+
+    from cpstats.stats.disproportionality import goodness_of_fit, sibling_design_effect, widen
+
+    # Groups a (x, x), b (y, y), c (x), d (y): m = (4 + 4 + 1 + 1) / 6 = 5/3; both pairs agree,
+    # chance agreement 0.5^2 + 0.5^2 = 0.5, so rho = (1 - 0.5) / 0.5 = 1 and deff = 5/3.
+    found = sibling_design_effect(pd.Series(list("aabbcd")), pd.Series(list("xxyyxy")))
+    assert found["mean_size"] == pytest.approx(5 / 3) and found["rho"] == pytest.approx(1)
+    assert found["deff"] == pytest.approx(5 / 3)
+    # Siblings who never agree: rho floors at 0, no design effect.
+    assert sibling_design_effect(pd.Series(list("aabb")), pd.Series(list("xyxy")))["deff"] == 1
+    # Rao-Scott: the statistic halves with deff 2, Cohen's w stays.
+    counts, pop = pd.Series({"a": 30, "b": 10}), pd.Series({"a": 500, "b": 500})
+    plain, halved = goodness_of_fit(counts, pop), goodness_of_fit(counts, pop, design_effect=2)
+    assert halved["chi2"] == pytest.approx(plain["chi2"] / 2) and plain["chi2"] == 10
+    assert halved["cohens_w"] == plain["cohens_w"] and halved["p_value"] > plain["p_value"]
+    # Widening on the log scale: 2 (1 to 4) with deff 4 becomes 2 x (1/2)^2 to 2 x 2^2.
+    table = pd.DataFrame({"rr": [2.0, 0.0], "lo": [1.0, 0.0], "hi": [4.0, 3.0]})
+    wide = widen(table, 4, [("rr", "lo", "hi")])
+    assert wide["lo"].tolist() == [0.5, 0.0] and wide["hi"].tolist() == [8.0, 12.0]

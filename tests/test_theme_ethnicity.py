@@ -119,9 +119,38 @@ def test_the_denominator_applies_2011_shares_to_the_year_s_ons_total(default):
 
 def test_the_school_census_basis_is_a_more_recent_mix(default, shared_data):
     section = eth.population(default, population_basis="school_census")
-    share = section.findings.frame().iloc[0]
+    share = section.findings.frame().set_index("breakdown").loc["ethnicity=white_british"]
     assert share["value"] == pytest.approx(66.9)
     assert "school census January 2017" in share["note"]
+    # Census 2011's 0-17 mix is then the one shown beside it.
+    words = " ".join(section.paragraphs)
+    assert "use school census shares because it is the report year's own mix" in words
+    assert "Census 2011, children 0-17 (%)" in section.tables[0].frame.columns
+
+
+def test_the_bases_side_by_side(default, shared_data):
+    section = eth.population(default)
+    found = section.findings.frame().set_index("breakdown")
+    # White British: 75.4% of children 0-17 in Census 2011, 66.9% of pupils in January 2017
+    # (DfE school census), 72.6% of residents of all ages in Census 2021.
+    assert found.loc["ethnicity=white_british", "value"] == pytest.approx(75.4, abs=0.05)
+    assert found.loc["ethnicity=white_british;basis=school_census", "value"] == pytest.approx(
+        66.9, abs=0.05)
+    all_ages = found.loc["ethnicity=white_british;basis=census2021"]
+    assert all_ages["measure"] == "population_share_all_ages_pct"
+    assert all_ages["value"] == pytest.approx(72.6, abs=0.05)
+    words = " ".join(section.paragraphs)
+    assert "Rates by ethnicity here use Census 2011 shares because" in words
+    assert "As a sensitivity check only, Census 2021" in words
+    assert "never a denominator for children" in words
+    columns = list(section.tables[0].frame.columns)
+    assert "School census pupils, January 2017 (%)" in columns
+    assert "Census 2021, all ages (%): sensitivity check only" in columns
+
+
+def test_a_year_without_a_school_census_row_says_so(shared_data):
+    words = " ".join(eth.population(ThemeData(resolve("825", 2015))).paragraphs)
+    assert "The school census has no row for Buckinghamshire in January 2015" in words
 
 
 def test_an_unknown_basis_is_a_parameter_error(default):
@@ -236,7 +265,8 @@ def test_a_dfe_only_run_still_has_its_denominator(surrey):
     share = _finding(surrey, "population_share_pct", "ethnicity=white_british", code="936")
     assert share["value"] == pytest.approx(81.7)
     assert "246,636 children" in share["note"]  # Surrey's children 0-17 in 2011
-    assert set(surrey.findings["measure"]) == {"population_share_pct"}
+    assert set(surrey.findings["measure"]) == {"population_share_pct",
+                                               "population_share_all_ages_pct"}
 
 
 def test_england_from_dfe_s_broad_groups(cin_2022):

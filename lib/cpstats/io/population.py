@@ -736,3 +736,50 @@ _FORMATS = (
 )
 for _name, _recognise, _read, _description in _FORMATS:
     register_checker(_name, _recognise, problems_when_reading(_read), _description)
+
+
+# ---------------------------------------------------------------------------------------------
+# Census 2021: ethnic group, ALL AGES (a sensitivity check only, never a child denominator)
+
+CENSUS2021_FILE = "ons-ethnic-population-la.csv"
+#: Census 2021 ethnic group code (20 categories) -> comparison group; -8 (does not apply) left out.
+CENSUS2021_TO_GROUP: dict[int, str] = {
+    1: "asian_bangladeshi", 2: "chinese", 3: "asian_indian", 4: "asian_pakistani",
+    5: "asian_other", 6: "black_african", 7: "black_caribbean", 8: "black_other",
+    9: "mixed_white_asian", 10: "mixed_white_black_african", 11: "mixed_white_black_caribbean",
+    12: "mixed_other", 13: "white_british", 14: "white_irish", 15: "gypsy_roma_irish_traveller",
+    16: "gypsy_roma_irish_traveller", 17: "white_other", 18: "other", 19: "other",
+}
+
+
+@functools.lru_cache(maxsize=2)
+def read_census2021_ethnicity(path: str | Path | None = None) -> pd.DataFrame:
+    """Residents of ALL AGES by comparison group and upper-tier LA (2023 boundaries), Census
+    2021: one row per GSS code, one column per group. All ages: adults are less diverse than
+    children, so this is never a denominator for children, only a sensitivity check.
+
+    Parameters
+    ----------
+    path
+        ``ons-ethnic-population-la.csv``; ``None``: the copy in ``../shared/data/census/``.
+
+    Raises
+    ------
+    InputError
+        When the file is absent or lacks its columns.
+    """
+    path = Path(path) if path else shared_data_dir() / "census" / CENSUS2021_FILE
+    if not path.is_file():
+        raise InputError(Problem(file=str(path), expected="the Census 2021 ethnic group file "
+                                 "(ons-ethnic-population-la.csv)"))
+    raw = pd.read_csv(path, encoding="utf-8-sig")
+    columns = list(raw.columns)
+    if len(columns) != 5:
+        raise InputError(Problem(file=str(path), value=", ".join(columns),
+                                 expected="area code, area name, group code, group, Observation"))
+    code, group, count = raw.iloc[:, 0].astype(str), raw.iloc[:, 2], raw.iloc[:, 4]
+    kept = group.isin(list(CENSUS2021_TO_GROUP))
+    frame = pd.DataFrame({"geography_code": code[kept], "group": group[kept].map(CENSUS2021_TO_GROUP),
+                          "value": pd.to_numeric(count[kept], errors="raise")})
+    return frame.pivot_table(index="geography_code", columns="group", values="value",
+                             aggfunc="sum")

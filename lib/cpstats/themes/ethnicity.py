@@ -233,13 +233,85 @@ def population(data: ThemeData, population_basis: str | None = None) -> Section:
                              f"not measure")
     section.say(f"Denominator: {pop.label}. White British children were **{wb}** of "
                 f"{data.la_name}'s children on this basis.")
+    words, others = _other_bases(section, data, _basis(population_basis), wb)
+    section.say(words)
+    places = registry.decimals("population_share_pct")
     table = pd.DataFrame({
         "Children aged 0-17": children.round(0),
-        "Share (%)": share.round(registry.decimals("population_share_pct")),
+        "Share (%)": share.round(places),
+        **{name: (100 * shares).reindex(children.index).map(
+            lambda v: "" if pd.isna(v) else f"{v:.{places}f}") for name, shares in others.items()},
         "Denominator": pop.short,
     }).rename(index=COMPARISON_GROUPS).rename_axis("Comparison group")
     section.table("child_population_by_ethnicity", table)
     return section
+
+
+#: Why each basis is the one rates use, when it is.
+_WHY_BASIS = {
+    "census2011": "the only ethnic mix of children of every age 0-17 by council here (the "
+                  "school census counts pupils in state-funded schools where the school is, so "
+                  "it leaves out children under school age and those taught elsewhere)",
+    "school_census": "the report year's own mix (of pupils in state-funded schools, counted "
+                     "where the school is), where Census 2011's is years old",
+}
+
+
+def _other_bases(section: Section, data: ThemeData, basis: str,
+                 used: str) -> tuple[str, dict[str, pd.Series]]:
+    """The ethnic mixes beside the basis the rates use: the other 0-17 basis (school census
+    pupils of the report year, or Census 2011 children), and Census 2021 all ages as a labelled
+    sensitivity check only. Returns the sentences and the share columns (0-1 by group)."""
+    other = "school_census" if basis == "census2011" else "census2011"
+    columns: dict[str, pd.Series] = {}
+    said = (f"Rates by ethnicity here use {dp.POPULATION_BASES[basis]} because it is "
+            f"{_WHY_BASIS[basis]}.")
+    try:
+        shares, label = (_school_shares if other == "school_census" else _census_shares)(
+            data, data.la_code)
+    except (InputError, ParameterError):
+        said += (f" The school census has no row for {data.la_name} in January {data.year} "
+                 f"(councils reorganised since are not in it, nor years it does not cover), "
+                 f"so its pupil shares are not shown beside it."
+                 if other == "school_census" else " Census 2011 has no 0-17 mix for it.")
+    else:
+        name = ("School census pupils, January " + str(data.year) if other == "school_census"
+                else "Census 2011, children 0-17") + " (%)"
+        columns[name] = shares
+        theirs = section.derive(
+            "population_share_pct", 100 * shares.get(REFERENCE, np.nan),
+            inputs=["dfe" if other == "school_census" else "ons"],
+            breakdown=f"ethnicity={REFERENCE};basis={other}",
+            note=f"{label}. No interval: a census counts every pupil or resident (no sampling "
+                 f"error)")
+        said += (f" White British were {used} on the {dp.POPULATION_BASES[basis]} basis and "
+                 f"{theirs} on the {dp.POPULATION_BASES[other]} ({label}). A group's rate is "
+                 f"its count over its share of children, so a group whose share is larger on "
+                 f"the {dp.POPULATION_BASES[other]} has a higher rate on the "
+                 f"{dp.POPULATION_BASES[basis]} than it would have on them, and the reverse.")
+    return said + _census2021_words(section, data, columns), columns
+
+
+def _census2021_words(section: Section, data: ThemeData, columns: dict[str, pd.Series]) -> str:
+    """Census 2021's all-ages White British share, as a sensitivity check only (adds its
+    column to ``columns``); a sentence saying why it is absent otherwise."""
+    from cpstats.geography import gss_code
+    from cpstats.io.population import read_census2021_ethnicity
+
+    try:
+        counts = read_census2021_ethnicity().loc[gss_code(data.la_code)]
+    except (InputError, ParameterError, KeyError):
+        return (f" Census 2021 (all ages) has no row for {data.la_name} on its 2023 "
+                f"boundaries here, so no sensitivity check against it is shown.")
+    shares = counts / counts.sum()
+    columns["Census 2021, all ages (%): sensitivity check only"] = shares
+    wb = section.derive("population_share_all_ages_pct", 100 * shares.get(REFERENCE, np.nan),
+                        inputs=["ons"], breakdown=f"ethnicity={REFERENCE};basis=census2021",
+                        note="Census 2021 ethnic group, all ages, 2023 boundaries. No interval: "
+                             "a census counts every resident (no sampling error)")
+    return (f" As a sensitivity check only, Census 2021 counted {wb} of residents of all ages "
+            f"as White British: all ages, so never a denominator for children, who are more "
+            f"diverse than adults.")
 
 
 # -- the report's printed figures ------------------------------------------------------------
@@ -644,6 +716,7 @@ class Stages:
     fit: pd.DataFrame  # goodness_of_fit() by decision point
     pop: Denominator
     source: str  # cin_census or synthetic
+    design: dict[str, float]  # sibling_design_effect() of ethnicity among plans started
 
     def at(self, point: str) -> pd.DataFrame:
         """The known groups at one decision point, by group id."""
@@ -690,18 +763,29 @@ def _decision_points(data: ThemeData, basis: str) -> tuple[Stages | None, str]:
                        "hidden_before": hidden.shift(1, axis=1, fill_value=False).stack()},
                       axis=1)
     known = known.join(flags, on=["group", "decision_point"]).reset_index(drop=True)
-    fit = _fit(counts, pop)
+    siblings = dp.sibling_groups(data.child_level, data.year)
+    design = dp.sibling_design_effect(siblings["group"], siblings["ethnicity"])
+    # Siblings share an ethnicity: every interval and test allows for it.
+    known = dp.widen(known, design["deff"], WIDENED)
+    fit = _fit(counts, pop, design["deff"])
     shown_grid = grid.rename(index=ALL_GROUPS, columns=dp.DECISION_POINTS).rename_axis(
         index="Group", columns=None)
-    return Stages(shown_grid, hidden, known, fit, pop, str(data.child_source)), ""
+    return Stages(shown_grid, hidden, known, fit, pop, str(data.child_source), design), ""
 
 
-def _fit(counts: pd.DataFrame, pop: Denominator) -> pd.DataFrame:
-    """Goodness of fit of each decision point's ethnic mix against the population's; a point
-    with no child of known ethnicity has no test (its row is empty)."""
+#: (estimate, lower, upper) columns widened by the sibling design effect.
+WIDENED = (("rate_per_10k", "rate_lower", "rate_upper"),
+           ("rr_vs_reference", "rr_lower", "rr_upper"),
+           ("progression_rr", "progression_lower", "progression_upper"))
+
+
+def _fit(counts: pd.DataFrame, pop: Denominator, deff: float) -> pd.DataFrame:
+    """Goodness of fit of each decision point's ethnic mix against the population's, allowing
+    for siblings by the design effect ``deff``; a point with no child of known ethnicity has no
+    test (its row is empty)."""
     by_point = {point: rows.set_index("group")["count"]
                 for point, rows in counts.groupby("decision_point", sort=False)}
-    tested = {point: dp.goodness_of_fit(children, pop.children)
+    tested = {point: dp.goodness_of_fit(children, pop.children, design_effect=deff)
               for point, children in by_point.items()
               if children.reindex(list(COMPARISON_GROUPS)).sum() > 0}
     return pd.DataFrame(tested, columns=POINTS).T.reindex(POINTS)
@@ -785,6 +869,13 @@ def relative_rates(data: ThemeData, population_basis: str | None = None) -> Sect
         breakdown=f"decision_point={point}",
         note="chi-square goodness of fit against population shares; Cohen's w")
         for point in ("plan_at_31_march", "referral"))
+    deff = section.record(
+        "sibling_design_effect", stages.design["deff"], source=src,
+        breakdown="grouping=plan_start_day;attribute=ethnicity",
+        note=f"{stages.design['groups']:.0f} groups of children whose plans started on the same "
+             f"day (a stand-in: the CIN Census has no family link); mean size a child is in "
+             f"{stages.design['mean_size']:.2f}, agreement in ethnicity beyond chance rho = "
+             f"{stages.design['rho']:.2f}")
     caveat = (" These are generated records: the generator gave each group a built-in relative "
               "likelihood, and the figures show the method recovering it, nothing about real "
               "children." if data.synthetic else "")
@@ -794,7 +885,11 @@ def relative_rates(data: ThemeData, population_basis: str | None = None) -> Sect
         f"**{high_rr}** times the White British rate, and {low['label']} children the lowest, "
         f"**{low_rr}**. Across all groups the mix differs from the population's with an effect "
         f"size (Cohen's w) of {w_plan} for children on plans and {w_referral} at referral (0.1 "
-        f"small, 0.3 medium, 0.5 large).{caveat}")
+        f"small, 0.3 medium, 0.5 large). Siblings are not independent children: the CIN Census "
+        f"has no family link, so children whose plans started on the same day stand in for "
+        f"sibling groups, and their agreement in ethnicity gives a design effect of {deff} "
+        f"(1 means none): every interval here is widened by it on the log scale and every "
+        f"chi-square divided by it (Rao and Scott).{caveat}")
     section.table("relative_rates_at_31_march", _rates_table(snapshot, stages, data.synthetic),
                   caption=(f"Children on a plan at 31 March {data.year} against the population "
                            f"({stages.pop.label}):"))
