@@ -252,3 +252,15 @@ def test_rules():
                                      "cp_by_gender_pct", "c").tolist() == ["2.0", "49.5", "c"]
     bands = pd.Series({"unborn": 1, "under_1": 2, "1_4": 3, "5_9": 4, "10_15": 5, "16_plus": 6})
     assert harmonise_age_bands(bands).tolist() == [1, 5, 4, 11]
+
+
+def test_child_level_tests_allow_for_siblings(without_report):
+    found = without_report.findings
+    deff = found[found["measure"] == "sibling_design_effect"].set_index("breakdown")["value"]
+    # Gender and age come from the synthetic county: each test carries its design effect.
+    assert {"grouping=plan_start_day;attribute=gender",
+            "grouping=plan_start_day;attribute=age_band"} <= set(deff.index)
+    assert (deff >= 1).all()
+    sections = {s.key: s for s in without_report.sections}
+    assert "the chi-square is divided by the design effect of sibling groups" in _text(
+        sections["gender"])

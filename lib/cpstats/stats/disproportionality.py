@@ -539,16 +539,27 @@ def sibling_groups(cin: CinData, year: int) -> pd.DataFrame:
     their sibling group: the CIN Census has no family link, and siblings' plans start at the
     same conference, so children whose plans started on the same day are taken as one group
     (unrelated families conferenced the same day are merged too, which can only raise the
-    design effect: conservative). Columns ``child_id``, ``group``, ``ethnicity``."""
+    design effect: conservative). Columns ``child_id``, ``group``, and the attributes a
+    design effect may be measured on: ``ethnicity``, ``gender``, ``category`` (initial) and
+    ``age_band`` at the plan's start (``unborn``, ``0_4``, ``5_9``, ``10_17``)."""
     plans = cin.cp_plans
     start = pd.Timestamp(year - 1, 4, 1)
     started = plans[(plans["start_date"] >= start)
                     & (plans["start_date"] < start + pd.DateOffset(years=1))]
     started = started.drop_duplicates("child_id")
-    ethnicity = cin.children.drop_duplicates("child_id").set_index("child_id")["ethnicity"]
+    kids = cin.children.drop_duplicates("child_id").set_index("child_id").reindex(
+        started["child_id"])
+    years = (started["start_date"].to_numpy() - kids["birth_month"].to_numpy()) / np.timedelta64(
+        1, "D") / 365.25
+    band = pd.cut(pd.Series(years), [-np.inf, 5, 10, np.inf], right=False,
+                  labels=["0_4", "5_9", "10_17"]).astype(object)
+    band = band.where(pd.Series(years).notna(), "unborn")
     return pd.DataFrame({"child_id": started["child_id"].to_numpy(),
                          "group": started["start_date"].astype(str).to_numpy(),
-                         "ethnicity": started["child_id"].map(ethnicity).to_numpy()})
+                         "ethnicity": kids["ethnicity"].to_numpy(),
+                         "gender": kids["gender"].to_numpy(),
+                         "category": started["initial_category"].to_numpy(),
+                         "age_band": band.to_numpy()})
 
 
 def widen(table: pd.DataFrame, deff: float, pairs: Sequence[tuple[str, str, str]]) -> pd.DataFrame:

@@ -187,7 +187,9 @@ def compare(section: Section, mix: Mix, local: pd.Series, source: str, england: 
     england = england.reindex(local.index).astype(float)
     # Groups suppressed at source (or without a comparator) cannot be tested.
     tested = local[local.notna() & england.notna() & ~local.index.isin(list(apart))]
-    test = goodness_of_fit(tested, england[tested.index], simulations=SIMULATIONS)
+    deff = design_effect(section, mix, source)
+    test = goodness_of_fit(tested, england[tested.index], simulations=SIMULATIONS,
+                           design_effect=deff)
     shown = record_counts(section, mix.measure, mix.key, local, source)
     total = total_of(data, local, source)
     shares = disclosure.visible(shown) / total * 100
@@ -198,6 +200,25 @@ def compare(section: Section, mix: Mix, local: pd.Series, source: str, england: 
                 if g not in tested.index and g not in apart]
     return Comparison(_test_sentence(section, mix, test, source, england_period, untested),
                       stated)
+
+
+def design_effect(section: Section, mix: Mix, source: str) -> float:
+    """Kish's design effect of sibling groups for the mix's attribute among the child-level
+    records' plans started in the year (:func:`cpstats.stats.disproportionality.sibling_groups`),
+    recorded; 1 for published counts, which carry no family link to measure."""
+    data = section.data
+    if source not in CHILD_SOURCES or data.child_level is None:
+        return 1.0
+    from cpstats.stats.disproportionality import sibling_design_effect, sibling_groups
+
+    plans = sibling_groups(data.child_level, data.year)
+    found = sibling_design_effect(plans["group"], plans[mix.key])
+    section.record("sibling_design_effect", found["deff"], source=source,
+                   breakdown=f"grouping=plan_start_day;attribute={mix.key}",
+                   note=f"{found['groups']:.0f} groups of children whose plans started on the "
+                        f"same day (a stand-in: the CIN Census has no family link); rho = "
+                        f"{found['rho']:.2f}")
+    return found["deff"]
 
 
 def _test_sentence(section: Section, mix: Mix, test: dict[str, float], source: str,
@@ -214,6 +235,11 @@ def _test_sentence(section: Section, mix: Mix, test: dict[str, float], source: s
                if test["min_expected"] < 5 else "")
     if untested:
         caution += f" Left out of the test, suppressed or not published: {', '.join(untested)}."
+    if source in CHILD_SOURCES:
+        caution += (f" Siblings are not independent children: the chi-square is divided by the "
+                    f"design effect of sibling groups, "
+                    f"{text(test['design_effect'], 'sibling_design_effect')} (children whose "
+                    f"plans started on the same day standing in for them; Rao and Scott).")
     return (f"The difference from England's mix has chi-square "
             f"{format_value(test['chi2'], 'ratio', 1)} on {int(test['df'])} degrees of "
             f"freedom (p {_p_text(test)}); Cohen's w is {w}, a "
