@@ -284,8 +284,8 @@ def _other_bases(section: Section, data: ThemeData, basis: str,
             breakdown=f"ethnicity={REFERENCE};basis={other}",
             note=f"{label}. No interval: a census counts every pupil or resident (no sampling "
                  f"error)")
-        said += (f" White British were {used} on the {dp.POPULATION_BASES[basis]} basis and "
-                 f"{theirs} on the {dp.POPULATION_BASES[other]} ({label}). A group's rate is "
+        said += (f" White British were {used} on the {dp.POPULATION_BASES[basis]} and "
+                 f"{theirs} on the {dp.POPULATION_BASES[other]}: {label}. A group's rate is "
                  f"its count over its share of children, so a group whose share is larger on "
                  f"the {dp.POPULATION_BASES[other]} has a higher rate on the "
                  f"{dp.POPULATION_BASES[basis]} than it would have on them, and the reverse.")
