@@ -172,6 +172,8 @@ def test_resume_keeps_finished_reports_and_the_national_file_holds_each_la_year_
     reports = results.groupby(["report_la_code", "report_year"]).size()
     assert reports.to_dict() == {(la, "2016-17"): len(notebooks) for la in LAS}
     assert len(pd.read_csv(folder / "results.csv", dtype=str)) == len(results)
+    asked = pd.DataFrame({"report_la_code": LAS, "report_year": "2016-17"})
+    assert national.check_each_once(folder, asked) == []
     page = (folder / "index.html").read_text(encoding="utf-8")
     for la in LAS:
         assert f"../{geography.la_slug(la)}/2016-17/index.html" in page
@@ -191,3 +193,28 @@ def test_an_unknown_executor_or_a_scheduler_without_dask_is_refused():
         executors.check("spark", None)
     with pytest.raises(report.ParameterError, match="--scheduler"):
         executors.check("local", "tcp://127.0.0.1:8786")
+
+
+def _national(folder: Path, reports: list[tuple[str, str]]) -> Path:
+    """A national results file of ``reports`` (LA, year), two themes each stating the LA's count."""
+    rows = [{"report_la_code": la, "report_year": year, "theme": theme,
+             "measure": "cp_plans_at_31_march", "source": "dfe", "breakdown": "total",
+             "geography_code": geo, "period": year, "value": 100.0}
+            for la, year in reports for theme in ("01_trends", "02_demographics")
+            for geo in (la, "E92000001")]
+    folder.mkdir()
+    pd.DataFrame(rows).to_parquet(folder / "results.parquet", index=False)
+    return folder
+
+
+def test_the_national_check_names_a_report_held_twice_missing_or_unasked(tmp_path):
+    asked = pd.DataFrame({"report_la_code": ["825", "936"], "report_year": "2016-17"})
+    whole = _national(tmp_path / "whole", [("825", "2016-17"), ("936", "2016-17")])
+    assert national.check_each_once(whole, asked) == []
+    twice = _national(tmp_path / "twice", [("825", "2016-17"), ("825", "2016-17"),
+                                           ("936", "2016-17")])
+    assert national.check_each_once(twice) == ["825 2016-17: in the national file 2 times"]
+    short = _national(tmp_path / "short", [("825", "2016-17"), ("909", "2016-17")])
+    assert national.check_each_once(short, asked) == [
+        "936 2016-17: no report in the national file",
+        "909 2016-17: in the national file but not asked for"]
