@@ -25,8 +25,13 @@ PARAMETERS = ("la = None\nyear = None\ndfe_dir = None\ncin_census = None\n"
               "population_dir = None\nservice = None\noutput_dir = None")
 # A figure that depends on the LA and year, so reports differ and each can be checked.
 RECORD = """
+import os
 import time
+from pathlib import Path
+from cpstats.inputs import PUBLISHED_CACHE_ENV, published_cache_path
 from cpstats.results import Results
+# The release was read once, by the client: every notebook finds it in the batch's folder.
+assert published_cache_path(os.environ[PUBLISHED_CACHE_ENV], Path(dfe_dir), None).is_file()
 time.sleep({sleep})
 results = Results("{theme}")
 text = results.record("cp_plans_at_31_march", int(la) + int(year[:4]), unit="count",
