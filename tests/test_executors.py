@@ -9,6 +9,7 @@ in ``tests/test_any_la.py``.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import threading
 import time
@@ -223,3 +224,24 @@ def test_the_national_check_names_a_report_held_twice_missing_or_unasked(tmp_pat
     assert national.check_each_once(short, asked) == [
         "936 2016-17: no report in the national file",
         "909 2016-17: in the national file but not asked for"]
+    assert national.check_each_once(short, asked, unasked=False) == [
+        "936 2016-17: no report in the national file"]
+
+
+@pytest.mark.slow
+def test_a_batch_from_the_command_line_checks_its_national_file(tmp_path, cin_2022, cache,
+                                                                capsys):
+    from cpstats import cli
+
+    notebooks = _notebooks(tmp_path / "notebooks")
+    out = tmp_path / "reports"
+    args = ["report", *(a for la in LAS for a in ("--la", la)), "--year", "2017", "--dfe-dir", str(cin_2022), "--out",
+            str(out), "--notebooks-dir", str(notebooks[0].parent), "--no-progress", "--jobs", "2"]
+    assert cli.main(args) == 0
+    assert "national results file" not in capsys.readouterr().err
+    # The same report under a second folder: the national file would hold it twice.
+    folder = out / geography.la_slug(LAS[0]) / "2016-17"
+    shutil.copytree(folder, out / "elsewhere" / "2016-17")
+    assert cli.main([*args, "--resume"]) == 1
+    assert f"national results file: {LAS[0]} 2016-17: in the national file 2 times" in \
+        capsys.readouterr().err
