@@ -9,6 +9,7 @@ in ``tests/test_any_la.py``.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import threading
 import time
@@ -25,8 +26,13 @@ PARAMETERS = ("la = None\nyear = None\ndfe_dir = None\ncin_census = None\n"
               "population_dir = None\nservice = None\noutput_dir = None")
 # A figure that depends on the LA and year, so reports differ and each can be checked.
 RECORD = """
+import os
 import time
+from pathlib import Path
+from cpstats.inputs import PUBLISHED_CACHE_ENV, published_cache_path
 from cpstats.results import Results
+# The release was read once, by the client: every notebook finds it in the batch's folder.
+assert published_cache_path(os.environ[PUBLISHED_CACHE_ENV], Path(dfe_dir), None).is_file()
 time.sleep({sleep})
 results = Results("{theme}")
 text = results.record("cp_plans_at_31_march", int(la) + int(year[:4]), unit="count",
@@ -172,6 +178,8 @@ def test_resume_keeps_finished_reports_and_the_national_file_holds_each_la_year_
     reports = results.groupby(["report_la_code", "report_year"]).size()
     assert reports.to_dict() == {(la, "2016-17"): len(notebooks) for la in LAS}
     assert len(pd.read_csv(folder / "results.csv", dtype=str)) == len(results)
+    asked = pd.DataFrame({"report_la_code": LAS, "report_year": "2016-17"})
+    assert national.check_each_once(folder, asked) == []
     page = (folder / "index.html").read_text(encoding="utf-8")
     for la in LAS:
         assert f"../{geography.la_slug(la)}/2016-17/index.html" in page
@@ -191,3 +199,49 @@ def test_an_unknown_executor_or_a_scheduler_without_dask_is_refused():
         executors.check("spark", None)
     with pytest.raises(report.ParameterError, match="--scheduler"):
         executors.check("local", "tcp://127.0.0.1:8786")
+
+
+def _national(folder: Path, reports: list[tuple[str, str]]) -> Path:
+    """A national results file of ``reports`` (LA, year), two themes each stating the LA's count."""
+    rows = [{"report_la_code": la, "report_year": year, "theme": theme,
+             "measure": "cp_plans_at_31_march", "source": "dfe", "breakdown": "total",
+             "geography_code": geo, "period": year, "value": 100.0}
+            for la, year in reports for theme in ("01_trends", "02_demographics")
+            for geo in (la, "E92000001")]
+    folder.mkdir()
+    pd.DataFrame(rows).to_parquet(folder / "results.parquet", index=False)
+    return folder
+
+
+def test_the_national_check_names_a_report_held_twice_missing_or_unasked(tmp_path):
+    asked = pd.DataFrame({"report_la_code": ["825", "936"], "report_year": "2016-17"})
+    whole = _national(tmp_path / "whole", [("825", "2016-17"), ("936", "2016-17")])
+    assert national.check_each_once(whole, asked) == []
+    twice = _national(tmp_path / "twice", [("825", "2016-17"), ("825", "2016-17"),
+                                           ("936", "2016-17")])
+    assert national.check_each_once(twice) == ["825 2016-17: in the national file 2 times"]
+    short = _national(tmp_path / "short", [("825", "2016-17"), ("909", "2016-17")])
+    assert national.check_each_once(short, asked) == [
+        "936 2016-17: no report in the national file",
+        "909 2016-17: in the national file but not asked for"]
+    assert national.check_each_once(short, asked, unasked=False) == [
+        "936 2016-17: no report in the national file"]
+
+
+@pytest.mark.slow
+def test_a_batch_from_the_command_line_checks_its_national_file(tmp_path, cin_2022, cache,
+                                                                capsys):
+    from cpstats import cli
+
+    notebooks = _notebooks(tmp_path / "notebooks")
+    out = tmp_path / "reports"
+    args = ["report", *(a for la in LAS for a in ("--la", la)), "--year", "2017", "--dfe-dir", str(cin_2022), "--out",
+            str(out), "--notebooks-dir", str(notebooks[0].parent), "--no-progress", "--jobs", "2"]
+    assert cli.main(args) == 0
+    assert "national results file" not in capsys.readouterr().err
+    # The same report under a second folder: the national file would hold it twice.
+    folder = out / geography.la_slug(LAS[0]) / "2016-17"
+    shutil.copytree(folder, out / "elsewhere" / "2016-17")
+    assert cli.main([*args, "--resume"]) == 1
+    assert f"national results file: {LAS[0]} 2016-17: in the national file 2 times" in \
+        capsys.readouterr().err

@@ -278,3 +278,32 @@ def test_school_holidays_are_approximate_and_replaceable(tmp_path):
     with pytest.raises(InputError) as error:
         school_holidays.load(own)
     assert "row 3" in str(error.value) and "'start'" in str(error.value)
+
+
+def _executed(path: Path, heading: str, printed: str) -> Path:
+    """A notebook as the runner leaves it: a heading, a code cell and its printed output."""
+    from nbformat.v4 import new_markdown_cell, new_output
+
+    cell = new_code_cell(f"print({printed!r})", execution_count=1,
+                         outputs=[new_output("stream", name="stdout", text=f"{printed}\n")])
+    nbformat.write(new_notebook(cells=[new_markdown_cell(f"# {heading}"), cell]), path)
+    return path
+
+
+def test_pages_from_the_exporter_kept_per_process_are_those_a_fresh_exporter_writes(tmp_path):
+    notebooks = [_executed(tmp_path / "01_first.ipynb", "First page", "alpha-7"),
+                 _executed(tmp_path / "02_second.ipynb", "Second page", "beta-8")]
+
+    def pages(fresh: bool) -> dict[str, bytes]:
+        written = {}
+        for notebook in notebooks:
+            if fresh:
+                report._html_exporter.cache_clear()
+            for path in report.export_notebook_html(notebook):
+                written[path.name] = path.read_bytes()
+        return written
+
+    fresh = pages(fresh=True)
+    assert pages(fresh=False) == fresh  # nothing of one page leaks into the next
+    assert b"Second page" in fresh["02_second.html"] and b"alpha-7" not in fresh["02_second.html"]
+    assert b">print<" in fresh["01_first_with_code.html"] and b">print<" not in fresh["01_first.html"]

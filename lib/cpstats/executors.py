@@ -14,6 +14,10 @@ succeeded.
   a task whose worker died is retried (:data:`DASK_RETRIES`) or reported, never half-written.
   Workers must see the input files at the same paths as the client (the same machine or a
   shared file system) and have cpstats installed.
+
+Either way the DfE release is read once per batch, by the client while planning: the release
+task and every notebook take the published facts from the batch's folder of them
+(:attr:`Batch.published`; a worker that cannot see it reads the release itself).
 """
 
 from __future__ import annotations
@@ -141,11 +145,16 @@ def prepare_years(dfe_dir: Path | None, population_dir: Path | None, years: Iter
     return timings
 
 
-def prepare_release(jobs: Sequence[tuple]) -> dict[str, float]:
-    """Task: the release-level work of :func:`release_inputs` into the cache; seconds taken."""
+def prepare_release(jobs: Sequence[tuple], published: str | None = None) -> dict[str, float]:
+    """Task: the release-level work of :func:`release_inputs` into the cache; seconds taken.
+    ``published`` is the batch's folder of published facts (:attr:`Batch.published`): the
+    release is read from it rather than again."""
+    from cpstats.inputs import PUBLISHED_CACHE_ENV
     from cpstats.kernel import THREAD_ENV
 
     os.environ.update(THREAD_ENV)
+    if published:
+        os.environ[PUBLISHED_CACHE_ENV] = published
     started = time.perf_counter()
     for dfe, population, years, la in jobs:
         try:
@@ -173,7 +182,8 @@ def run_local(batch: Batch, jobs: int) -> None:
         todo = release_inputs(batch.runs)
         waiting = bool(todo) and any(waits_for_release(n) for n in batch.notebooks)
         if waiting:
-            pending[pool.submit(prepare_release, todo)] = ("release", None, None)
+            pending[pool.submit(prepare_release, todo, str(batch.published))] = (
+                "release", None, None)
 
         def fill() -> None:
             """Keep one notebook queued behind those running (exports go straight in)."""
@@ -225,12 +235,14 @@ def run_local(batch: Batch, jobs: int) -> None:
 
 # -- dask: one task per report -------------------------------------------------------------------
 def report_task(notebooks: Sequence[str], parameters: dict, kernel: str, execute: Callable,
-                describe: Callable, release: object = None
+                describe: Callable, release: object = None, published: str | None = None
                 ) -> tuple[dict[str, bytes], dict[str, float]]:
     """Task: every notebook of one report, one after another, in a private folder on the worker,
     with their HTML; returns the report's files (relative path -> bytes) and stage timings.
     ``execute`` and ``describe`` are the runner's (:class:`Batch`); ``release`` is the release
-    task's result (only there to order the tasks).
+    task's result (only there to order the tasks); ``published`` is the batch's folder of
+    published facts (:attr:`Batch.published`, read once by the client), so no notebook reads
+    the DfE release again.
 
     Raises
     ------
@@ -251,7 +263,7 @@ def report_task(notebooks: Sequence[str], parameters: dict, kernel: str, execute
             try:
                 stages = execute(str(notebook), str(folder / notebook.name),
                                          {**parameters, "output_dir": str(folder)}, kernel, True,
-                                         str(cache), None)
+                                         str(cache), published)
             except Exception as error:
                 raise RuntimeError(describe(error, notebook)) from None
             for name, seconds in stages.items():
@@ -291,10 +303,12 @@ def run_dask(batch: Batch, jobs: int, scheduler: str | None) -> None:
         todo = release_inputs(batch.runs)
         if not any(waits_for_release(n) for n in batch.notebooks):
             todo = []  # no notebook of these reports uses it
-        release = client.submit(prepare_release, todo, pure=False) if todo else None
+        release = (client.submit(prepare_release, todo, str(batch.published), pure=False)
+                   if todo else None)
         notebooks = [str(n) for n in batch.notebooks]
         futures = {client.submit(report_task, notebooks, run.parameters, batch.kernel,
-                                 batch.execute, batch.describe, release, pure=False,
+                                 batch.execute, batch.describe, release, str(batch.published),
+                                 pure=False,
                                  retries=DASK_RETRIES, key=_task_key(run)): run
                    for run in batch.runs}
         for future in as_completed(futures):

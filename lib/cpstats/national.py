@@ -48,6 +48,51 @@ def collect(root: Path) -> pd.DataFrame:
     return every[REPORT_COLUMNS + [c for c in every.columns if c not in REPORT_COLUMNS]]
 
 
+def check_each_once(folder: Path, expected: pd.DataFrame | None = None, *,
+                    unasked: bool = True) -> list[str]:
+    """What is wrong with a national results file: an LA-year whose own count of children on
+    plans (stated once by each of several themes of its report) is missing or stated twice by a
+    theme (two reports of it), or, given ``expected`` (columns ``report_la_code`` and
+    ``report_year``, e.g. the planned runs), an LA-year missing from it or there unasked. Empty
+    when each report is there exactly once.
+
+    Parameters
+    ----------
+    folder
+        ``<root>/national`` as :func:`write` left it (``results.parquet`` is read).
+    expected
+        The LA-years the batch was for; ``None`` checks only the reports in the file.
+    unasked
+        Name LA-years held beyond ``expected`` too; ``False`` when the output root may hold
+        reports of earlier batches.
+
+    Returns
+    -------
+    list of str
+        One line per problem, naming the LA and year.
+    """
+    results = pd.read_parquet(Path(folder) / "results.parquet")
+    key = ["report_la_code", "report_year"]
+    own = results[(results["measure"] == "cp_plans_at_31_march") & (results["source"] == "dfe")
+                  & (results["breakdown"] == "total")
+                  & (results["geography_code"] == results["report_la_code"])
+                  & (results["period"] == results["report_year"])]
+    # Several themes state it, each once per report: a theme stating it twice is a report twice.
+    twice = own.groupby([*key, "theme"]).size().groupby(key).max()
+    counts = twice.reindex(pd.MultiIndex.from_frame(results[key].drop_duplicates()), fill_value=0)
+    problems = [f"{la} {year}: in the national file {n} times" if n else
+                f"{la} {year}: its report states no count of children on plans"
+                for (la, year), n in counts.items() if n != 1]
+    if expected is not None:
+        asked = set(map(tuple, expected[key].astype(str).to_numpy()))
+        held = set(map(tuple, results[key].astype(str).drop_duplicates().to_numpy()))
+        problems += [f"{la} {year}: no report in the national file" for la, year in
+                     sorted(asked - held)]
+        problems += [f"{la} {year}: in the national file but not asked for" for la, year in
+                     sorted(held - asked) if unasked]
+    return problems
+
+
 def _parameters(folder: Path) -> dict[str, str]:
     """The LA and year a report was run for (its stamp)."""
     from cpstats.report import read_stamp

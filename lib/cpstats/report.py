@@ -11,6 +11,7 @@ folder into place. Every parameter is checked before any notebook starts.
 from __future__ import annotations
 
 import copy
+import functools
 import os
 import shutil
 import sys
@@ -359,7 +360,6 @@ def export_notebook_html(executed: Path) -> list[Path]:
     self-contained pages (no CDN) titled by the notebook's first heading, with the report's
     navigation bar, a banner when built from synthetic records, and alt text on every chart."""
     import nbformat
-    from nbconvert import HTMLExporter
 
     from cpstats import pages
 
@@ -367,14 +367,10 @@ def export_notebook_html(executed: Path) -> list[Path]:
     notebook.metadata["title"] = _page_title(executed)
     item = pages.read_meta(executed.parent, "page").get(executed.stem)
     links = pages.page_links([p.stem for p in find_notebooks()])
-    template = Path(__file__).parent / "resources" / "cpstats_page.html.j2"
     written = []
     for suffix, hide in (("", True), ("_with_code", False)):
         shown = pages.without_empty_sections(copy.deepcopy(notebook)) if hide else notebook
-        exporter = HTMLExporter(exclude_input=hide, exclude_input_prompt=hide,
-                                exclude_output_prompt=hide, template_file=template.name,
-                                extra_template_paths=[str(template.parent)])
-        body, _ = exporter.from_notebook_node(shown, resources={
+        body, _ = _html_exporter(hide).from_notebook_node(shown, resources={
             "cpstats_css": pages.NAV_CSS,
             "cpstats_nav": pages.nav_bar(links, f"{executed.stem}.html" if hide else ""),
             "cpstats_banner": pages.synthetic_banner() if item and item.synthetic else ""})
@@ -382,6 +378,17 @@ def export_notebook_html(executed: Path) -> list[Path]:
         path.write_text(body, encoding="utf-8")
         written.append(path)
     return written
+
+
+@functools.cache
+def _html_exporter(hide: bool):  # noqa: ANN202 -- nbconvert's HTMLExporter (import kept lazy)
+    """The page exporter, with code (``hide`` false) or without: made once per process, so its
+    templates are compiled once rather than for every page."""
+    from nbconvert import HTMLExporter
+
+    template = Path(__file__).parent / "resources" / "cpstats_page.html.j2"
+    return HTMLExporter(exclude_input=hide, exclude_input_prompt=hide, exclude_output_prompt=hide,
+                        template_file=template.name, extra_template_paths=[str(template.parent)])
 
 
 def _describe(error: BaseException, notebook: Path) -> str:
@@ -436,6 +443,7 @@ def execute(runs: Sequence[Run], notebooks: Sequence[Path], jobs: int | None = N
         _clean_up(temps.values(), locks)
         raise
     _write_published(runs, published)
+    warm_assembly()
     bar = tqdm(total=len(runs) * len(notebooks), desc="cpstats report", unit="notebook",
                file=sys.stderr, disable=not progress, dynamic_ncols=True)
 
@@ -457,6 +465,29 @@ def execute(runs: Sequence[Run], notebooks: Sequence[Path], jobs: int | None = N
         _clean_up([*temps.values(), published], locks)
     record_durations([outcomes[run] for run in runs if outcomes[run].ok])
     return [outcomes[run] for run in every]
+
+
+#: What :func:`assemble` imports (nbformat alone builds dozens of grammars for jsonschema).
+ASSEMBLY_MODULES = ("nbformat", "openpyxl", "openpyxl.styles", "openpyxl.worksheet.hyperlink",
+                    "cpstats.comparison", "cpstats.pages", "cpstats.themes.base",
+                    "cpstats.workbook")
+
+
+def warm_assembly() -> None:
+    """Import :data:`ASSEMBLY_MODULES` in a background thread while the notebooks run: this
+    process only waits for them then, and the first report's assembly (after its last
+    notebook, so on every report's critical path) no longer starts with seconds of imports."""
+    import importlib
+    import threading
+
+    def load() -> None:
+        for name in ASSEMBLY_MODULES:
+            try:
+                importlib.import_module(name)
+            except ImportError:  # assemble() says so itself, with its own message
+                return
+
+    threading.Thread(target=load, name="cpstats-warm-assembly", daemon=True).start()
 
 
 #: Seconds each notebook took in the last successful runs (``execute:<stem>``), in the cache

@@ -84,9 +84,18 @@ def run(args: argparse.Namespace) -> int:
                               executor=args.executor, scheduler=args.scheduler)
     print(report.summary(outcomes), file=sys.stderr if any(not o.ok for o in outcomes) else sys.stdout)
     if len(runs) > 1:  # a batch: every report's results in one file, one page linking them
+        import pandas as pd
+
         from cpstats import national
 
         folder = national.write(runs[0].out_dir.parent.parent, runs[0].parameters.get("dfe_dir"),
                                 runs[0].parameters.get("population_dir"))
         print(f"national results and index: {folder}")
+        written = pd.DataFrame([(o.run.la_code, str(o.run.parameters["year"])) for o in outcomes
+                                if o.ok], columns=["report_la_code", "report_year"])
+        problems = national.check_each_once(folder, written, unasked=False)
+        for problem in problems:  # a report held twice or lost: the file is not to be trusted
+            print(f"national results file: {problem}", file=sys.stderr)
+        if problems:
+            return 1
     return 0 if all(o.ok for o in outcomes) else 1
