@@ -264,7 +264,7 @@ ANNUAL_MODELS = ("naive", "drift", "mean_k", "ets", "ets_damped", "arima", "sari
 #: (:func:`cpstats.stats.backtest.choose_default` with ``criterion="interval"``;
 #: ``benchmarks/bench_forecast_annual.py`` recomputes the choice and says if it no longer
 #: matches), scored at origins 2019-2021.
-ANNUAL_DEFAULT = "combo_median"
+ANNUAL_DEFAULT = "combo_flows"
 #: The last year of DfE figures the choice of :data:`ANNUAL_DEFAULT` used (origin 2018 + 3 years):
 #: a forecast from an earlier year uses a default chosen on data after it, and says so.
 ANNUAL_DEFAULT_DATA_TO = 2021
