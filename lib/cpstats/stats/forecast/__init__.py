@@ -61,6 +61,12 @@ from cpstats.stats.forecast.hazard import (
 from cpstats.stats.forecast.hazard import (
     width_factors as hazard_width_factors,
 )
+from cpstats.stats.forecast.models import (
+    Forecast,
+    History,
+    families,
+    forecast_panel,
+)
 from cpstats.stats.forecast.panel import (
     ANNUAL_DEFAULT,
     ANNUAL_DEFAULT_DATA_TO,
@@ -76,7 +82,6 @@ from cpstats.stats.forecast.panel import (
     add_panel_combos,
     combine,
     fill_too_short,
-    forecast_panel,
     panel_needs,
     pooled_forecast,
     pooled_median_forecast,
@@ -111,6 +116,8 @@ __all__ = [
     "COMBO_MEMBERS",
     "FALLBACK",
     "FLOW_YEARS",
+    "Forecast",
+    "History",
     "FLOW_COLUMNS",
     "FORECAST_COLUMNS",
     "HAZARD_WINDOW",
@@ -135,6 +142,7 @@ __all__ = [
     "combine",
     "duration_hazards",
     "family_units",
+    "families",
     "fill_too_short",
     "fit_forecast",
     "fit_local_level",

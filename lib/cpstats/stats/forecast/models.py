@@ -8,16 +8,27 @@ them, so a caller (the backtest) needs nothing else.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Hashable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Protocol
 
 import pandas as pd
 
 from cpstats.stats.forecast.base import FORECAST_COLUMNS
 from cpstats.stats.forecast.hazard import _as_known_at, _quarter_end, hazard_forecast
-from cpstats.stats.forecast.panel import PANEL_COMBOS, PANEL_MODELS, add_panel_combos
-from cpstats.stats.forecast.single import fit_many
+from cpstats.stats.forecast.panel import (
+    PANEL_COMBOS,
+    PANEL_MODELS,
+    add_panel_combos,
+    fill_too_short,
+    panel_needs,
+)
+from cpstats.stats.forecast.pooling import period_of
+from cpstats.stats.forecast.single import MODELS, fit_many
 
 #: Quantiles of every forecast and the bound columns holding them.
 QUANTILE_COLUMNS = {0.025: "lower_95", 0.10: "lower_80", 0.90: "upper_80", 0.975: "upper_95"}
@@ -140,3 +151,47 @@ def families(names: Sequence[str]) -> list[Model]:
     single = tuple(m for m in names if m not in pooled and m not in hazard)
     return [f for f in (SingleSeries(single) if single else None, Pooled(pooled) if pooled else None,
                         Hazard() if hazard else None) if f is not None]
+
+
+def _fit(model: Model, h: int, history: History) -> pd.DataFrame:
+    return model.fit(history, h).frame
+
+
+def forecast_panel(panel: dict, models: tuple[str, ...] | list[str], origin: object,
+                   h: int, progress: bool = False, jobs: int = 1) -> pd.DataFrame:
+    """Forecasts of every series in ``panel`` from ``origin`` by every model in ``models``,
+    each family fitted through :class:`Model` on the :class:`History` known at the origin.
+
+    ``models`` may name any single-series, pooled or combined annual model. A series with no
+    value at the origin is left out; one too short for a single-series model gets the pooled
+    model's fallback under that model's name. ``progress`` shows a progress bar on stderr (for
+    the command line, not for notebooks); ``jobs`` > 1 fits the series in that many processes.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``series`` plus :data:`~cpstats.stats.forecast.base.FORECAST_COLUMNS`, sorted by series,
+        model and step.
+    """
+    wanted, needed = set(models), panel_needs(models)
+    single = tuple(m for m in MODELS if m in needed)
+    history = History.at(period_of(panel, origin), panel)
+    alone = [History(history.origin, {key: history.series[key]})
+             for key in sorted(history.series, key=str)] if single else []
+    fit_one = partial(_fit, SingleSeries(single), h)
+    with ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else nullcontext() as pool:
+        results = pool.map(fit_one, alone, chunksize=4) if pool else map(fit_one, alone)
+        if progress:
+            from tqdm import tqdm
+            results = tqdm(results, total=len(alone), desc="forecast", unit="LA", file=sys.stderr)
+        frames = list(results)
+    pooled = Pooled(("pooled",)).fit(history, h).frame
+    others = tuple(m for m in sorted(needed) if m in PANEL_MODELS and m != "pooled")
+    frames = [f for f in [*frames, Pooled(others).fit(history, h).frame if others else None]
+              if f is not None and not f.empty]
+    out = pd.concat([*frames, pooled], ignore_index=True)
+    out = pd.concat([out, fill_too_short(out, pooled, list(single))], ignore_index=True)
+    out = add_panel_combos(out, wanted, ("series", "step"))
+    out = out[out["model"].isin(wanted)]
+    return out.sort_values(["series", "model", "step"], kind="stable", ignore_index=True)[
+        ["series", *FORECAST_COLUMNS]]

@@ -4,10 +4,6 @@ origin (the interface the annual command, the theme and the backtest call)."""
 
 from __future__ import annotations
 
-import sys
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import nullcontext
-
 import numpy as np
 import pandas as pd
 
@@ -27,7 +23,7 @@ from cpstats.stats.forecast.pooling import (
     series_scale,
     wide,
 )
-from cpstats.stats.forecast.single import MODELS, fit_forecast, fit_many
+from cpstats.stats.forecast.single import fit_forecast
 from cpstats.stats.forecast.statespace import local_level_forecast
 
 # --- A pooled model across many series (every LA) ------------------------------------------
@@ -327,50 +323,3 @@ def fill_too_short(out: pd.DataFrame, pooled: pd.DataFrame, models: list[str]) -
         fills = [f.assign(note=f"{f['model'].iloc[0]}: series too short; naive with the pooled "
                                "spread of changes") for f in fills]
     return pd.concat(fills, ignore_index=True) if fills else pooled.iloc[:0]
-
-
-def _fit_series(task: tuple) -> pd.DataFrame:
-    key, y, x, models, cut, h = task
-    train = y.loc[:cut]
-    if train.empty or pd.isna(train.iloc[-1]):
-        return pd.DataFrame(columns=["series", *FORECAST_COLUMNS])
-    return fit_many(models, train, h, None if x is None else x.loc[:cut]).assign(series=key)
-
-
-def forecast_panel(panel: dict, models: tuple[str, ...] | list[str], origin: object,
-                   h: int, progress: bool = False, jobs: int = 1) -> pd.DataFrame:
-    """Forecasts of every series in ``panel`` from ``origin`` by every model in ``models``.
-
-    ``models`` may include the panel models ``pooled`` and ``combo_pooled`` besides
-    any of :data:`MODELS`. Each series is cut at the origin before fitting; a
-    series with no value at the origin is left out. ``progress`` shows a progress
-    bar on stderr (for the command line, not for notebooks); ``jobs`` > 1 fits the series
-    in that many processes.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``series`` plus :data:`FORECAST_COLUMNS`, sorted by series, model and step.
-    """
-    wanted = set(models)
-    needed = panel_needs(models)
-    single = [m for m in MODELS if m in needed]
-    some = next(iter(panel.values()))[0]
-    cut = origin if isinstance(origin, pd.Period) else pd.Period(str(origin), freq=some.index.freq)
-    tasks = [(key, *panel[key], tuple(single), cut, h) for key in sorted(panel, key=str)]
-    with ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else nullcontext() as pool:
-        results = pool.map(_fit_series, tasks, chunksize=4) if pool else map(_fit_series, tasks)
-        if progress:
-            from tqdm import tqdm
-            results = tqdm(results, total=len(tasks), desc="forecast", unit="LA", file=sys.stderr)
-        frames = list(results)
-    pooled = pooled_forecast(panel, cut, h)
-    others = [PANEL_MODELS[m](panel, cut, h) for m in sorted(needed)
-              if m in PANEL_MODELS and m != "pooled"]
-    frames = [f for f in [*frames, *others] if not f.empty]
-    out = pd.concat([*frames, pooled], ignore_index=True)
-    out = pd.concat([out, fill_too_short(out, pooled, single)], ignore_index=True)
-    out = add_panel_combos(out, wanted, ("series", "step"))
-    out = out[out["model"].isin(wanted)]
-    return out.sort_values(["series", "model", "step"], kind="stable", ignore_index=True)[
-        ["series", *FORECAST_COLUMNS]]
