@@ -13,6 +13,11 @@ B. Referrals per quarter (DfE referrals by month, summed), every LA: seasonal
    on the last 4), MASE scaled by the in-sample seasonal-naive error.
 
     .venv/bin/python benchmarks/bench_forecast_quarterly.py [--seeds 5] [--las all|N|0] [--jobs N]
+    .venv/bin/python benchmarks/bench_forecast_quarterly.py --calibrate   # the hazard widths
+
+``--calibrate`` measures ``hazard.INTERVAL_WIDTHS`` on other counties (seeds
+:data:`CALIBRATION_SEEDS`, which part A never scores): the factors the uncalibrated
+hazard model's bounds need to hold 80% and 95% of outcomes at each step.
 """
 
 from __future__ import annotations
@@ -38,6 +43,34 @@ from bench_forecast_annual import markdown  # noqa: E402
 FIRST_YEAR = synth.DEFAULT_YEARS[0]
 #: Origins (per seed) the quarterly default is chosen on; the rest are reported.
 CHOOSE_FIRST = 4
+#: Synthetic counties the hazard model's interval widths are measured on (never scored in A).
+CALIBRATION_SEEDS = range(3017, 3027)
+
+
+def _county(seed: int, h: int) -> tuple:
+    """A synthetic county's child-level data, quarterly series and backtest origins."""
+    cin = synth.generate(seed=seed).data
+    y, exog = fc.quarterly_series(cin, FIRST_YEAR)
+    return cin, y, exog, [p for p in y.index[bt.FIRST_ORIGIN:] if p + h <= y.index[-1]]
+
+
+def calibrate(h: int) -> None:
+    """Print the width factors of the hazard model measured on :data:`CALIBRATION_SEEDS`."""
+    frames = []
+    for seed in CALIBRATION_SEEDS:
+        cin, y, _, origins = _county(seed, h)
+        frames.append(bt.hazard_backtest(cin.cp_plans, y, origins, h, calibrate=False))
+    raw = pd.concat(frames, ignore_index=True)
+    print(f"\n## Hazard interval widths: {len(CALIBRATION_SEEDS)} counties (seeds "
+          f"{CALIBRATION_SEEDS[0]}-{CALIBRATION_SEEDS[-1]}), {raw['origin'].nunique()} origins each\n")
+    scores = bt.score(raw)
+    for level in (80, 95):
+        factors = fc.hazard_width_factors(raw, level)
+        cover = ", ".join(f"h={r.step} {getattr(r, f'coverage_{level}'):.1%}"
+                          for r in scores.itertuples())
+        print(f"{level}%: uncalibrated coverage {cover}; factors "
+              + ", ".join(f"{f:.2f}" for f in factors)
+              + f" (now {fc.hazard.INTERVAL_WIDTHS[level]})")
 
 
 def _scores(results: pd.DataFrame, origins: list, baseline: str) -> pd.DataFrame:
@@ -60,9 +93,7 @@ def _report(title: str, results: pd.DataFrame, origins: list, h: int, baseline: 
 def synthetic(seeds: int, h: int) -> None:
     frames, origins = [], None
     for seed in range(synth.DEFAULT_SEED, synth.DEFAULT_SEED + seeds):
-        cin = synth.generate(seed=seed).data
-        y, exog = fc.quarterly_series(cin, FIRST_YEAR)
-        origins = [p for p in y.index[bt.FIRST_ORIGIN:] if p + h <= y.index[-1]]
+        cin, y, exog, origins = _county(seed, h)
         frames += [
             bt.rolling_origin(y, bt.QUARTERLY_MODELS, origins, h, exog, season=1).assign(series=seed),
             bt.hazard_backtest(cin.cp_plans, y, origins, h).assign(series=seed),
@@ -110,8 +141,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--las", default="all", help="LAs sampled for referrals (a number), or all")
     parser.add_argument("--dfe-dir", type=Path, default=shared_data_dir() / "dfe" / "cin_2022")
     parser.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)))
+    parser.add_argument("--calibrate", action="store_true",
+                        help="only measure the hazard model's interval widths")
     args = parser.parse_args(argv)
     started = time.perf_counter()
+    if args.calibrate:
+        calibrate(args.horizon)
+        print(f"\n({time.perf_counter() - started:.0f} s)")
+        return 0
     print("# Quarterly forecast backtests")
     synthetic(args.seeds, args.horizon)
     if args.las != "0":

@@ -57,11 +57,12 @@ def test_no_model_sees_data_after_its_origin(origin, how):
 def test_the_pooled_models_see_no_series_after_the_origin(how):
     panel = {f"{i:03d}": _series(i) for i in range(40)}
     spoiled = {k: (_spoil(y, "2018", how), _spoil(x, "2018", how)) for k, (y, x) in panel.items()}
-    models = ["pooled", "combo_pooled", "pooled_median", "combo_median"]
+    models = ["pooled", "combo_pooled", "pooled_median", "combo_median", "flows", "local_level",
+              "combo_all"]
     clean = fc.forecast_panel(panel, models, 2018, 3)
     dirty = fc.forecast_panel(spoiled, models, 2018, 3)
     assert set(clean["model"]) == set(models) and clean["fitted"].eq("pooled").any()
-    assert clean["fitted"].eq("pooled_median").any()
+    assert clean["fitted"].isin(["pooled_median", "flows", "local_level"]).sum() == 3 * 40 * 3
     pd.testing.assert_frame_equal(clean, dirty)
 
 
@@ -165,3 +166,60 @@ def test_choosing_by_interval_score_passes_over_an_interval_that_misleads():
     assert bt.choose_default(backtest, ["2017"])[0] == "sharp"
     chosen, note = bt.choose_default(backtest, ["2017"], criterion="interval")
     assert chosen == "honest" and "covered 75%-85%" in note
+
+
+def test_flows_model_follows_the_stock_flow_identity():
+    # Every LA starts 100 plans a year and keeps half of those on plans each year, so the stock
+    # moves (stock + 100) / 2 towards 100; the forecast must carry on along that path.
+    stock = [20.0]
+    for _ in range(9):
+        stock.append((stock[-1] + 100) * 0.5)
+    y = pd.Series(stock, index=YEARS)
+    exog = pd.DataFrame({"cp_plans_started": 100.0, "cp_rate_per_10k": y / 500}, index=YEARS)
+    panel = {f"{i:03d}": (y, exog) for i in range(40)}
+    out = fc.flows_forecast(panel, 2019, 3)
+    expected = [(stock[6] + 100) * 0.5]
+    for _ in range(2):
+        expected.append((expected[-1] + 100) * 0.5)
+    assert out["fitted"].eq("flows").all()
+    np.testing.assert_allclose(out[out["series"] == "000"]["point"], expected)
+
+
+def test_shrinking_pulls_a_short_history_further_towards_its_group():
+    rng = np.random.default_rng(4)
+    values = pd.DataFrame(rng.normal(50, 5, (6, 30)), index=YEARS[:6])
+    values.iloc[:5, 0] = np.nan  # series 0 has one year, series 1 six
+    values.iloc[-1, [0, 1]] = 90.0
+    values.iloc[-3:, 1] = 90.0
+    shrunk = fc.shrink_towards_group(values, np.zeros(30, dtype=int)).iloc[-1]
+    assert 50 < shrunk[0] < shrunk[1] < 90
+
+
+def test_the_state_space_model_learns_how_fast_councils_return_to_their_own_level():
+    rng = np.random.default_rng(5)
+    def panel(phi):
+        x = np.zeros((10, 80))
+        for t in range(1, 10):
+            x[t] = phi * x[t - 1] + rng.normal(0, 0.15, 80)
+        return pd.DataFrame(np.exp(np.log(400) + x), index=YEARS)
+    assert fc.fit_local_level(panel(0.3))[0] <= 0.6
+    assert fc.fit_local_level(panel(1.0))[0] >= 0.9
+
+
+def test_every_model_family_is_fitted_through_one_interface():
+    from cpstats.stats.forecast.models import Hazard, History, Pooled, SingleSeries, families
+
+    grouped = families(["naive", "combo_median", "stock_flow_hazard", "ets"])
+    assert [type(f) for f in grouped] == [SingleSeries, Pooled, Hazard]
+    assert grouped[0].names == ("naive", "ets") and grouped[1].names == ("combo_median",)
+    panel = {f"{i:03d}": _series(i) for i in range(40)}
+    spoiled = {k: (_spoil(y, "2018", "absurd"), _spoil(x, "2018", "absurd"))
+               for k, (y, x) in panel.items()}
+    origin = pd.Period("2018", freq="Y-MAR")
+    history = History.at(origin, spoiled)
+    assert all(y.index[-1] == origin for y, _ in history.series.values())
+    forecast = Pooled(("combo_pooled",)).fit(history, 2)
+    assert set(forecast.frame["model"]) == {"combo_pooled"}
+    assert list(forecast.quantiles.columns) == [0.025, 0.10, 0.90, 0.975]
+    assert (forecast.quantiles[0.10] <= forecast.point).all()
+    assert (forecast.point <= forecast.quantiles[0.90]).all()

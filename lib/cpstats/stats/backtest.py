@@ -32,10 +32,9 @@ from cpstats.stats.forecast import (
     PANEL_MODELS,
     add_panel_combos,
     fill_too_short,
-    fit_many,
-    hazard_forecast,
     panel_needs,
 )
+from cpstats.stats.forecast.models import Hazard, History, Pooled, SingleSeries, families
 
 #: Columns of a backtest frame (plus ``series`` for a panel).
 BACKTEST_COLUMNS = (
@@ -104,8 +103,9 @@ def rolling_origin(y: pd.Series, models: Sequence[str], origins: Iterable[object
         train = y.loc[:cut]
         if train.empty or pd.isna(train.iloc[-1]):
             continue
-        x = None if exog is None else exog.loc[:cut]
-        forecasts = fit_many(models, train, h, x, season)
+        history = History.at(cut, {0: (y, exog)}, season=season)
+        forecasts = pd.concat([f.fit(history, h).frame for f in families(list(models))],
+                              ignore_index=True).drop(columns="series")
         if forecasts.empty:
             continue
         actual = y.reindex(pd.PeriodIndex(forecasts["period"])).to_numpy(dtype=float)
@@ -127,8 +127,10 @@ def _pooled_backtest(panel: Mapping[Hashable, tuple[pd.Series, pd.DataFrame | No
                      model: str = "pooled") -> pd.DataFrame:
     """Backtest rows of a panel model: one pooled fit per origin, on data up to it."""
     frames = []
+    some = next(iter(panel.values()))[0]
     for origin in origins:
-        forecasts = PANEL_MODELS[model](dict(panel), origin, h)
+        history = History.at(_as_period(origin, some.index), panel)
+        forecasts = Pooled((model,)).fit(history, h).frame
         if forecasts.empty:
             continue
         cut = forecasts["period"].iloc[0] - 1
@@ -296,7 +298,7 @@ def with_default(backtest: pd.DataFrame, model: str) -> pd.DataFrame:
 
 
 def hazard_backtest(plans: pd.DataFrame, y: pd.Series, origins: Iterable[object], h: int,
-                    n_sims: int = 2000) -> pd.DataFrame:
+                    n_sims: int = 2000, calibrate: bool = True) -> pd.DataFrame:
     """Rolling-origin backtest of the child-level stock-flow model.
 
     Parameters
@@ -307,6 +309,9 @@ def hazard_backtest(plans: pd.DataFrame, y: pd.Series, origins: Iterable[object]
         The quarterly stock (``Q-MAR`` index) the forecasts are scored against.
     origins, h, n_sims
         As for :func:`rolling_origin`, and the simulated paths per origin.
+    calibrate
+        As for :func:`~cpstats.stats.forecast.hazard_forecast` (``False`` to measure the
+        calibration).
 
     Returns
     -------
@@ -316,7 +321,8 @@ def hazard_backtest(plans: pd.DataFrame, y: pd.Series, origins: Iterable[object]
     frames = []
     for origin in origins:
         cut = _as_period(origin, y.index)
-        forecasts = hazard_forecast(plans, cut, h, n_sims=n_sims)
+        model = Hazard(n_sims=n_sims, calibrate=calibrate)
+        forecasts = model.fit(History.at(cut, plans=plans), h).frame
         actual = y.reindex(pd.PeriodIndex(forecasts["period"])).to_numpy(dtype=float)
         frames.append(forecasts.drop(columns="note").assign(
             origin=cut, actual=actual, error=forecasts["point"] - actual,
@@ -492,7 +498,7 @@ def next_quarter(cin: object, first_year: int | None = None, origin: object = No
         (:data:`QUARTERLY_DEFAULT`, fixed by the benchmark across synthetic counties; every
         backtest origin is scored).
     """
-    from cpstats.stats.forecast import hazard_forecast, quarterly_series
+    from cpstats.stats.forecast import quarterly_series
 
     y, exog = quarterly_series(cin, first_full_year(cin) if first_year is None else first_year)
     cut = _check_origin(y, origin, FIRST_ORIGIN)
@@ -500,15 +506,14 @@ def next_quarter(cin: object, first_year: int | None = None, origin: object = No
     extra = hazard_backtest(cin.cp_plans, y.loc[:cut], origins, h, n_sims=n_sims)
     found = study(y.loc[:cut], QUARTERLY_MODELS, origins, h, exog.loc[:cut], season=1, extra=extra,
                   default=QUARTERLY_DEFAULT)
-    forecasts = pd.concat([
-        fit_many(QUARTERLY_MODELS, y.loc[:cut], h, exog.loc[:cut], season=1),
-        hazard_forecast(cin.cp_plans, cut, h, n_sims=n_sims),
-    ], ignore_index=True)
-    forecasts = _add_default(forecasts, found.default)
+    history = History.at(cut, {0: (y, exog)}, plans=cin.cp_plans, season=1)
+    forecasts = pd.concat([SingleSeries(QUARTERLY_MODELS).fit(history, h).frame,
+                           Hazard(n_sims=n_sims).fit(history, h).frame], ignore_index=True)
+    forecasts = _add_default(forecasts.drop(columns="series", errors="ignore"), found.default)
     scenario = None
     if referrals_change is not None:
-        scenario = hazard_forecast(cin.cp_plans, cut, h, n_sims=n_sims,
-                                   starts_factor=1 + referrals_change).assign(model="scenario")
+        scenario = Hazard(n_sims=n_sims, starts_factor=1 + referrals_change).fit(
+            history, h).frame.assign(model="scenario")
     return Outlook(y.loc[:cut], cut, forecasts, found, scenario, referrals_change)
 
 
@@ -531,7 +536,9 @@ def next_quarter_referrals(facts: pd.DataFrame, la_code: str, origin: object = N
     origins = _origins_before(y, cut, h, FIRST_ORIGIN)[-n_origins:]
     found = study(y.loc[:cut], REFERRAL_MODELS, origins, h, season=4, scale_lag=4,
                   baseline="snaive", fallback="snaive")
-    forecasts = _add_default(fit_many(REFERRAL_MODELS, y.loc[:cut], h, season=4), found.default)
+    history = History.at(cut, {0: (y, None)}, season=4)
+    forecasts = SingleSeries(REFERRAL_MODELS).fit(history, h).frame.drop(columns="series")
+    forecasts = _add_default(forecasts, found.default)
     return Outlook(y.loc[:cut], cut, forecasts, found)
 
 

@@ -29,9 +29,10 @@ from cpstats.themes.base import SOURCE_NAMES, Section, ThemeData, ThemeResult, r
 THEME = "05_forecasting"
 #: Years ahead of the annual forecast unless the notebook's ``horizon`` says otherwise.
 DEFAULT_HORIZON = 3
-#: Models of the annual forecast: the single-series yardsticks, the pooled model and the
-#: suite's recommended mean of them.
-ANNUAL_MODELS = ("naive", "mean_k", "pooled", fc.ANNUAL_DEFAULT)
+#: Models of the annual forecast: the single-series yardsticks, the models pooled over councils
+#: and the suite's recommended one (its members among them), each backtested beside the others.
+ANNUAL_MODELS = tuple(dict.fromkeys(("naive", "mean_k", "pooled", "pooled_median", "flows",
+                                     "local_level", fc.ANNUAL_DEFAULT)))
 #: First origin of the annual track record (DfE's series start in 2013).
 FIRST_ANNUAL_ORIGIN = 2015
 #: Months of DfE referrals needed before referrals are forecast (three years: seasons repeat).
@@ -240,7 +241,12 @@ MODEL_NAMES = {"naive": "Last value", "snaive": "Same quarter a year earlier",
                "Exponential smoothing", "arima": "ARIMA", "sarimax": "Leading indicator regression",
                "stock_flow": "Stock and flow", "stock_flow_hazard": "Child-level stock and flow",
                "combo": "Average of models", "pooled": "Pooled over councils",
-               "combo_pooled": "Average with the pooled model"}
+               "combo_pooled": "Average with the pooled model",
+               "pooled_median": "Median regression over councils",
+               "combo_median": "Average of the two pooled regressions",
+               "flows": "Starts and exits, shrunk to the region",
+               "local_level": "Damped local level over councils",
+               "combo_flows": "Average of starts and exits with the pooled regressions"}
 
 
 def model_name(model: str, default: str | None = None) -> str:

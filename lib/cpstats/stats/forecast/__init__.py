@@ -9,6 +9,14 @@ One module per family of models, with series building and chair capacity apart:
 - :mod:`~cpstats.stats.forecast.panel`: models pooled over every LA (``pooled``,
   ``pooled_median``, ``combo_pooled``, ``combo_median``: :data:`ANNUAL_DEFAULT`) and
   :func:`forecast_panel`.
+- :mod:`~cpstats.stats.forecast.flows`: ``flows``, starts per 10,000 and a stays share, each
+  shrunk towards the region's (:func:`flows_forecast`).
+- :mod:`~cpstats.stats.forecast.statespace`: ``local_level``, a damped local level on log counts
+  with Poisson noise, parameters shared by every LA (:func:`local_level_forecast`).
+- :mod:`~cpstats.stats.forecast.pooling`: what the pooled models share (the panel cut at an
+  origin, MASE scales, empirical bounds, regions).
+- :mod:`~cpstats.stats.forecast.models`: the one interface every model is fitted through
+  (``History`` -> ``Model.fit`` -> ``Forecast``), which the backtests use.
 - :mod:`~cpstats.stats.forecast.hazard`: ``stock_flow_hazard`` from child-level records, by
   sibling group (:func:`hazard_forecast`).
 - :mod:`~cpstats.stats.forecast.series`: the series the models are fitted on.
@@ -34,6 +42,13 @@ from cpstats.stats.forecast.base import (
 from cpstats.stats.forecast.capacity import (
     chair_capacity,
 )
+from cpstats.stats.forecast.flows import (
+    FLOW_YEARS,
+    flows_forecast,
+)
+from cpstats.stats.forecast.flows import (
+    shrink as shrink_towards_group,
+)
 from cpstats.stats.forecast.hazard import (
     BAND_MONTHS,
     HAZARD_WINDOW,
@@ -42,6 +57,15 @@ from cpstats.stats.forecast.hazard import (
     duration_hazards,
     family_units,
     hazard_forecast,
+)
+from cpstats.stats.forecast.hazard import (
+    width_factors as hazard_width_factors,
+)
+from cpstats.stats.forecast.models import (
+    Forecast,
+    History,
+    families,
+    forecast_panel,
 )
 from cpstats.stats.forecast.panel import (
     ANNUAL_DEFAULT,
@@ -58,7 +82,6 @@ from cpstats.stats.forecast.panel import (
     add_panel_combos,
     combine,
     fill_too_short,
-    forecast_panel,
     panel_needs,
     pooled_forecast,
     pooled_median_forecast,
@@ -79,6 +102,10 @@ from cpstats.stats.forecast.single import (
     fit_forecast,
     fit_many,
 )
+from cpstats.stats.forecast.statespace import (
+    fit_local_level,
+    local_level_forecast,
+)
 
 __all__ = [
     "ANNUAL_DEFAULT",
@@ -88,6 +115,9 @@ __all__ = [
     "BAND_MONTHS",
     "COMBO_MEMBERS",
     "FALLBACK",
+    "FLOW_YEARS",
+    "Forecast",
+    "History",
     "FLOW_COLUMNS",
     "FORECAST_COLUMNS",
     "HAZARD_WINDOW",
@@ -112,11 +142,17 @@ __all__ = [
     "combine",
     "duration_hazards",
     "family_units",
+    "families",
     "fill_too_short",
     "fit_forecast",
+    "fit_local_level",
+    "flows_forecast",
+    "local_level_forecast",
+    "shrink_towards_group",
     "fit_many",
     "forecast_panel",
     "hazard_forecast",
+    "hazard_width_factors",
     "la_names",
     "monthly_series",
     "panel_needs",

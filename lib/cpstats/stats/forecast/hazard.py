@@ -16,6 +16,13 @@ N_BANDS = 9
 #: Quarters of history the hazards and the expected starts are estimated from.
 HAZARD_WINDOW = 8
 STARTS_WINDOW = 4
+#: Interval calibration: each simulated bound's distance from the point is multiplied by the
+#: factor for its level and quarter ahead (the last factor beyond). Measured by
+#: :func:`width_factors` on the uncalibrated model's backtests of 10 synthetic counties (seeds
+#: 3017-3026, every origin from the 9th quarter, h = 1-2) that the quarterly benchmark does
+#: not score, before it scored the calibrated model (``benchmarks/bench_forecast_quarterly.py
+#: --calibrate`` measures them again).
+INTERVAL_WIDTHS = {80: (0.83, 1.06), 95: (0.74, 1.14)}
 
 
 def _quarter_end(period: pd.Period) -> pd.Timestamp:
@@ -136,9 +143,35 @@ def _draw_starts(rng: np.random.Generator, means: np.ndarray, var: float) -> np.
     return rng.poisson(means)
 
 
+def width_factors(backtest: pd.DataFrame, level: int) -> np.ndarray:
+    """Per step, the factor by which the ``level``% bounds' distances from the point must be
+    multiplied for the interval to hold ``level``% of the outcomes in ``backtest``.
+
+    Each outcome needs ``(actual - point) / (bound - point)`` on its side of the point; the
+    ``level``% quantile of that ratio is the factor (quantile calibration). ``backtest`` must
+    come from the uncalibrated model (``calibrate=False``).
+    """
+    rows = backtest[backtest["actual"].notna()]
+    above = rows["actual"] > rows["point"]
+    reach = np.where(above, rows[f"upper_{level}"] - rows["point"], rows["point"] - rows[f"lower_{level}"])
+    ratio = (rows["actual"] - rows["point"]).abs() / np.maximum(reach, 1e-9)
+    return ratio.groupby(rows["step"]).quantile(level / 100).to_numpy()
+
+
+def _calibrated(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its bounds widened or narrowed by :data:`INTERVAL_WIDTHS`."""
+    out = frame.copy()
+    for level, factors in INTERVAL_WIDTHS.items():
+        factor = np.asarray(factors)[np.minimum(frame["step"].to_numpy() - 1, len(factors) - 1)]
+        for side in ("lower", "upper"):
+            column = f"{side}_{level}"
+            out[column] = np.maximum(frame["point"] + factor * (frame[column] - frame["point"]), 0.0)
+    return out
+
+
 def hazard_forecast(plans: pd.DataFrame, origin: object, h: int = 1, n_sims: int = 4000,
                     seed: int = 20170331, trend: bool = True,
-                    starts_factor: float = 1.0) -> pd.DataFrame:
+                    starts_factor: float = 1.0, calibrate: bool = True) -> pd.DataFrame:
     """Children on plans at the next ``h`` quarter ends, simulated from the plans open now.
 
     The model works on sibling groups (:func:`family_units`), since siblings start and end
@@ -151,7 +184,9 @@ def hazard_forecast(plans: pd.DataFrame, origin: object, h: int = 1, n_sims: int
     spread when starts vary more than Poisson; a share of them ends in the quarter they
     start (as in the last 4 quarters). Each simulated path also draws its own hazards and
     expected starts from their estimation uncertainty. The point is the mean of the
-    simulated stocks, the bounds their quantiles. Only plans started by the origin, and
+    simulated stocks, the bounds their quantiles, each moved from the point by the calibration
+    factor for its level and step (:data:`INTERVAL_WIDTHS`, measured on other synthetic
+    counties: the raw quantiles held 91% of outcomes at 80% one quarter ahead). Only plans started by the origin, and
     ends on or before it, are used.
 
     Parameters
@@ -171,6 +206,9 @@ def hazard_forecast(plans: pd.DataFrame, origin: object, h: int = 1, n_sims: int
         A scenario: expected new plans multiplied by this factor from the first quarter ahead
         (1.1 for "referrals rise 10%", taking plans to start in proportion to referrals, as the
         share of referrals reaching a plan is steady from year to year).
+    calibrate
+        Scale the bounds by :data:`INTERVAL_WIDTHS` (default); ``False`` gives the simulation's
+        own quantiles, from which the factors are measured.
 
     Returns
     -------
@@ -221,5 +259,6 @@ def hazard_forecast(plans: pd.DataFrame, origin: object, h: int = 1, n_sims: int
         "point": stocks.mean(axis=0), "lower_80": q[1], "upper_80": q[2],
         "lower_95": q[0], "upper_95": q[3],
     })
+    frame = _calibrated(frame) if calibrate else frame
     return frame.assign(model="stock_flow_hazard", fitted="stock_flow_hazard", note="")[
         list(FORECAST_COLUMNS)]

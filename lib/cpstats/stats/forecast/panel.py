@@ -4,10 +4,6 @@ origin (the interface the annual command, the theme and the backtest call)."""
 
 from __future__ import annotations
 
-import sys
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import nullcontext
-
 import numpy as np
 import pandas as pd
 
@@ -18,7 +14,17 @@ from cpstats.stats.forecast.base import (
     TooShort,
     quiet_statsmodels,
 )
-from cpstats.stats.forecast.single import MODELS, fit_forecast, fit_many
+from cpstats.stats.forecast.flows import flows_forecast
+from cpstats.stats.forecast.pooling import (
+    QUANTILES,
+    log_ratio,
+    panel_frame,
+    run_mean,
+    series_scale,
+    wide,
+)
+from cpstats.stats.forecast.single import fit_forecast
+from cpstats.stats.forecast.statespace import local_level_forecast
 
 # --- A pooled model across many series (every LA) ------------------------------------------
 
@@ -34,34 +40,13 @@ POOLED_FEATURES = ("reversion", "flow_balance")
 POOLED_MIN_ROWS = 30
 
 
-def _log_ratio(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = a.to_numpy(dtype=float) / b.to_numpy(dtype=float)
-        out = np.log(np.where(ratio > 0, ratio, np.nan))
-    return pd.DataFrame(out, index=a.index, columns=a.columns)
-
-
-def _wide(panel: dict, origin: pd.Period, columns: tuple[str, ...] = (*FLOW_COLUMNS, "icpcs")
-          ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
-    """Stock and exogenous ``columns`` as period x series frames, cut at ``origin``."""
-    keys = sorted(panel, key=str)
-    stock = pd.concat({k: panel[k][0].loc[:origin] for k in keys}, axis=1).astype(float)
-    exog: dict[str, pd.DataFrame] = {}
-    for column in columns:
-        parts = {k: (panel[k][1][column].loc[:origin] if panel[k][1] is not None
-                     and column in panel[k][1].columns else pd.Series(np.nan, index=stock.index))
-                 for k in keys}
-        exog[column] = pd.concat(parts, axis=1).reindex(stock.index).astype(float)
-    return stock, exog
-
-
 def _features(stock: pd.DataFrame, exog: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     recent = stock.rolling(K_RECENT).mean()
     return {
-        "growth": _log_ratio(stock, stock.shift(1)),
-        "reversion": _log_ratio(recent, stock),
-        "flow_balance": _log_ratio(exog["cp_plans_started"], exog["cp_plans_ended"]),
-        "icpc_pressure": _log_ratio(exog["icpcs"], exog["cp_plans_started"]),
+        "growth": log_ratio(stock, stock.shift(1)),
+        "reversion": log_ratio(recent, stock),
+        "flow_balance": log_ratio(exog["cp_plans_started"], exog["cp_plans_ended"]),
+        "icpc_pressure": log_ratio(exog["icpcs"], exog["cp_plans_started"]),
     }
 
 
@@ -102,7 +87,7 @@ def pooled_forecast(panel: dict, origin: object, h: int,
         raise ValueError(f"horizon must be at least 1, got {h}")
     some = next(iter(panel.values()))[0]
     cut = origin if isinstance(origin, pd.Period) else pd.Period(str(origin), freq=some.index.freq)
-    stock, exog = _wide(panel, cut)
+    stock, exog = wide(panel, cut)
     table = _features(stock, exog)
     const = 1.0 if intercept else 0.0
     x_all = np.column_stack([np.full(stock.size, const)] + [_stack(table[f]) for f in features])
@@ -114,7 +99,7 @@ def pooled_forecast(panel: dict, origin: object, h: int,
     values = {c: np.full((stock.shape[1], h), np.nan) for c in columns}
     kind = np.full((stock.shape[1], h), "", dtype=object)
     for k in range(1, h + 1):
-        target = _stack(_log_ratio(stock.shift(-k), stock))
+        target = _stack(log_ratio(stock.shift(-k), stock))
         ok = np.isfinite(target) & np.isfinite(x_all).all(axis=1)
         if ok.sum() >= POOLED_MIN_ROWS:
             beta, *_ = np.linalg.lstsq(x_all[ok], target[ok], rcond=None)
@@ -168,30 +153,11 @@ def pooled_forecast(panel: dict, origin: object, h: int,
 MEDIAN_FEATURES = ("recent_gap", "history_gap", "net_flow", "rate_gap")
 #: Exogenous columns ``pooled_median`` needs besides the flows (a published rate per 10,000).
 RATE_COLUMN = "cp_rate_per_10k"
-_QUANTILES = (0.025, 0.10, 0.90, 0.975)
-
-
-def _run_mean(values: pd.DataFrame, stock: pd.DataFrame) -> pd.DataFrame:
-    """Expanding mean of ``values`` within each series' unbroken runs of ``stock`` (a gap in the
-    stock starts the mean again)."""
-    run = stock.isna().cumsum()
-    long = pd.DataFrame({"v": values.to_numpy().ravel(), "run": run.to_numpy().ravel(),
-                         "col": np.tile(np.arange(stock.shape[1]), stock.shape[0])})
-    counts = long["v"].notna().groupby([long["col"], long["run"]]).cumsum()
-    mean = long["v"].fillna(0).groupby([long["col"], long["run"]]).cumsum() / counts.where(counts > 0)
-    return pd.DataFrame(mean.to_numpy().reshape(stock.shape), index=stock.index,
-                        columns=stock.columns).where(stock.notna())
-
-
-def series_scale(stock: pd.DataFrame) -> pd.DataFrame:
-    """Each series' in-sample mean absolute one-step change at every period, from its last
-    unbroken run up to that period (the MASE scale a forecast made then is scored with)."""
-    return _run_mean(stock.diff().abs(), stock)
 
 
 def _median_features(stock: pd.DataFrame, exog: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     rate = exog[RATE_COLUMN].where(exog[RATE_COLUMN] > 0)
-    history = _run_mean(stock, stock)
+    history = run_mean(stock, stock)
     return {
         "recent_gap": stock.rolling(2).mean() - stock,
         "history_gap": history - stock,
@@ -242,7 +208,7 @@ def pooled_median_forecast(panel: dict, origin: object, h: int,
         raise ValueError(f"horizon must be at least 1, got {h}")
     some = next(iter(panel.values()))[0]
     cut = origin if isinstance(origin, pd.Period) else pd.Period(str(origin), freq=some.index.freq)
-    stock, exog = _wide(panel, cut, (*FLOW_COLUMNS, RATE_COLUMN))
+    stock, exog = wide(panel, cut, (*FLOW_COLUMNS, RATE_COLUMN))
     scale = np.maximum(series_scale(stock), np.maximum(0.02 * stock, 1.0)).to_numpy(dtype=float)
     table = _median_features(stock, exog)
     x_all = np.stack([table[f].to_numpy(dtype=float) / scale for f in features], axis=-1)
@@ -258,39 +224,12 @@ def pooled_median_forecast(panel: dict, origin: object, h: int,
         if ok.sum() < POOLED_MIN_ROWS:
             continue
         beta = _median_regression(x[ok], z[ok])
-        q = np.quantile(z[ok] - x[ok] @ beta, _QUANTILES)
+        q = np.quantile(z[ok] - x[ok] @ beta, QUANTILES)
         centre = x_all[-1][usable] @ beta
         for column, shift in zip(columns, (0.0, *q), strict=True):
             values[column][usable, k - 1] = np.maximum(
                 y[-1][usable] + scale[-1][usable] * (centre + shift), 0.0)
-    return _panel_frame(panel, stock, cut, h, values, "pooled_median")
-
-
-def _panel_frame(panel: dict, stock: pd.DataFrame, cut: pd.Period, h: int,
-                 values: dict[str, np.ndarray], model: str) -> pd.DataFrame:
-    """Per-series forecast frames of a panel model; steps it could not fit get ``naive``."""
-    columns = list(values)
-    frames = []
-    for j, key in enumerate(stock.columns):
-        if np.isnan(stock.iloc[-1, j]):
-            continue
-        frame = pd.DataFrame({"step": np.arange(1, h + 1), "period": [cut + s for s in range(1, h + 1)],
-                              **{c: values[c][j] for c in columns}})
-        alone = frame["point"].isna().to_numpy()
-        frame = frame.assign(fitted=np.where(alone, "naive", model), note=np.where(
-            alone, f"{model}: no features at the origin or too few rows to pool; naive", ""))
-        if alone.any():
-            try:
-                naive = fit_forecast("naive", panel[key][0].loc[:cut], h)
-            except TooShort:
-                frame = frame[~alone]
-            else:
-                frame.loc[alone, columns] = naive.loc[alone, columns].to_numpy()
-        if not frame.empty:
-            frames.append(frame.assign(model=model, series=key))
-    if not frames:
-        return pd.DataFrame(columns=["series", *FORECAST_COLUMNS])
-    return pd.concat(frames, ignore_index=True)[["series", *FORECAST_COLUMNS]]
+    return panel_frame(panel, stock, cut, h, values, "pooled_median")
 
 
 # --- Combining forecasts across a panel -----------------------------------------------------
@@ -301,19 +240,27 @@ PANEL_COMBO = ("naive", "mean_k", "pooled")
 #: Panel combinations: name -> members. ``combo_median`` (the annual default) averages the two
 #: pooled regressions: chosen on origins 2016-2018 by the 80% interval score among the models
 #: whose 80% intervals covered 75-85% there (``benchmarks/bench_forecast_annual.py``).
-PANEL_COMBOS = {"combo_pooled": PANEL_COMBO, "combo_median": ("pooled_median", "pooled")}
+#: The last four (issue 13) were fixed before any of them was scored: the flows and state-space
+#: models together, and each (and both) with the two pooled regressions.
+PANEL_COMBOS = {"combo_pooled": PANEL_COMBO, "combo_median": ("pooled_median", "pooled"),
+                "combo_rates": ("flows", "local_level"),
+                "combo_flows": ("flows", "pooled_median", "pooled"),
+                "combo_state": ("local_level", "pooled_median", "pooled"),
+                "combo_all": ("flows", "local_level", "pooled_median", "pooled")}
 _BOUNDS = ["point", "lower_80", "upper_80", "lower_95", "upper_95"]
 #: Models fitted once across a panel of series: name -> forecast function.
-PANEL_MODELS = {"pooled": pooled_forecast, "pooled_median": pooled_median_forecast}
+PANEL_MODELS = {"pooled": pooled_forecast, "pooled_median": pooled_median_forecast,
+                "flows": flows_forecast, "local_level": local_level_forecast}
 #: Models ``cpstats forecast annual`` writes (besides ``default``).
 ANNUAL_MODELS = ("naive", "drift", "mean_k", "ets", "ets_damped", "arima", "sarimax", "stock_flow",
-                 "combo", "pooled", "combo_pooled", "pooled_median", "combo_median")
+                 "combo", "pooled", "combo_pooled", "pooled_median", "combo_median", "flows",
+                 "local_level", "combo_rates", "combo_flows", "combo_state", "combo_all")
 #: The annual ``default``: chosen across all LAs at origins 2016-2018, horizons 1-3, by the
 #: lowest mean 80% interval score among models whose 80% intervals covered 75-85% there
 #: (:func:`cpstats.stats.backtest.choose_default` with ``criterion="interval"``;
 #: ``benchmarks/bench_forecast_annual.py`` recomputes the choice and says if it no longer
 #: matches), scored at origins 2019-2021.
-ANNUAL_DEFAULT = "combo_median"
+ANNUAL_DEFAULT = "combo_flows"
 #: The last year of DfE figures the choice of :data:`ANNUAL_DEFAULT` used (origin 2018 + 3 years):
 #: a forecast from an earlier year uses a default chosen on data after it, and says so.
 ANNUAL_DEFAULT_DATA_TO = 2021
@@ -376,50 +323,3 @@ def fill_too_short(out: pd.DataFrame, pooled: pd.DataFrame, models: list[str]) -
         fills = [f.assign(note=f"{f['model'].iloc[0]}: series too short; naive with the pooled "
                                "spread of changes") for f in fills]
     return pd.concat(fills, ignore_index=True) if fills else pooled.iloc[:0]
-
-
-def _fit_series(task: tuple) -> pd.DataFrame:
-    key, y, x, models, cut, h = task
-    train = y.loc[:cut]
-    if train.empty or pd.isna(train.iloc[-1]):
-        return pd.DataFrame(columns=["series", *FORECAST_COLUMNS])
-    return fit_many(models, train, h, None if x is None else x.loc[:cut]).assign(series=key)
-
-
-def forecast_panel(panel: dict, models: tuple[str, ...] | list[str], origin: object,
-                   h: int, progress: bool = False, jobs: int = 1) -> pd.DataFrame:
-    """Forecasts of every series in ``panel`` from ``origin`` by every model in ``models``.
-
-    ``models`` may include the panel models ``pooled`` and ``combo_pooled`` besides
-    any of :data:`MODELS`. Each series is cut at the origin before fitting; a
-    series with no value at the origin is left out. ``progress`` shows a progress
-    bar on stderr (for the command line, not for notebooks); ``jobs`` > 1 fits the series
-    in that many processes.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``series`` plus :data:`FORECAST_COLUMNS`, sorted by series, model and step.
-    """
-    wanted = set(models)
-    needed = panel_needs(models)
-    single = [m for m in MODELS if m in needed]
-    some = next(iter(panel.values()))[0]
-    cut = origin if isinstance(origin, pd.Period) else pd.Period(str(origin), freq=some.index.freq)
-    tasks = [(key, *panel[key], tuple(single), cut, h) for key in sorted(panel, key=str)]
-    with ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else nullcontext() as pool:
-        results = pool.map(_fit_series, tasks, chunksize=4) if pool else map(_fit_series, tasks)
-        if progress:
-            from tqdm import tqdm
-            results = tqdm(results, total=len(tasks), desc="forecast", unit="LA", file=sys.stderr)
-        frames = list(results)
-    pooled = pooled_forecast(panel, cut, h)
-    others = [PANEL_MODELS[m](panel, cut, h) for m in sorted(needed)
-              if m in PANEL_MODELS and m != "pooled"]
-    frames = [f for f in [*frames, *others] if not f.empty]
-    out = pd.concat([*frames, pooled], ignore_index=True)
-    out = pd.concat([out, fill_too_short(out, pooled, single)], ignore_index=True)
-    out = add_panel_combos(out, wanted, ("series", "step"))
-    out = out[out["model"].isin(wanted)]
-    return out.sort_values(["series", "model", "step"], kind="stable", ignore_index=True)[
-        ["series", *FORECAST_COLUMNS]]
