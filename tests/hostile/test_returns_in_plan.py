@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.hostile.test_runner import _cpstats, _notebook
+from tests.hostile.test_runner import _cpstats
 from tests.hostile.test_smaller import as_council
+from tests.tiny_notebooks import write_notebook as _notebook
 
 SEEDED = """
 import os, pathlib

@@ -14,31 +14,10 @@ import sys
 import time
 from pathlib import Path
 
-import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_notebook
 
 from cpstats import runfolder
-
-PARAMETERS = ("la = None\nyear = None\ndfe_dir = None\ncin_census = None\n"
-              "population_dir = None\nservice = None\noutput_dir = None")
-RECORD = """
-from cpstats.results import Results
-results = Results("01_ok")
-text = results.record("cp_plans_at_31_march", 553, geography_code=la,
-                      geography_name="Somewhere", period=year, source="dfe")
-if output_dir is not None:
-    results.save(output_dir)
-print(text)
-"""
-
-
-def _notebook(path: Path, *cells: str) -> None:
-    nb = new_notebook(cells=[new_code_cell(PARAMETERS, metadata={"tags": ["parameters"]}),
-                             *[new_code_cell(c) for c in cells]])
-    nb.metadata["kernelspec"] = {"name": "cpstats", "display_name": "Python (cpstats)",
-                                 "language": "python"}
-    nbformat.write(nb, path)
+from tests.tiny_notebooks import write_notebook as _notebook
 
 
 def _cpstats(*args: str, wait: bool = True) -> subprocess.CompletedProcess | subprocess.Popen:
@@ -47,14 +26,6 @@ def _cpstats(*args: str, wait: bool = True) -> subprocess.CompletedProcess | sub
         return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True, start_new_session=True)
     return subprocess.run(command, capture_output=True, text=True, timeout=600)
-
-
-@pytest.fixture
-def notebooks(tmp_path: Path) -> Path:
-    folder = tmp_path / "notebooks"
-    folder.mkdir()
-    _notebook(folder / "01_ok.ipynb", RECORD)
-    return folder
 
 
 def _common(notebooks: Path, out: Path) -> list[str]:
