@@ -20,12 +20,14 @@ from cpstats import runfolder
 from tests.tiny_notebooks import write_notebook as _notebook
 
 
-def _cpstats(*args: str, wait: bool = True) -> subprocess.CompletedProcess | subprocess.Popen:
+def _cpstats(*args: str, wait: bool = True,
+             env: dict[str, str] | None = None) -> subprocess.CompletedProcess | subprocess.Popen:
     command = [sys.executable, "-m", "cpstats.cli", "report", "--no-progress", *args]
+    environment = {**os.environ, **(env or {})}
     if not wait:
         return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, start_new_session=True)
-    return subprocess.run(command, capture_output=True, text=True, timeout=600)
+                                text=True, start_new_session=True, env=environment)
+    return subprocess.run(command, capture_output=True, text=True, timeout=600, env=environment)
 
 
 def _common(notebooks: Path, out: Path) -> list[str]:
@@ -69,6 +71,48 @@ def test_a_killed_run_leaves_nothing_once_the_next_run_has_been(notebooks, tmp_p
     left = sorted(p.relative_to(out).as_posix() for p in out.rglob("*")
                   if not p.is_relative_to(target))
     assert left == ["buckinghamshire"]
+
+
+def test_an_interrupted_run_leaves_the_earlier_report_and_no_trace(notebooks, tmp_path,
+                                                                   monkeypatch):
+    """Ctrl-C (SIGINT to the run's process group, kernels included) while a notebook runs: exit
+    130 saying so, the earlier report intact, and nothing of the interrupted run left: no
+    temporary report folder, no run cache (cpstats-run-*, cpstats-published-*, cpstats-report-*)
+    in the system's temporary folder, no child-level file anywhere."""
+    import secrets
+
+    from cpstats import synth
+    from cpstats.io.cin_census_writer import write_return
+    from tests.hostile.test_smaller import as_council
+
+    monkeypatch.setenv("CPSTATS_SECRET", secrets.token_hex(32))
+    county = synth.generate(years=(2017, 2017), scale=0.01)
+    returned = write_return(as_council(county.data), tmp_path / "returns" / "cin_2017.xml",
+                            la_child_ids=county.la_child_ids)
+    scratch = tmp_path / "system-tmp"
+    scratch.mkdir()
+    env = {"TMPDIR": str(scratch)}
+    out = tmp_path / "reports"
+    target = out / "buckinghamshire" / "2016-17"
+    common = [*_common(notebooks, out), "--la", "825", "--cin-census", str(returned)]
+    first = _cpstats(*common, env=env)
+    assert first.returncode == 0, first.stderr
+    (target / "earlier.txt").write_text("the earlier report")
+    before = sorted(p.relative_to(out).as_posix() for p in out.rglob("*"))
+    _notebook(notebooks / "02_slow.ipynb", "import time\ntime.sleep(60)")
+    running = _cpstats(*common, "--force", wait=False, env=env)
+    deadline = time.monotonic() + 120
+    while not list(target.parent.glob(".2016-17.*.tmp")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert list(target.parent.glob(".2016-17.*.tmp")), "the run never started"
+    time.sleep(3)
+    os.killpg(running.pid, signal.SIGINT)
+    _, stderr = running.communicate(timeout=120)
+    assert running.returncode == 130 and "interrupted" in stderr, stderr
+    assert (target / "earlier.txt").read_text() == "the earlier report"
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == before
+    assert list(scratch.iterdir()) == []
+    assert not [p for p in tmp_path.rglob("*child_level*")]
 
 
 @pytest.mark.parametrize("make_out, message", [
