@@ -46,13 +46,36 @@ def test_a_second_run_into_a_folder_being_written_is_refused_at_once(notebooks, 
     assert took < 60 and not target.exists()
 
 
-def test_a_killed_run_leaves_nothing_once_the_next_run_has_been(notebooks, tmp_path):
+def _council_return(folder: Path) -> Path:
+    """A small return written as a council's own (child-level records to leave no trace of)."""
+    from cpstats import synth
+    from cpstats.io.cin_census_writer import write_return
+    from tests.hostile.test_smaller import as_council
+
+    county = synth.generate(years=(2017, 2017), scale=0.01)
+    return write_return(as_council(county.data), folder / "cin_2017.xml",
+                        la_child_ids=county.la_child_ids)
+
+
+def test_a_killed_run_leaves_nothing_once_the_next_run_has_been(notebooks, tmp_path,
+                                                                monkeypatch):
+    """Measured before: after SIGKILL, cpstats-run-*/child_level.pickle (every child-level
+    record) and cpstats-published-* in the system's temporary folder and a partial
+    .<year>.*.tmp/ folder stayed, and no later run removed them."""
+    import secrets
+
+    monkeypatch.setenv("CPSTATS_SECRET", secrets.token_hex(32))
+    scratch = tmp_path / "system-tmp"
+    scratch.mkdir()
+    env = {"TMPDIR": str(scratch)}
     out = tmp_path / "reports"
     target = out / "buckinghamshire" / "2016-17"
-    assert _cpstats(*_common(notebooks, out)).returncode == 0
+    common = [*_common(notebooks, out), "--la", "825", "--cin-census",
+              str(_council_return(tmp_path))]
+    assert _cpstats(*common, env=env).returncode == 0
     (target / "earlier.txt").write_text("the earlier report")
     _notebook(notebooks / "02_slow.ipynb", "import time\ntime.sleep(60)")
-    running = _cpstats(*_common(notebooks, out), "--force", wait=False)
+    running = _cpstats(*common, "--force", wait=False, env=env)
     deadline = time.monotonic() + 120
     while not list(target.parent.glob(".2016-17.*.tmp")) and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -64,13 +87,21 @@ def test_a_killed_run_leaves_nothing_once_the_next_run_has_been(notebooks, tmp_p
     # The killed run's temporary folders are still there ...
     assert list(target.parent.glob(".2016-17.*.tmp"))
     # ... until the next run, which finds the earlier report intact (no --force: not replaced).
-    result = _cpstats(*_common(notebooks, out))
+    result = _cpstats(*common, env=env)
     assert result.returncode == 2 and "--force" in result.stderr
     assert (target / "earlier.txt").read_text() == "the earlier report"
-    assert _cpstats(*_common(notebooks, out), "--force").returncode == 0
+    assert _cpstats(*common, "--force", env=env).returncode == 0
     left = sorted(p.relative_to(out).as_posix() for p in out.rglob("*")
                   if not p.is_relative_to(target))
     assert left == ["buckinghamshire"]
+    # Nothing in the system's temporary folder (run caches live in the report's temporary
+    # folder) but the killed forkserver's pymp-* folder, holding only its socket (no data; left
+    # undone: multiprocessing makes and removes it), and no child-level file anywhere.
+    left = [p for p in scratch.rglob("*")
+            if not (p.is_relative_to(next(scratch.glob("pymp-*"), scratch / "none"))
+                    and (p.is_dir() or p.is_socket()))]
+    assert left == [] and len(list(scratch.iterdir())) <= 1
+    assert not list(tmp_path.rglob("*child_level*"))
 
 
 def test_an_interrupted_run_leaves_the_earlier_report_and_no_trace(notebooks, tmp_path,
@@ -81,14 +112,8 @@ def test_an_interrupted_run_leaves_the_earlier_report_and_no_trace(notebooks, tm
     in the system's temporary folder, no child-level file anywhere."""
     import secrets
 
-    from cpstats import synth
-    from cpstats.io.cin_census_writer import write_return
-    from tests.hostile.test_smaller import as_council
-
     monkeypatch.setenv("CPSTATS_SECRET", secrets.token_hex(32))
-    county = synth.generate(years=(2017, 2017), scale=0.01)
-    returned = write_return(as_council(county.data), tmp_path / "returns" / "cin_2017.xml",
-                            la_child_ids=county.la_child_ids)
+    returned = _council_return(tmp_path)
     scratch = tmp_path / "system-tmp"
     scratch.mkdir()
     env = {"TMPDIR": str(scratch)}
