@@ -31,3 +31,11 @@ def shared_data() -> Path:
 def cin_2022(shared_data: Path) -> Path:
     """The DfE 2022 release folder."""
     return shared_data / "dfe" / "cin_2022"
+
+
+@pytest.fixture
+def notebooks(tmp_path: Path) -> Path:
+    """A notebooks folder of one tiny notebook (:mod:`tests.tiny_notebooks`) for runner tests."""
+    from tests.tiny_notebooks import notebooks_folder
+
+    return notebooks_folder(tmp_path / "notebooks")

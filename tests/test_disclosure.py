@@ -74,3 +74,27 @@ def test_charts_of_child_level_counts_never_plot_a_suppressed_cell():
     assert share["male"] == pytest.approx(300 / 562 * 100)
     # Published counts are not suppressed: their shares are all shown.
     assert shares(counts, child_level=False).notna().all()
+
+
+def test_the_report_wide_mask_protects_a_month_across_its_quarter_year_and_breakdown():
+    """One month of 3 ICPCs, printed by month, by quarter, in the year's total and by gender:
+    each sum it is part of holds a second hidden count, and so does its breakdown."""
+    from cpstats.disclosure import report_mask
+
+    months = dict(zip(pd.period_range("2016-04", "2017-03", freq="M").strftime("%Y-%m"),
+                      [3, 20, 14, 11, 15, 18, 12, 16, 19, 13, 17, 22], strict=True))
+    quarters = {f"2016-17 Q{q}": sum(list(months.values())[3 * q - 3:3 * q]) for q in (1, 2, 3, 4)}
+    rows = [{"period": p, "value": v, "breakdown": "total"}
+            for p, v in {**months, **quarters, "2016-17": sum(months.values())}.items()]
+    rows += [{"period": "2016-04", "value": v, "breakdown": f"gender={g}"}
+             for g, v in (("female", 1), ("male", 2))]
+    facts = make_facts(rows, measure="icpcs", geography_level="local_authority",
+                       geography_code="825", geography_name="Buckinghamshire", unit="count",
+                       source="cin_census")
+    hidden = report_mask(facts).xs("icpcs")
+    assert hidden[("2016-04", "total")] and hidden[("2016-04", "gender=male")]
+    q1 = [(m, "total") for m in ("2016-04", "2016-05", "2016-06")]
+    assert hidden[q1].sum() >= 2  # Q1 less the other two months
+    year = [(m, "total") for m in months]
+    assert hidden[year].sum() >= 2  # the year less the other months
+    assert not hidden[("2016-17", "total")]  # 188 ICPCs: nothing to hide

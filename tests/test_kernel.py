@@ -110,3 +110,14 @@ def test_refresh_runs_without_a_registered_kernel(jupyter, tmp_path, monkeypatch
     assert done.cells[0].outputs[0]["text"].strip() == sys.executable
     assert done.metadata["kernelspec"]["name"] == kernel.KERNEL
     assert _spec(jupyter, NAME)["argv"][0] == sys.executable
+
+
+def test_registering_leaves_nothing_in_the_temporary_folder(jupyter, tmp_path, monkeypatch):
+    """ipykernel's install() stages the spec in a tmp*_kernels folder and leaves it behind
+    empty (99 of them in /tmp before): registering leaves no folder in the temporary folder."""
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(scratch))
+    assert kernel.ensure_kernel(NAME, prefix=str(jupyter)) == NAME
+    assert _spec(jupyter, NAME)["argv"][0] == sys.executable
+    assert list(scratch.iterdir()) == []

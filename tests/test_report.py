@@ -12,40 +12,12 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import pytest
-from nbformat.v4 import new_code_cell, new_notebook
 
 from cpstats import report
 from cpstats.commands import report as commands_report
 from cpstats.errors import EXIT_BAD_INPUT, InputError
 from cpstats.results import current_umask
-
-PARAMETERS = ("la = None\nyear = None\ndfe_dir = None\ncin_census = None\n"
-              "population_dir = None\noutput_dir = None")
-RECORD = """
-from cpstats.results import Results
-results = Results("{theme}")
-text = results.record("cp_plans_at_31_march", 553, unit="count", geography_code=la,
-                      geography_name="Somewhere", period=year, source="dfe")
-if output_dir is not None:
-    results.save(output_dir)
-print(text)
-"""
-
-
-def _notebook(path: Path, *cells: str) -> None:
-    nb = new_notebook(cells=[new_code_cell(PARAMETERS, metadata={"tags": ["parameters"]}),
-                             *[new_code_cell(c) for c in cells]])
-    nb.metadata["kernelspec"] = {"name": "cpstats", "display_name": "Python (cpstats)",
-                                 "language": "python"}
-    nbformat.write(nb, path)
-
-
-@pytest.fixture
-def notebooks(tmp_path: Path) -> Path:
-    folder = tmp_path / "notebooks"
-    folder.mkdir()
-    _notebook(folder / "01_ok.ipynb", RECORD.format(theme="01_ok"))
-    return folder
+from tests.tiny_notebooks import write_notebook as _notebook
 
 
 def _run(*args: str) -> int:

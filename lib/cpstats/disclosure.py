@@ -256,17 +256,132 @@ def linked_mask(facts: pd.DataFrame,
     return pd.Series(hidden, index=cells.index, name="hidden")
 
 
-def _pinned(hidden: np.ndarray, lines: Sequence[np.ndarray]) -> np.ndarray:
+def report_mask(facts: pd.DataFrame,
+                groups: Sequence[Sequence[str]] = LINKED_MONTHLY) -> pd.Series:
+    """Which child-level counts the whole report hides, monthly, quarterly, yearly and broken
+    down: one decision per count, taken with every total it adds up to.
+
+    A count is one fact (measure, period, breakdown). Counts add up along lines whose total a
+    reader may see anywhere in the report (a table, a sentence, a chart, results.csv): the
+    months of a quarter to the quarter, the months or quarters of a year ending 31 March to the
+    year, the values of one breakdown (``category=...``) to its total, and each of ``groups``'
+    measures in one month (the rows of the monthly tables). Counts of 1 to 5 are hidden, then
+    more until no line holds exactly one hidden count and no hidden count is pinned down by
+    the lines together (as :func:`linked_mask` does for the monthly tables alone).
+
+    Parameters
+    ----------
+    facts
+        Child-level facts (:attr:`cpstats.themes.base.ThemeData.child_facts`); only counts are
+        considered (rates and shares of a hidden count: :func:`suppress_derived`).
+    groups
+        Measures printed side by side by month (:data:`LINKED_MONTHLY`).
+
+    Returns
+    -------
+    pandas.Series
+        Booleans indexed by (measure, period, breakdown) for every child-level count.
+    """
+    from cpstats.periods import period_kind
+
+    rows = facts[facts["source"].isin(CHILD_LEVEL_SOURCES) & (facts["unit"] == "count")]
+    cells = rows.groupby(["measure", "period", "breakdown"])["value"].first()
+    frame = cells.index.to_frame(index=False)
+    kind = frame["period"].map(period_kind)
+    frame["position"] = np.arange(len(frame))
+    frame["dimension"] = frame["breakdown"].str.replace(r"=[^;]*", "", regex=True)
+    frame["quarter"] = frame["period"].where(kind == "quarter")
+    frame.loc[kind == "month", "quarter"] = _quarter_of(frame.loc[kind == "month", "period"])
+    frame["year"] = frame["period"].where(kind == "year")
+    within = kind.isin(["month", "quarter"])
+    frame.loc[within, "year"] = frame.loc[within, "quarter"].str.slice(0, 7)
+    position = frame.set_index(["measure", "period", "breakdown"])["position"]
+
+    def adding_up(members: pd.DataFrame, keys: list[str], whole: str,
+                  total_elsewhere: bool = False) -> list[np.ndarray]:
+        """A line per group of ``members`` (by ``keys``) and the count they add up to (the
+        same measure and breakdown, period from column ``whole``); without that count, a line
+        only when ``total_elsewhere`` (a breakdown's total may be another measure's count)."""
+        found = []
+        for _, part in members.groupby(keys, sort=False):
+            first = part.iloc[0]
+            key = (first["measure"], first[whole], first["breakdown"])
+            if key not in position.index and not total_elsewhere:
+                continue  # a sum the report never prints is no line
+            extra = [position[key]] if key in position.index else []
+            found.append(np.asarray([*part["position"], *extra], dtype=int))
+            wholes.append(extra[0] if extra else -1)
+        return found
+
+    lines: list[np.ndarray] = []
+    wholes: list[int] = []  # per line, the count it adds up to (-1: not a count here)
+    # a breakdown's values add up to its total (same measure and period)
+    parts = frame[frame["breakdown"] != TOTAL].assign(breakdown=TOTAL)
+    lines += adding_up(parts, ["measure", "period", "dimension"], "period", total_elsewhere=True)
+    months = frame[kind == "month"]
+    lines += adding_up(months, ["measure", "breakdown", "quarter"], "quarter")
+    lines += adding_up(months, ["measure", "breakdown", "year"], "year")
+    lines += adding_up(frame[kind == "quarter"], ["measure", "breakdown", "year"], "year")
+    for group in groups:
+        side = months[months["measure"].isin(list(group)) & (months["breakdown"] == TOTAL)]
+        rows = [np.asarray(p, dtype=int) for p in side.groupby("period")["position"].apply(list)
+                if len(p) > 1]  # a row of one count adds nothing to what its column says
+        lines += rows
+        wholes += [-1] * len(rows)
+    values = np.nan_to_num(cells.to_numpy(dtype="float64"), nan=np.inf)
+    hidden = _secondary(values, primary_mask(values), lines)
+    helpless: set[int] = set()  # pinned with every linked count hidden (by a lone line)
+    while (pinned := [c for c in _pinned(hidden, lines, wholes) if c not in helpless]):
+        beside = _nearest_shown(pinned[0], hidden, lines)
+        if beside.size == 0:
+            helpless.add(int(pinned[0]))
+            continue
+        hidden[beside[np.lexsort((values[beside], values[beside] == 0))[0]]] = True
+        hidden = _secondary(values, hidden, lines)
+    return pd.Series(hidden, index=cells.index, name="hidden")
+
+
+def _nearest_shown(cell: int, hidden: np.ndarray, lines: Sequence[np.ndarray]) -> np.ndarray:
+    """The shown counts on the lines through ``cell``; when all are hidden, those one line
+    further (a count can be pinned through hidden neighbours, e.g. a year's total by the
+    months of several measures printed side by side)."""
+    reached = np.array([cell])
+    while True:
+        near = np.unique(np.concatenate([line for line in lines
+                                         if np.isin(line, reached).any()] or [reached]))
+        shown = near[~hidden[near]]
+        if shown.size or near.size == reached.size:
+            return shown
+        reached = near
+
+
+def _quarter_of(months: pd.Series) -> pd.Series:
+    """``2016-17 Q1`` labels of ``YYYY-MM`` months (quarters of years ending 31 March)."""
+    month = pd.PeriodIndex(months, freq="M")
+    start = month.year - (month.month < 4)
+    quarter = (month.month - 4) % 12 // 3 + 1
+    return pd.Series([f"{y}-{(y + 1) % 100:02d} Q{q}" for y, q in zip(start, quarter, strict=True)],
+                     index=months.index, dtype="object")
+
+
+def _pinned(hidden: np.ndarray, lines: Sequence[np.ndarray],
+            wholes: Sequence[int] | None = None) -> np.ndarray:
     """Hidden cells whose value the lines' totals fix (with every shown cell known): those
     whose unit vector lies in the row space of the lines restricted to hidden cells, i.e.
-    that are zero in every null-space vector."""
+    that are zero in every null-space vector. ``wholes``: per line, the cell that is the sum
+    of the others (coefficient -1), or -1 when the line's total is outside the cells."""
     cells = np.flatnonzero(hidden)
     if cells.size == 0:
         return cells
     column = np.full(hidden.size, -1)
     column[cells] = np.arange(cells.size)
-    rows = [np.isin(np.arange(cells.size), column[line][column[line] >= 0]) for line in lines]
-    matrix = np.array([r for r in rows if r.any()], dtype=float).reshape(-1, cells.size)
+    matrix = np.zeros((len(lines), cells.size))
+    for number, line in enumerate(lines):
+        inside = line[column[line] >= 0]
+        matrix[number, column[inside]] = 1.0
+        if wholes is not None and wholes[number] >= 0 and column[wholes[number]] >= 0:
+            matrix[number, column[wholes[number]]] = -1.0
+    matrix = matrix[matrix.any(axis=1)]
     if matrix.shape[0] == 0:
         return cells[:0]
     _, singular, vt = np.linalg.svd(matrix)

@@ -92,15 +92,32 @@ def _register(name: str, prefix: str | None) -> None:
     """Install a kernelspec for ``sys.executable`` named ``name`` in ``prefix``; when that is
     read-only, in the user's Jupyter folder unless a kernel of that name is already there
     (another environment's, left alone)."""
-    from ipykernel.kernelspec import install
     from jupyter_core.paths import jupyter_data_dir
 
     target = prefix or sys.prefix
     try:
         Path(target, "share", "jupyter", "kernels").mkdir(parents=True, exist_ok=True)
-        install(kernel_name=name, display_name=DISPLAY_NAME, prefix=target)
+        _install(name, prefix=target)
     except PermissionError:
         if not Path(jupyter_data_dir(), "kernels", name).exists():
-            install(kernel_name=name, display_name=DISPLAY_NAME, user=True)
+            _install(name, user=True)
     except OSError:  # another process registering the same kernel at the same moment
         pass
+
+
+def _install(name: str, *, prefix: str | None = None, user: bool = False) -> None:
+    """What ``ipykernel.kernelspec.install`` does, staged in a folder this function owns and
+    removes: ``install`` stages the spec in a ``tmp*_kernels`` folder of the system's temporary
+    folder and removes only the spec inside it, leaving one empty folder per registration."""
+    import platform
+    import tempfile
+
+    from ipykernel.kernelspec import write_kernel_spec
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    # As install() does on CPython: no frozen modules, so the debugger can step into them.
+    arguments = ["-Xfrozen_modules=off"] if platform.python_implementation() == "CPython" else None
+    with tempfile.TemporaryDirectory(prefix="cpstats-kernelspec-") as staging:
+        spec = write_kernel_spec(Path(staging, name), overrides={"display_name": DISPLAY_NAME},
+                                 python_arguments=arguments)
+        KernelSpecManager().install_kernel_spec(spec, kernel_name=name, user=user, prefix=prefix)

@@ -132,3 +132,100 @@ def test_tables_suppressed_one_by_one_give_hidden_counts_away():
                                            total_row="Total" if "Total" in counts.index else None)
         alone[name] = counts.assign(**{c: redone[c] for c in columns}).reset_index()
     assert attack(alone, _exact(data))
+
+
+# -- the whole report: every child-level count, monthly, quarterly, yearly and broken down ------
+def _equations(keys: list[tuple[str, str, str]]) -> list[tuple[list[tuple], tuple | None]]:
+    """Every sum a reader can form from what the report prints (built here from the periods'
+    meaning, not by the code under test): months of a quarter, months and quarters of a year,
+    a breakdown's values, the measures printed side by side in a month: (members, the count
+    they add up to when the report has it, else ``None``: that total is taken as known, except
+    a quarter's or year's, known only where printed)."""
+    from cpstats.periods import period_kind
+
+    known = set(keys)
+    sums: dict[tuple, list] = {}
+    for measure, period, breakdown in keys:
+        kind = period_kind(period)
+        if breakdown != "total":
+            dimension = ";".join(part.split("=")[0] for part in breakdown.split(";"))
+            sums.setdefault((measure, period, "total", dimension), []).append(
+                (measure, period, breakdown))
+        wholes = []
+        if kind == "month":
+            month = pd.Period(period, freq="M")
+            start = month.year - (month.month < 4)
+            year = f"{start}-{(start + 1) % 100:02d}"
+            wholes = [f"{year} Q{(month.month - 4) % 12 // 3 + 1}", year]
+            if breakdown == "total":
+                for number, group in enumerate(disclosure.LINKED_MONTHLY):
+                    if measure in group:
+                        sums.setdefault(("group", number, period), []).append(
+                            (measure, period, breakdown))
+        elif kind == "quarter":
+            wholes = [period[:7]]
+        for whole in wholes:
+            sums.setdefault((measure, whole, breakdown, kind), []).append(
+                (measure, period, breakdown))
+    equations = []
+    for key, members in sums.items():
+        whole = key[:3]
+        if key[0] == "group" or key[3] not in ("month", "quarter"):
+            equations.append((members, whole if whole in known else None))
+        elif whole in known:  # a quarter's or year's sum is known only where it is printed
+            equations.append((members, whole))
+    return equations
+
+
+def recovered_anywhere(shown: pd.Series, exact: pd.Series) -> set[tuple[str, str, str]]:
+    """Hidden counts an attacker recovers from ``shown`` (every child-level count as the report
+    prints it, ``c`` where hidden): a count of 1 to 5 printed, or a hidden count the sums fix
+    (zero in every vector of the null space of the sums restricted to hidden counts)."""
+    from scipy.linalg import null_space
+
+    hidden = shown.index[shown == disclosure.SUPPRESSED]
+    printed = pd.to_numeric(shown[shown != disclosure.SUPPRESSED])
+    recovered = set(printed.index[disclosure.primary_mask(exact[printed.index].to_numpy())])
+    if hidden.empty:
+        return recovered
+    column = {key: i for i, key in enumerate(hidden)}
+    equations = _equations(list(shown.index))
+    matrix = np.zeros((len(equations), len(column)))
+    for i, (members, whole) in enumerate(equations):
+        matrix[i, [column[k] for k in members if k in column]] = 1
+        if whole in column:  # sum(members) - whole = 0
+            matrix[i, column[whole]] = -1
+    null = null_space(matrix[matrix.any(axis=1)]) if matrix.any() else np.eye(len(column))
+    fixed = np.abs(null).max(axis=1) < 1e-9 if null.size else np.ones(len(column), bool)
+    return recovered | {key for key, i in column.items() if fixed[i]}
+
+
+def _child_counts(data) -> pd.Series:
+    facts = data.child_facts
+    counts = facts[facts["unit"] == "count"]
+    return counts.groupby(["measure", "period", "breakdown"])["value"].first()
+
+
+@settings(max_examples=6, **QUICK)
+@given(drawn=returns)
+@example(drawn=((2013, 2017), 0, 300, []))
+@example(drawn=((2017, 2017), 1, 120, []))
+def test_no_count_is_recovered_across_quarters_years_and_breakdowns(drawn):
+    data = theme_data(small_return(*drawn))
+    exact = _child_counts(data)
+    hidden = disclosure.report_mask(data.child_facts).reindex(exact.index, fill_value=False)
+    shown = exact.astype(object).mask(hidden, disclosure.SUPPRESSED)
+    assert not recovered_anywhere(shown, exact)
+
+
+def test_breakdowns_suppressed_one_by_one_give_counts_away_across_the_report():
+    """The control: each breakdown suppressed on its own (:func:`disclosure.suppress_facts`,
+    as the report's tables and prose still are) leaves counts the quarters, years and
+    breakdowns together give away, so the test above can fail."""
+    data = theme_data(small_return((2013, 2017), 0, 300, []))
+    exact = _child_counts(data)
+    alone = disclosure.suppress_facts(data.child_facts[data.child_facts["unit"] == "count"])
+    marker = alone.groupby(["measure", "period", "breakdown"])["marker"].first()
+    hidden = marker.reindex(exact.index).fillna("").eq(disclosure.SUPPRESSED)
+    shown = exact.astype(object).mask(hidden.to_numpy(dtype=bool), disclosure.SUPPRESSED)
+    assert recovered_anywhere(shown, exact)

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.hostile.test_runner import _cpstats, _notebook
+from tests.hostile.test_runner import _cpstats
+from tests.hostile.test_smaller import _cpstats as cli
 from tests.hostile.test_smaller import as_council
+from tests.tiny_notebooks import write_notebook as _notebook
 
 SEEDED = """
 import os, pathlib
@@ -122,11 +124,18 @@ def test_overlapping_plans_of_one_child_are_an_error_naming_the_child(tmp_path, 
     from cpstats.io.cin_census import read_returns
 
     monkeypatch.setenv("CPSTATS_SECRET", secrets.token_hex(32))
-    data = read_returns(_county_return(tmp_path, overlap=40))
+    returned = _county_return(tmp_path, overlap=40)
+    data = read_returns(returned)
     found = [p for p in data.summary.problems if p.rule == "overlapping-plans"]
     assert len(found) >= 39 and {p.severity for p in found} == {"error"}  # each copy after the first
     assert len({p.child for p in found}) == 1 and data.summary.children_rejected == 1
     assert found[0].element == "CPPstartDate" and found[0].line is not None
+    checked = cli("check", str(returned))  # the same, exit 2, naming line, child and element
+    assert checked.returncode == 2 and "1 rejected; 39 errors" in checked.stdout
+    assert (f"{returned.name}, line {found[0].line}, child {found[0].child}, element "
+            "<CPPstartDate>") in checked.stdout
+    assert "expected a CPPstartDate on or after the end of the child's previous plan" in (
+        checked.stdout)
 
 
 def test_two_returns_for_the_same_date_are_refused_naming_both(tmp_path, monkeypatch):

@@ -14,47 +14,20 @@ import sys
 import time
 from pathlib import Path
 
-import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_notebook
 
 from cpstats import runfolder
-
-PARAMETERS = ("la = None\nyear = None\ndfe_dir = None\ncin_census = None\n"
-              "population_dir = None\nservice = None\noutput_dir = None")
-RECORD = """
-from cpstats.results import Results
-results = Results("01_ok")
-text = results.record("cp_plans_at_31_march", 553, geography_code=la,
-                      geography_name="Somewhere", period=year, source="dfe")
-if output_dir is not None:
-    results.save(output_dir)
-print(text)
-"""
+from tests.tiny_notebooks import write_notebook as _notebook
 
 
-def _notebook(path: Path, *cells: str) -> None:
-    nb = new_notebook(cells=[new_code_cell(PARAMETERS, metadata={"tags": ["parameters"]}),
-                             *[new_code_cell(c) for c in cells]])
-    nb.metadata["kernelspec"] = {"name": "cpstats", "display_name": "Python (cpstats)",
-                                 "language": "python"}
-    nbformat.write(nb, path)
-
-
-def _cpstats(*args: str, wait: bool = True) -> subprocess.CompletedProcess | subprocess.Popen:
+def _cpstats(*args: str, wait: bool = True,
+             env: dict[str, str] | None = None) -> subprocess.CompletedProcess | subprocess.Popen:
     command = [sys.executable, "-m", "cpstats.cli", "report", "--no-progress", *args]
+    environment = {**os.environ, **(env or {})}
     if not wait:
         return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, start_new_session=True)
-    return subprocess.run(command, capture_output=True, text=True, timeout=600)
-
-
-@pytest.fixture
-def notebooks(tmp_path: Path) -> Path:
-    folder = tmp_path / "notebooks"
-    folder.mkdir()
-    _notebook(folder / "01_ok.ipynb", RECORD)
-    return folder
+                                text=True, start_new_session=True, env=environment)
+    return subprocess.run(command, capture_output=True, text=True, timeout=600, env=environment)
 
 
 def _common(notebooks: Path, out: Path) -> list[str]:
@@ -73,13 +46,36 @@ def test_a_second_run_into_a_folder_being_written_is_refused_at_once(notebooks, 
     assert took < 60 and not target.exists()
 
 
-def test_a_killed_run_leaves_nothing_once_the_next_run_has_been(notebooks, tmp_path):
+def _council_return(folder: Path) -> Path:
+    """A small return written as a council's own (child-level records to leave no trace of)."""
+    from cpstats import synth
+    from cpstats.io.cin_census_writer import write_return
+    from tests.hostile.test_smaller import as_council
+
+    county = synth.generate(years=(2017, 2017), scale=0.01)
+    return write_return(as_council(county.data), folder / "cin_2017.xml",
+                        la_child_ids=county.la_child_ids)
+
+
+def test_a_killed_run_leaves_nothing_once_the_next_run_has_been(notebooks, tmp_path,
+                                                                monkeypatch):
+    """Measured before: after SIGKILL, cpstats-run-*/child_level.pickle (every child-level
+    record) and cpstats-published-* in the system's temporary folder and a partial
+    .<year>.*.tmp/ folder stayed, and no later run removed them."""
+    import secrets
+
+    monkeypatch.setenv("CPSTATS_SECRET", secrets.token_hex(32))
+    scratch = tmp_path / "system-tmp"
+    scratch.mkdir()
+    env = {"TMPDIR": str(scratch)}
     out = tmp_path / "reports"
     target = out / "buckinghamshire" / "2016-17"
-    assert _cpstats(*_common(notebooks, out)).returncode == 0
+    common = [*_common(notebooks, out), "--la", "825", "--cin-census",
+              str(_council_return(tmp_path))]
+    assert _cpstats(*common, env=env).returncode == 0
     (target / "earlier.txt").write_text("the earlier report")
     _notebook(notebooks / "02_slow.ipynb", "import time\ntime.sleep(60)")
-    running = _cpstats(*_common(notebooks, out), "--force", wait=False)
+    running = _cpstats(*common, "--force", wait=False, env=env)
     deadline = time.monotonic() + 120
     while not list(target.parent.glob(".2016-17.*.tmp")) and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -91,13 +87,57 @@ def test_a_killed_run_leaves_nothing_once_the_next_run_has_been(notebooks, tmp_p
     # The killed run's temporary folders are still there ...
     assert list(target.parent.glob(".2016-17.*.tmp"))
     # ... until the next run, which finds the earlier report intact (no --force: not replaced).
-    result = _cpstats(*_common(notebooks, out))
+    result = _cpstats(*common, env=env)
     assert result.returncode == 2 and "--force" in result.stderr
     assert (target / "earlier.txt").read_text() == "the earlier report"
-    assert _cpstats(*_common(notebooks, out), "--force").returncode == 0
+    assert _cpstats(*common, "--force", env=env).returncode == 0
     left = sorted(p.relative_to(out).as_posix() for p in out.rglob("*")
                   if not p.is_relative_to(target))
     assert left == ["buckinghamshire"]
+    # Nothing in the system's temporary folder (run caches live in the report's temporary
+    # folder) but the killed forkserver's pymp-* folder, holding only its socket (no data; left
+    # undone: multiprocessing makes and removes it), and no child-level file anywhere.
+    left = [p for p in scratch.rglob("*")
+            if not (p.is_relative_to(next(scratch.glob("pymp-*"), scratch / "none"))
+                    and (p.is_dir() or p.is_socket()))]
+    assert left == [] and len(list(scratch.iterdir())) <= 1
+    assert not list(tmp_path.rglob("*child_level*"))
+
+
+def test_an_interrupted_run_leaves_the_earlier_report_and_no_trace(notebooks, tmp_path,
+                                                                   monkeypatch):
+    """Ctrl-C (SIGINT to the run's process group, kernels included) while a notebook runs: exit
+    130 saying so, the earlier report intact, and nothing of the interrupted run left: no
+    temporary report folder, no run cache (cpstats-run-*, cpstats-published-*, cpstats-report-*)
+    in the system's temporary folder, no child-level file anywhere."""
+    import secrets
+
+    monkeypatch.setenv("CPSTATS_SECRET", secrets.token_hex(32))
+    returned = _council_return(tmp_path)
+    scratch = tmp_path / "system-tmp"
+    scratch.mkdir()
+    env = {"TMPDIR": str(scratch)}
+    out = tmp_path / "reports"
+    target = out / "buckinghamshire" / "2016-17"
+    common = [*_common(notebooks, out), "--la", "825", "--cin-census", str(returned)]
+    first = _cpstats(*common, env=env)
+    assert first.returncode == 0, first.stderr
+    (target / "earlier.txt").write_text("the earlier report")
+    before = sorted(p.relative_to(out).as_posix() for p in out.rglob("*"))
+    _notebook(notebooks / "02_slow.ipynb", "import time\ntime.sleep(60)")
+    running = _cpstats(*common, "--force", wait=False, env=env)
+    deadline = time.monotonic() + 120
+    while not list(target.parent.glob(".2016-17.*.tmp")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert list(target.parent.glob(".2016-17.*.tmp")), "the run never started"
+    time.sleep(3)
+    os.killpg(running.pid, signal.SIGINT)
+    _, stderr = running.communicate(timeout=120)
+    assert running.returncode == 130 and "interrupted" in stderr, stderr
+    assert (target / "earlier.txt").read_text() == "the earlier report"
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == before
+    assert list(scratch.iterdir()) == []
+    assert not [p for p in tmp_path.rglob("*child_level*")]
 
 
 @pytest.mark.parametrize("make_out, message", [
