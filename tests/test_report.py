@@ -254,7 +254,7 @@ def test_school_holidays_are_approximate_and_replaceable(tmp_path):
 
 def _executed(path: Path, heading: str, printed: str) -> Path:
     """A notebook as the runner leaves it: a heading, a code cell and its printed output."""
-    from nbformat.v4 import new_markdown_cell, new_output
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
     cell = new_code_cell(f"print({printed!r})", execution_count=1,
                          outputs=[new_output("stream", name="stdout", text=f"{printed}\n")])
