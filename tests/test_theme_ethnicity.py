@@ -8,6 +8,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import nbformat
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -312,3 +313,27 @@ def test_the_stored_notebook_reads_cleanly():
     tags = [t for c in notebook.cells for t in c.metadata.get("tags", [])]
     assert tags.count("parameters") == 1 and "headline" in tags
     assert "notebook_env" not in "\n".join(c.source for c in notebook.cells)
+
+
+def test_a_stand_in_finding_no_clustering_says_so_and_shows_an_assumed_design_effect(result):
+    # The synthetic county draws ethnicity per child: the same-day stand-in finds no clustering,
+    # and that stand-in errs low, so the page says so and shows the interval at a design effect
+    # of 2 rather than claiming siblings were allowed for.
+    deff = _finding(result, "sibling_design_effect", "grouping=plan_start_day;attribute=ethnicity",
+                    "synthetic")
+    assert deff["value"] == 1 and deff["note"].startswith("measured on children whose plans "
+                                                          "started in 2016-17")
+    text = result.sections[eth.SECTIONS.index(eth.relative_rates)].paragraphs[0]
+    assert "found no clustering in ethnicity" in text and "widened by it" not in text
+    measured = _finding(result, "ethnicity_relative_rate", f"{PLAN};ethnicity=white_irish",
+                        "synthetic")
+    assumed = _finding(result, "ethnicity_relative_rate",
+                       f"{PLAN};ethnicity=white_irish;design_effect=assumed_2", "synthetic")
+    assert assumed["value"] == measured["value"]
+    assert assumed["lower_95"] < measured["lower_95"] and assumed["upper_95"] > measured["upper_95"]
+    # On the log scale the half-width grows by sqrt(2).
+    ratio = (pd.Series([assumed["upper_95"], assumed["lower_95"]]).map(float).pipe(np.log).diff()
+             / pd.Series([measured["upper_95"], measured["lower_95"]]).map(float).pipe(np.log)
+             .diff())
+    assert ratio.iloc[1] == pytest.approx(2 ** 0.5, rel=1e-6)
+    assert "Were the design effect 2, the 95% interval of White Irish" in text

@@ -537,9 +537,11 @@ def sibling_design_effect(groups: pd.Series, attribute: pd.Series) -> dict[str, 
 def sibling_groups(cin: CinData, year: int) -> pd.DataFrame:
     """Children whose plans started in the year ending 31 March ``year``, with a stand-in for
     their sibling group: the CIN Census has no family link, and siblings' plans start at the
-    same conference, so children whose plans started on the same day are taken as one group
-    (unrelated families conferenced the same day are merged too, which can only raise the
-    design effect: conservative). Columns ``child_id``, ``group``, and the attributes a
+    same conference, so children whose plans started on the same day are taken as one group.
+    The stand-in errs towards too small a design effect, not too large: unrelated families
+    conferenced the same day agree only by chance, which leaves ``(m - 1) rho`` about
+    unchanged on average, while siblings whose plans start on different days are split and
+    their agreement lost, so intervals widened by it may still be too narrow. Columns ``child_id``, ``group``, and the attributes a
     design effect may be measured on: ``ethnicity``, ``gender``, ``category`` (initial) and
     ``age_band`` at the plan's start (``unborn``, ``0_4``, ``5_9``, ``10_17``)."""
     plans = cin.cp_plans

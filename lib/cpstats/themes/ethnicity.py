@@ -38,6 +38,7 @@ from cpstats.ethnicity_map import (
     mapping_table,
 )
 from cpstats.facts import TOTAL, select
+from cpstats.results import format_value
 from cpstats.stats import disproportionality as dp
 from cpstats.themes.base import SOURCE_NAMES, Section, ThemeData, ThemeResult, run_sections, text
 
@@ -872,8 +873,10 @@ def relative_rates(data: ThemeData, population_basis: str | None = None) -> Sect
     deff = section.record(
         "sibling_design_effect", stages.design["deff"], source=src,
         breakdown="grouping=plan_start_day;attribute=ethnicity",
-        note=f"{stages.design['groups']:.0f} groups of children whose plans started on the same "
-             f"day (a stand-in: the CIN Census has no family link); mean size a child is in "
+        note=f"measured on children whose plans started in {data.period}: "
+             f"{stages.design['groups']:.0f} groups of children whose plans started on the same "
+             f"day (a stand-in: the CIN Census has no family link; it errs towards too small a "
+             f"design effect); mean size a child is in "
              f"{stages.design['mean_size']:.2f}, agreement in ethnicity beyond chance rho = "
              f"{stages.design['rho']:.2f}")
     caveat = (" These are generated records: the generator gave each group a built-in relative "
@@ -885,11 +888,8 @@ def relative_rates(data: ThemeData, population_basis: str | None = None) -> Sect
         f"**{high_rr}** times the White British rate, and {low['label']} children the lowest, "
         f"**{low_rr}**. Across all groups the mix differs from the population's with an effect "
         f"size (Cohen's w) of {w_plan} for children on plans and {w_referral} at referral (0.1 "
-        f"small, 0.3 medium, 0.5 large). Siblings are not independent children: the CIN Census "
-        f"has no family link, so children whose plans started on the same day stand in for "
-        f"sibling groups, and their agreement in ethnicity gives a design effect of {deff} "
-        f"(1 means none): every interval here is widened by it on the log scale and every "
-        f"chi-square divided by it (Rao and Scott).{caveat}")
+        f"small, 0.3 medium, 0.5 large). {_siblings_sentence(section, stages, high, deff)}"
+        f"{caveat}")
     section.table("relative_rates_at_31_march", _rates_table(snapshot, stages, data.synthetic),
                   caption=(f"Children on a plan at 31 March {data.year} against the population "
                            f"({stages.pop.label}):"))
@@ -905,6 +905,45 @@ def relative_rates(data: ThemeData, population_basis: str | None = None) -> Sect
                           f"suppressed cells (1 to 5 children) not plotted"),
                   child_level=True)
     return section
+
+
+#: The design effect assumed for the sensitivity result when the stand-in finds less.
+ASSUMED_DEFF = 2.0
+
+
+def _siblings_sentence(section: Section, stages: Stages, high: pd.Series, deff: str) -> str:
+    """What the sibling stand-in found and how it was used; when it found less clustering than
+    :data:`ASSUMED_DEFF`, the highest relative rate's interval at that assumed design effect
+    (the stand-in errs towards too small a design effect)."""
+    found = stages.design["deff"]
+    measured = (f"Siblings are not independent children: the CIN Census has no family link, so "
+                f"children whose plans started on the same day in {section.data.period} stand "
+                f"in for sibling groups (a stand-in that misses siblings whose plans started on "
+                f"different days, so it errs towards too little clustering). ")
+    if found < 1.05:
+        used = (f"It found no clustering in ethnicity (design effect {deff}), so the intervals "
+                f"and chi-squares here are as for independent children.")
+    else:
+        used = (f"Their agreement in ethnicity gives a design effect of {deff}: every interval "
+                f"here is widened by it on the log scale, and the chi-square at every decision "
+                f"point is divided by it (Rao and Scott).")
+    if found >= ASSUMED_DEFF:
+        return measured + used
+    assumed = dp.widen(high.to_frame().T, ASSUMED_DEFF / found, WIDENED).iloc[0]
+    section.record(
+        RATIO, high["rr_vs_reference"], source=stages.source,
+        breakdown=(f"decision_point=plan_at_31_march;ethnicity={high.name};"
+                   f"design_effect=assumed_{ASSUMED_DEFF:g}"),
+        interval_95=(assumed["rr_lower"], assumed["rr_upper"]),
+        note=(f"sensitivity: interval at an assumed sibling design effect of "
+              f"{ASSUMED_DEFF:g}; against White British; {stages.pop.short}"))
+    places = registry.decimals(RATIO)
+    span = {name: " to ".join(format_value(v, "ratio", places) for v in (row["rr_lower"],
+                                                                       row["rr_upper"]))
+            for name, row in (("measured", high), ("assumed", assumed))}
+    return (measured + used + f" Were the design effect {ASSUMED_DEFF:g}, the 95% interval of "
+            f"{high['label']} children's relative rate would be {span['assumed']} (as "
+            f"measured: {span['measured']}).")
 
 
 def _fixed(values: pd.Series, places: int) -> pd.Series:
