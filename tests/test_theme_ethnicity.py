@@ -143,7 +143,9 @@ def test_the_bases_side_by_side(default, shared_data):
     words = " ".join(section.paragraphs)
     assert "Rates by ethnicity here use Census 2011 shares because" in words
     assert "As a sensitivity check only, Census 2021" in words
-    assert "never a denominator for children" in words
+    # Beside the children's share on the rates' basis; no claim the data do not make.
+    assert "as White British, against 75.4% of children on the Census 2011 shares" in words
+    assert "never a denominator for children" in words and "diverse" not in words
     columns = list(section.tables[0].frame.columns)
     assert "School census pupils, January 2017 (%)" in columns
     assert "Census 2021, all ages (%): sensitivity check only" in columns
@@ -151,7 +153,20 @@ def test_the_bases_side_by_side(default, shared_data):
 
 def test_a_year_without_a_school_census_row_says_so(shared_data):
     words = " ".join(eth.population(ThemeData(resolve("825", 2015))).paragraphs)
-    assert "The school census has no row for Buckinghamshire in January 2015" in words
+    assert ("The school census shares are not shown beside it: parameter --year: found "
+            "'2014-15'; expected a reporting year with a school census." in words)
+
+
+def test_a_missing_basis_file_says_so_not_a_guessed_cause(default, monkeypatch):
+    from cpstats.errors import InputError, Problem
+
+    def missing(data, code):
+        raise InputError(Problem(file="school_census.csv", expected="a file that exists"))
+
+    monkeypatch.setattr(eth, "_school_shares", missing)
+    words = " ".join(eth.population(default).paragraphs)
+    assert "are not shown beside it: school_census.csv; expected a file that exists." in words
+    assert "reorganised" not in words
 
 
 def test_an_unknown_basis_is_a_parameter_error(default):

@@ -138,7 +138,10 @@ def _school_shares(data: ThemeData, code: str) -> tuple[pd.Series, str]:
     school census of the run's year."""
     rows = select(data.school_census, geography_code=code, period=f"{data.year}-01")
     if rows.empty:
-        raise ParameterError("--year", data.period, "a reporting year with a school census")
+        covered = (data.school_census["period"] == f"{data.year}-01").any()
+        raise (ParameterError("--la", code, f"a council the January {data.year} school census "
+                                            f"has a row for") if covered else
+               ParameterError("--year", data.period, "a reporting year with a school census"))
     codes = rows.set_index("breakdown")["value"].drop(index=[TOTAL, "ethnicity=unclassified"],
                                                       errors="ignore")
     pupils = _by_group(codes, CIN_TO_GROUP.get)
@@ -270,11 +273,9 @@ def _other_bases(section: Section, data: ThemeData, basis: str,
     try:
         shares, label = (_school_shares if other == "school_census" else _census_shares)(
             data, data.la_code)
-    except (InputError, ParameterError):
-        said += (f" The school census has no row for {data.la_name} in January {data.year} "
-                 f"(councils reorganised since are not in it, nor years it does not cover), "
-                 f"so its pupil shares are not shown beside it."
-                 if other == "school_census" else " Census 2011 has no 0-17 mix for it.")
+    except InputError as error:  # ParameterError included: say what actually went wrong
+        said += (f" The {dp.POPULATION_BASES[other]} are not shown beside it: "
+                 f"{str(error).rstrip('.')}.")
     else:
         name = ("School census pupils, January " + str(data.year) if other == "school_census"
                 else "Census 2011, children 0-17") + " (%)"
@@ -290,20 +291,25 @@ def _other_bases(section: Section, data: ThemeData, basis: str,
                  f"its count over its share of children, so a group whose share is larger on "
                  f"the {dp.POPULATION_BASES[other]} has a higher rate on the "
                  f"{dp.POPULATION_BASES[basis]} than it would have on them, and the reverse.")
-    return said + _census2021_words(section, data, columns), columns
+    return said + _census2021_words(section, data, columns, used, basis), columns
 
 
-def _census2021_words(section: Section, data: ThemeData, columns: dict[str, pd.Series]) -> str:
+def _census2021_words(section: Section, data: ThemeData, columns: dict[str, pd.Series],
+                      used: str, basis: str) -> str:
     """Census 2021's all-ages White British share, as a sensitivity check only (adds its
-    column to ``columns``); a sentence saying why it is absent otherwise."""
+    column to ``columns``), beside the children's share ``used`` on ``basis``; a sentence
+    saying why it is absent otherwise."""
     from cpstats.geography import gss_code
     from cpstats.io.population import read_census2021_ethnicity
 
     try:
         counts = read_census2021_ethnicity().loc[gss_code(data.la_code)]
-    except (InputError, ParameterError, KeyError):
+    except KeyError:
         return (f" Census 2021 (all ages) has no row for {data.la_name} on its 2023 "
                 f"boundaries here, so no sensitivity check against it is shown.")
+    except InputError as error:
+        return (f" No sensitivity check against Census 2021 (all ages) is shown: "
+                f"{str(error).rstrip('.')}.")
     shares = counts / counts.sum()
     columns["Census 2021, all ages (%): sensitivity check only"] = shares
     wb = section.derive("population_share_all_ages_pct", 100 * shares.get(REFERENCE, np.nan),
@@ -311,8 +317,8 @@ def _census2021_words(section: Section, data: ThemeData, columns: dict[str, pd.S
                         note="Census 2021 ethnic group, all ages, 2023 boundaries. No interval: "
                              "a census counts every resident (no sampling error)")
     return (f" As a sensitivity check only, Census 2021 counted {wb} of residents of all ages "
-            f"as White British: all ages, so never a denominator for children, who are more "
-            f"diverse than adults.")
+            f"as White British, against {used} of children on the "
+            f"{dp.POPULATION_BASES[basis]}: all ages, so never a denominator for children.")
 
 
 # -- the report's printed figures ------------------------------------------------------------
