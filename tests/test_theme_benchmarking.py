@@ -130,3 +130,27 @@ def test_pooled_neighbour_mean_has_an_interval(findings: pd.DataFrame):
     plain = _row(findings, "cp_rate_per_10k", "neighbours=unweighted_mean")
     assert plain["lower_95"] < 40.2 < plain["upper_95"]
     assert plain["upper_95"] - plain["lower_95"] > pooled["upper_95"] - pooled["lower_95"]
+
+
+def test_neighbour_means_without_neighbours_or_with_no_children(data: ThemeData):
+    from cpstats.themes.base import Section
+
+    panel = benchmarking.councils(data, "cp_rate_per_10k")
+    # No neighbour publishes the measure: ranks only, a sentence, no mean and no crash.
+    alone = Section(benchmarking.THEME, "alone", "Alone", data)
+    words = benchmarking._rank_words(alone, data, panel.drop(index=data.neighbours),
+                                     "cp_rate_per_10k")
+    assert words.endswith("no neighbour publishes it, so there is no neighbours' mean.")
+    assert not alone.findings.frame()["breakdown"].str.startswith("neighbours=").any()
+    # Every neighbour with no child on a plan: means of 0, the pooled rate keeps its exact
+    # Poisson upper limit (3.69 over about a million children: 0.0 at one decimal), the
+    # unweighted mean (Dobson's, nothing to scale) has no interval.
+    zeros = panel.copy()
+    zeros.loc[data.neighbours, ["numerator", "value"]] = 0.0
+    none = Section(benchmarking.THEME, "none", "None", data)
+    words = benchmarking._rank_words(none, data, zeros, "cp_rate_per_10k")
+    assert "neighbours' unweighted mean 0.0, weighted (pooled counts) 0.0." in words
+    found = none.findings.frame().set_index("breakdown")
+    assert pd.isna(found.loc["neighbours=unweighted_mean", "lower_95"])
+    assert found.loc["neighbours=weighted_mean", "lower_95"] == 0
+    assert found.loc["neighbours=weighted_mean", "upper_95"] == 0

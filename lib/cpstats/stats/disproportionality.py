@@ -553,9 +553,10 @@ def sibling_groups(cin: CinData, year: int) -> pd.DataFrame:
         started["child_id"])
     years = (started["start_date"].to_numpy() - kids["birth_month"].to_numpy()) / np.timedelta64(
         1, "D") / 365.25
-    band = pd.cut(pd.Series(years), [-np.inf, 5, 10, np.inf], right=False,
+    # No birth date yet, or born after the plan started (a pre-birth plan): unborn.
+    band = pd.cut(pd.Series(years), [0, 5, 10, np.inf], right=False,
                   labels=["0_4", "5_9", "10_17"]).astype(object)
-    band = band.where(pd.Series(years).notna(), "unborn")
+    band = band.where(pd.Series(years) >= 0, "unborn")
     return pd.DataFrame({"child_id": started["child_id"].to_numpy(),
                          "group": started["start_date"].astype(str).to_numpy(),
                          "ethnicity": kids["ethnicity"].to_numpy(),

@@ -82,11 +82,12 @@ def proportions_differ(successes1: float, trials1: float, successes2: float,
 
 
 def weighted_sum_interval(counts: Sequence[float], weights: Sequence[float],
-                          level: float = 0.95) -> tuple[float, float]:
+                          level: float = 0.95) -> tuple[float, float] | None:
     """Dobson's interval for a weighted sum of Poisson counts, sum(w x) (as Fingertips uses for
     directly standardised rates): the interval of the total count (:func:`poisson_interval`)
     scaled by sqrt(var(sum w x) / var(sum x)). An unweighted mean of k rates per 10,000 is the
-    sum with w = 10,000 / (k x population).
+    sum with w = 10,000 / (k x population). ``None`` when the counts total 0 (no counts, or
+    all 0): Dobson's method has nothing to scale.
 
     >>> [round(x, 2) for x in weighted_sum_interval([20, 30], [0.5, 0.5])]
     [18.55, 32.96]
@@ -94,17 +95,20 @@ def weighted_sum_interval(counts: Sequence[float], weights: Sequence[float],
     x, w = np.asarray(counts, dtype=float), np.asarray(weights, dtype=float)
     total, value = float(x.sum()), float((w * x).sum())
     if total <= 0:
-        raise ValueError("a weighted sum of counts needs a total above 0")
+        return None
     lower, upper = poisson_interval(total, level)
     scale = math.sqrt(float((w * w * x).sum()) / total)
     return value + scale * (lower - total), value + scale * (upper - total)
 
 
 def mean_proportion_interval(successes: Sequence[float], trials: Sequence[float],
-                             level: float = 0.95) -> tuple[float, float]:
+                             level: float = 0.95) -> tuple[float, float] | None:
     """Normal interval for the unweighted mean of k proportions, as percentages (0-100): its
-    variance is the sum of the binomial variances p (1 - p) / n over k squared."""
+    variance is the sum of the binomial variances p (1 - p) / n over k squared. ``None`` with
+    no proportions or any with no trials (its proportion is undefined)."""
     x, n = np.asarray(successes, dtype=float), np.asarray(trials, dtype=float)
+    if not len(n) or (n <= 0).any():
+        return None
     p = x / n
     mean, k = float(p.mean()), len(p)
     half = _z(level) * math.sqrt(float((p * (1 - p) / n).sum())) / k

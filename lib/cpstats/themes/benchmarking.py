@@ -205,8 +205,10 @@ def _difference_words(data: ThemeData, table: pd.DataFrame) -> str:
                               "sampling noise; it does not say why the figures differ.")
 
 
-def _rounded(bounds: tuple[float, float], measure: str) -> tuple[float, float]:
+def _rounded(bounds: tuple[float, float] | None, measure: str) -> tuple[float, float] | None:
     """An interval at the precision its measure is stated (results.csv agrees with the prose)."""
+    if bounds is None:
+        return None
     places = registry.decimals(measure)
     return round(bounds[0], places), round(bounds[1], places)
 
@@ -395,38 +397,46 @@ def _rank_words(section: Section, data: ThemeData, panel: pd.DataFrame, measure:
     nearby = panel.reindex([data.la_code, *data.neighbours]).dropna(subset=["value"])
     n_place, n_of, _ = rank(nearby["value"], data.la_code)
     others = nearby.drop(index=data.la_code)
-    plain, weighted = neighbour_means(others, kind)
     key = f"measure={measure}"
     said = [section.record(m, v, source="derived", breakdown=key) for m, v in (
         ("rank_among_councils", place), ("quartile_among_councils", quartile),
         ("rank_among_neighbours", n_place))]
+    ranks = (f"{_label(measure)}: rank {said[0]} of {of} councils (quartile {said[1]}), "
+             f"{said[2]} of {n_of} with its neighbours")
+    if others.empty:
+        return f"{ranks}; no neighbour publishes it, so there is no neighbours' mean."
+    plain, weighted = neighbour_means(others, kind)
     mean = section.record(measure, plain, source="derived", breakdown="neighbours=unweighted_mean",
                           interval_95=_mean_interval(others, kind, measure))
     pooled = section.record(measure, weighted, source="derived",
                             breakdown="neighbours=weighted_mean",
                             interval_95=_pooled_interval(others, kind, measure))
-    return (f"{_label(measure)}: rank {said[0]} of {of} councils (quartile {said[1]}), "
-            f"{said[2]} of {n_of} with its neighbours; neighbours' unweighted mean {mean}, "
-            f"weighted (pooled counts) {pooled}.")
+    return (f"{ranks}; neighbours' unweighted mean {mean}, weighted (pooled counts) {pooled}.")
 
 
-def _pooled_interval(table: pd.DataFrame, kind: str, measure: str) -> tuple[float, float]:
-    """95% interval of a value pooled from counts (sampling variation only)."""
+def _pooled_interval(table: pd.DataFrame, kind: str, measure: str) -> tuple[float, float] | None:
+    """95% interval of a value pooled from counts (sampling variation only); ``None`` when
+    the counts rest on no population or children at all."""
     from cpstats.stats import intervals
 
     x, n = float(table["numerator"].sum()), float(table["denominator"].sum())
+    if n <= 0:
+        return None
     bounds = (intervals.rate_interval(x, n) if kind == "rate"
               else intervals.wilson_interval(x, n))
     return _rounded(bounds, measure)
 
 
-def _mean_interval(table: pd.DataFrame, kind: str, measure: str) -> tuple[float, float]:
+def _mean_interval(table: pd.DataFrame, kind: str, measure: str) -> tuple[float, float] | None:
     """95% interval of an unweighted mean of councils' values (sampling variation only):
     Dobson's for rates (each count weighted 10,000 / (k x its population)), the normal
-    interval of a mean of proportions for percentages."""
+    interval of a mean of proportions for percentages; ``None`` with no council, or one
+    with no population or children to divide by."""
     from cpstats.stats import intervals
 
     x, n = table["numerator"].to_numpy(float), table["denominator"].to_numpy(float)
+    if not len(n) or (n <= 0).any():
+        return None
     bounds = (intervals.weighted_sum_interval(x, 10_000 / (len(x) * n)) if kind == "rate"
               else intervals.mean_proportion_interval(x, n))
     return _rounded(bounds, measure)
