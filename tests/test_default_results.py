@@ -73,9 +73,11 @@ def _tolerance(value: float) -> float:
 
 
 #: DfE-based rates and percentages that carry no interval, each with the reason its note gives
-#: (a census count has no sampling error; a backtest's fallback share counts every forecast).
+#: (a census count has no sampling error; a backtest's fallback share counts every forecast;
+#: a bound under an assumption about unprinted ethnicities is not an estimate).
 NO_INTERVAL = {"population_share_pct", "population_share_all_ages_pct",
-               "forecast_backtest_fallback_pct"}
+               "forecast_backtest_fallback_pct", "ethnicity_rate_per_10k_max",
+               "cp_by_ethnicity_share_of_known_pct"}
 
 
 def _unbounded(results: pd.DataFrame) -> list[tuple[str, ...]]:

@@ -352,3 +352,14 @@ def test_a_stand_in_finding_no_clustering_says_so_and_shows_an_assumed_design_ef
              .diff())
     assert ratio.iloc[1] == pytest.approx(2 ** 0.5, rel=1e-6)
     assert "Were the design effect 2, the 95% interval of White Irish" in text
+
+
+@pytest.mark.parametrize("measure, breakdown", [
+    ("ethnicity_rate_per_10k_max", "ethnicity=not_printed"),
+    ("cp_by_ethnicity_share_of_known_pct", "ethnicity=white_british;bound=lower"),
+    ("cp_by_ethnicity_share_of_known_pct", "ethnicity=white_british;bound=upper"),
+])
+def test_a_bound_carries_no_interval_and_says_why(result, measure, breakdown):
+    row = _finding(result, measure, breakdown, "derived")
+    assert pd.isna(row["lower_95"]) and pd.isna(row["upper_95"])
+    assert row["note"].startswith("No interval: a bound under an assumption")

@@ -457,11 +457,9 @@ def _record_printed(section: Section, data: ThemeData, found: Printed) -> dict[s
                                       "score interval"),
         "rate_max": section.derive("ethnicity_rate_per_10k_max", gap["not_printed_rate_max"],
                                    inputs=["report", "ons"], breakdown="ethnicity=not_printed",
-                                   interval_95=section.counts_interval(
-                                       "ethnicity_rate_per_10k_max", "rate", gap["missing"],
-                                       gap["not_printed_population"]),
-                                   note="if every child not printed were in the groups left "
-                                        "out entirely"),
+                                   interval_95=None,
+                                   note=f"{BOUND_NOTE} (if every child not printed were in the "
+                                        f"groups left out entirely)"),
         "rr_max": section.derive("ethnicity_relative_rate_max", gap["not_printed_rr_max"],
                                  inputs=["report", "ons"], breakdown="ethnicity=not_printed",
                                  note="upper bound against White British"),
@@ -474,15 +472,17 @@ def _record_printed(section: Section, data: ThemeData, found: Printed) -> dict[s
         said[bound] = section.derive("cp_by_ethnicity_share_of_known_pct",
                                      100 * wb["count"] / known, inputs=["report"],
                                      breakdown=f"ethnicity={REFERENCE};bound={bound}",
-                                     interval_95=section.counts_interval(
-                                         "cp_by_ethnicity_share_of_known_pct", "percent",
-                                         wb["count"], known),
-                                     note=f"{note}; Wilson interval of this bound's counts")
+                                     interval_95=None, note=f"{BOUND_NOTE} ({note})")
     # Recorded by population(), the section before: stated here, not recorded twice.
     said["wb_share"] = text(_white_british_share(found.pop), "population_share_pct")
     said["hidden_share"] = text(100 * gap["not_printed_population"] / found.pop.children.sum(),
                                 "population_share_pct")
     return said
+
+
+#: Why a bound carries no interval: it is a limit under an assumption about the children not
+#: printed, not an estimate, so sampling error is not what bounds it.
+BOUND_NOTE = "No interval: a bound under an assumption, not an estimate"
 
 
 def _not_printed(section: Section, data: ThemeData, gap: dict[str, float]) -> str:
