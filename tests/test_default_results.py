@@ -73,10 +73,12 @@ def _tolerance(value: float) -> float:
 
 
 #: DfE-based rates and percentages that carry no interval, each with the reason its note gives
-#: (a census count has no sampling error; a backtest's fallback share counts every forecast;
+#: (a census count has no sampling error; a backtest's fallback share and interval coverage
+#: count every forecast, and overlapping backtests are no independent trials;
 #: a bound under an assumption about unprinted ethnicities is not an estimate).
 NO_INTERVAL = {"population_share_pct", "population_share_all_ages_pct",
-               "forecast_backtest_fallback_pct", "ethnicity_rate_per_10k_max",
+               "forecast_backtest_fallback_pct", "forecast_backtest_coverage_80_pct",
+               "forecast_backtest_coverage_95_pct", "ethnicity_rate_per_10k_max",
                "cp_by_ethnicity_share_of_known_pct"}
 
 
