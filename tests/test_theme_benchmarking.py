@@ -101,9 +101,30 @@ def test_funnel_limits_are_exact_and_kept_per_release(tmp_path, monkeypatch):
     assert (grid["lower_95"] <= grid["upper_95"]).all()
     last = grid.iloc[-1]
     assert last["upper_99_8"] == pytest.approx(last["normal_upper_99_8"], rel=0.02)
-    low, high = fitted.exact_limits(panel.loc["825", "denominator"], funnel.LEVELS[0])
-    # Buckinghamshire's 104 repeat plans of 725 started (14.3%) sit inside them.
-    assert low < 104 / 725 < high
+    # The panel holds DfE's published counts: 104 repeat plans of 725 started (14.3%).
+    la = panel.loc["825"]
+    repeat, started = (float(data.fact(m, "dfe")["value"].iloc[0])
+                       for m in ("cp_plans_second_or_subsequent", "cp_plans_started"))
+    assert (la["numerator"], la["denominator"]) == (repeat, started) == (104, 725)
+    low, high = fitted.exact_limits(la["denominator"], funnel.LEVELS[0])
+    assert low < repeat / started < high
+
+
+def test_the_cp_rate_funnel_places_buckinghamshire_from_its_published_counts(data: ThemeData):
+    from cpstats.stats import funnel
+
+    panel, fitted, _ = benchmarking.funnel_of(data, "cp_rate_per_10k")
+    la = panel.loc["825"]
+    # DfE's 553 children on plans at 31 March 2017 over the population its rate of 45.2 implies.
+    on_plans = float(data.fact("cp_plans_at_31_march", "dfe")["value"].iloc[0])
+    assert la["numerator"] == on_plans == 553
+    assert la["numerator"] / la["denominator"] * 10_000 == pytest.approx(45.2, abs=0.05)
+    assert funnel.position(la["numerator"] / la["denominator"], la["denominator"], fitted,
+                           exact=True) == "within the 95% limits"
+    words = " ".join(benchmarking.funnels(data).paragraphs)
+    assert ("Children on a plan per 10,000 children: 45.2, within the 95% limits around the 150 "
+            "councils' pooled 43.3" in words)
+    assert "additive random-effects method" in words and "(an approximation" in words
 
 
 

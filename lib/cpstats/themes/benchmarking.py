@@ -268,10 +268,15 @@ def funnels(data: ThemeData) -> Section:
         la = panel.loc[data.la_code]
         where = funnel.position(la["numerator"] / la["denominator"], la["denominator"], fitted,
                                 exact=True)
-        z = float(fitted.z_scores(np.array([la["numerator"]]), np.array([la["denominator"]]))[0])
+        # On the exact limits' scale, so the z-score and the position always agree.
+        z = float(fitted.exact_z_scores(np.array([la["numerator"]]),
+                                        np.array([la["denominator"]]))[0])
         value = section.record_fact(data.fact(measure, _source(data, measure) or "dfe"))
         breakdown = f"measure={measure}"
-        section.record("funnel_z_score", z, source="derived", breakdown=breakdown)
+        section.record("funnel_z_score", z, source="derived", breakdown=breakdown,
+                       note="on the scale of the funnel's exact limits (the normal deviate of "
+                            "the count's interpolated exact probability under the pooled "
+                            "value, after the overdispersion widening)")
         target = section.record(measure, fitted.target * scale, source="derived",
                                 geography_code=ENGLAND_CODE, breakdown="funnel=pooled_councils",
                                 interval_95=_pooled_interval(panel, kind, measure))
@@ -292,11 +297,12 @@ def funnels(data: ThemeData) -> Section:
                       xlabel=_denominator_label(measure), ylabel=_label(measure))
     if words:
         section.say(f"Each council against its size, {data.period}. Limits are drawn around all "
-                    "councils pooled; councils differ by more than chance alone gives, so the "
-                    "limits are widened by Spiegelhalter's additive random-effects method. "
-                    "They are exact (binomial quantiles for percentages, Poisson for rates, as "
-                    "Spiegelhalter gives them), so they hold for small councils too, where the "
-                    "normal approximation would not. "
+                    "councils pooled, from exact binomial (percentages) or Poisson (rates) "
+                    "quantiles, so they hold for small councils, where the normal approximation "
+                    "would not; where councils differ by more than chance alone gives, they "
+                    "are widened about the pooled value by the random-effects factor (an "
+                    "approximation: the exact quantiles themselves assume no overdispersion). "
+                    "Each council's z-score is read on the same exact scale. "
                     + " ".join(words) + " A council can differ from England beyond sampling "
                     "chance (the tests above) and still sit inside these limits, which allow "
                     "for the spread councils show.")
@@ -333,7 +339,8 @@ def release_level(data: ThemeData) -> None:
 def _method_words(fitted: funnel.Funnel) -> str:
     if fitted.method == "none":
         return "no more spread than chance, limits not widened"
-    return f"limits widened, {fitted.method} method"
+    kind = " random-effects" if fitted.method == "additive" else ""
+    return f"councils differ by more than chance, so limits widened, {fitted.method}{kind} method"
 
 
 def _funnel_row(measure: str, la: pd.Series, fitted: funnel.Funnel, scale: float,
