@@ -402,6 +402,7 @@ class Section:
             overrides["interval_95"] = self._interval(
                 str(row["measure"]), str(row["geography_code"]), str(row["period"]),
                 str(row["breakdown"]), str(row["source"]), overrides.get("value", row["value"]))
+            _caveat(overrides, str(row["measure"]), overrides.get("note", row.get("note")))
         return self.findings.record_fact(fact, **overrides)
 
     def _interval(self, measure: str, code: str, period: str, breakdown: str, source: str,
@@ -443,6 +444,7 @@ class Section:
         if "interval_95" not in options:
             options["interval_95"] = self._interval(measure, code, period or self.data.period,
                                                     breakdown, source, value)
+            _caveat(options, measure, options.get("note"))
         return self.findings.record(measure, value, source=source, geography_code=code,
                                     geography_name=name, geography_level=level,
                                     period=period or self.data.period, breakdown=breakdown,
@@ -497,6 +499,16 @@ class Section:
     def empty(self) -> bool:
         """Nothing to show (the section says why in :attr:`left_out`)."""
         return not (self.paragraphs or self.tables or self.charts)
+
+
+def _caveat(options: dict[str, object], measure: str, note: object) -> None:
+    """Add to ``options``' note what an interval found for ``measure`` assumes, where its
+    counts are linked (:data:`cpstats.comparison.LINKED_COUNTS`)."""
+    from cpstats import comparison
+
+    caveat = comparison.LINKED_COUNTS.get(measure)
+    if caveat and options.get("interval_95") is not None:
+        options["note"] = "; ".join(str(n) for n in (note, caveat) if n and not pd.isna(n))
 
 
 @dataclass
