@@ -363,3 +363,17 @@ def test_a_bound_carries_no_interval_and_says_why(result, measure, breakdown):
     row = _finding(result, measure, breakdown, "derived")
     assert pd.isna(row["lower_95"]) and pd.isna(row["upper_95"])
     assert row["note"].startswith("No interval: a bound under an assumption")
+
+
+def test_every_interval_column_of_the_rates_table_is_widened():
+    from cpstats.stats.disproportionality import widen
+
+    # Relative rate 2 with score and log Wald intervals 1 to 4: with a design effect of 4 both
+    # become 0.5 to 8 (the table shows them side by side, so neither may stay narrow).
+    table = pd.DataFrame({"rate_per_10k": [10.0], "rate_lower": [5.0], "rate_upper": [20.0],
+                          "rr_vs_reference": [2.0], "rr_lower": [1.0], "rr_upper": [4.0],
+                          "rr_wald_lower": [1.0], "rr_wald_upper": [4.0]})
+    wide = widen(table, 4, eth.WIDENED).iloc[0]
+    assert (wide["rr_lower"], wide["rr_upper"]) == (0.5, 8.0)
+    assert (wide["rr_wald_lower"], wide["rr_wald_upper"]) == (0.5, 8.0)
+    assert (wide["rate_lower"], wide["rate_upper"]) == (2.5, 40.0)

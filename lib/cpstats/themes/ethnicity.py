@@ -783,7 +783,15 @@ def _decision_points(data: ThemeData, basis: str) -> tuple[Stages | None, str]:
 #: (estimate, lower, upper) columns widened by the sibling design effect.
 WIDENED = (("rate_per_10k", "rate_lower", "rate_upper"),
            ("rr_vs_reference", "rr_lower", "rr_upper"),
+           ("rr_vs_reference", "rr_wald_lower", "rr_wald_upper"),
            ("progression_rr", "progression_lower", "progression_upper"))
+
+
+def _widened(stages: Stages) -> str:
+    """What a note adds when its interval was widened by the sibling design effect (nothing
+    when the effect is 1 and the interval is as computed)."""
+    deff = stages.design["deff"]
+    return f"; x design effect {deff:.2f} (log scale)" if deff > 1 else ""
 
 
 def _fit(counts: pd.DataFrame, pop: Denominator, deff: float) -> pd.DataFrame:
@@ -865,12 +873,14 @@ def relative_rates(data: ThemeData, population_basis: str | None = None) -> Sect
         RATIO, row["rr_vs_reference"], source=src,
         breakdown=f"decision_point=plan_at_31_march;ethnicity={row.name}",
         interval_95=(row["rr_lower"], row["rr_upper"]),
-        note=f"against White British; {short}; {_INTERVAL_NAMES[row['rr_method']]}")
+        note=(f"against White British; {short}; {_INTERVAL_NAMES[row['rr_method']]}"
+              f"{_widened(stages)}"))
         for row in (high, low))
     wb = snapshot.loc[REFERENCE]
     wb_rate = section.record(RATE, wb["rate_per_10k"], source=src,
                              breakdown=f"decision_point=plan_at_31_march;ethnicity={REFERENCE}",
-                             interval_95=(wb["rate_lower"], wb["rate_upper"]), note=short)
+                             interval_95=(wb["rate_lower"], wb["rate_upper"]),
+                             note=f"{short}{_widened(stages)}")
     w_plan, w_referral = (section.record(
         "ethnicity_cohens_w", stages.fit.loc[point, "cohens_w"], source=src,
         breakdown=f"decision_point={point}",
@@ -1092,7 +1102,8 @@ def progression(data: ThemeData, population_basis: str | None = None) -> Section
                              source=stages.source,
                              breakdown=f"decision_point=s47;ethnicity={step.name}",
                              interval_95=(step["progression_lower"], step["progression_upper"]),
-                             note="s47 enquiries per referred child, against White British")
+                             note=f"s47 enquiries per referred child, against White "
+                                  f"British{_widened(stages)}")
     section.say(
         f"Progression from one decision point to the next, relative to White British children "
         f"(1 = the same conversion). The largest difference at the section 47 step: "
