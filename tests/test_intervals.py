@@ -69,7 +69,7 @@ def test_mean_of_proportions_by_hand():
 
 
 def test_exact_ratio_of_counts_by_hand():
-    from cpstats.stats.disproportionality import exact_ratio_interval
+    from cpstats.stats.intervals import exact_ratio_interval
 
     # 6 against 4: Clopper-Pearson limits of 6 of 10 are 0.2624 and 0.8784 (tables), so the
     # ratio's are 0.2624 / 0.7376 = 0.356 and 0.8784 / 0.1216 = 7.23.

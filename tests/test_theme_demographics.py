@@ -316,3 +316,18 @@ def test_child_level_share_intervals_are_widened_by_the_design_effect():
     # Published counts carry no family link to measure: as they are.
     assert (rows.loc["derived", "lower_95"], rows.loc["derived", "upper_95"]) == (
         pytest.approx(tuple(round(v, 1) for v in wilson_interval(100, 200))))
+
+
+def test_sibling_groups_are_built_once_per_run(monkeypatch):
+    from cpstats.stats import disproportionality as dp
+    from cpstats.themes import ethnicity
+
+    calls = []
+    real = dp.sibling_groups
+    monkeypatch.setattr(dp, "sibling_groups", lambda *a: calls.append(a) or real(*a))
+    data = ThemeData(resolve())
+    section = Section(demographics.THEME, "t", "T", data)
+    effects = [demographics.design_effect(section, mix, "synthetic")
+               for mix in (demographics.GENDER, demographics.AGE)]
+    stages, _ = ethnicity.decision_points(data)
+    assert len(calls) == 1 and stages is not None and min(effects) >= 1

@@ -185,7 +185,7 @@ def _ratio_interval(facts: pd.DataFrame, measure: str, geography_code: str, peri
     """Interval of a percentage ratio of two counts (:data:`RATIOS`) or of a count's change
     (:data:`CHANGES`), when the counts give back the stated figure to within rounding."""
     from cpstats.periods import parse_year, year_label
-    from cpstats.stats.disproportionality import exact_ratio_interval
+    from cpstats.stats.intervals import exact_ratio_interval
 
     if measure in RATIOS:
         top, bottom = (_counts(facts, spec, period, "dfe").get(geography_code, math.nan)

@@ -46,6 +46,7 @@ from cpstats.ethnicity_map import (
     comparison_group,
 )
 from cpstats.periods import year_label
+from cpstats.stats.intervals import exact_ratio_interval
 
 PER = 10_000
 #: Flag counts below this (PHE: rates on fewer than 10 events are unreliable).
@@ -106,17 +107,6 @@ def rate_ratio_interval(count1: float, exposure1: float, count2: float, exposure
     low, up = confint_poisson_2indep(count1, exposure1, count2, exposure2, method=RR_METHOD,
                                      compare="ratio", alpha=alpha)
     return float(low), float(up), RR_METHOD
-
-
-def exact_ratio_interval(count1: float, exposure1: float, count2: float, exposure2: float,
-                         alpha: float = 0.05) -> tuple[float, float]:
-    """Exact conditional interval for a ratio of two Poisson rates: given the total, count1
-    is binomial with p = r e1 / (r e1 + e2); Clopper-Pearson limits of p map to the ratio as
-    p / (1 - p) x e2 / e1 (lower 0 when count1 is 0)."""
-    lo_p = 0.0 if count1 == 0 else stats.beta.ppf(alpha / 2, count1, count2 + 1)
-    hi_p = stats.beta.ppf(1 - alpha / 2, count1 + 1, count2)
-    scale = exposure2 / exposure1
-    return float(lo_p / (1 - lo_p) * scale), float(hi_p / (1 - hi_p) * scale)
 
 
 def wald_log_interval(count1: np.ndarray, exposure1: np.ndarray, count2: np.ndarray,

@@ -81,6 +81,17 @@ def proportions_differ(successes1: float, trials1: float, successes2: float,
     return z, float(2 * stats.norm.sf(abs(z)))
 
 
+def exact_ratio_interval(count1: float, exposure1: float, count2: float, exposure2: float,
+                         alpha: float = 0.05) -> tuple[float, float]:
+    """Exact conditional interval for a ratio of two Poisson rates: given the total, count1
+    is binomial with p = r e1 / (r e1 + e2); Clopper-Pearson limits of p map to the ratio as
+    p / (1 - p) x e2 / e1 (lower 0 when count1 is 0)."""
+    lo_p = 0.0 if count1 == 0 else stats.beta.ppf(alpha / 2, count1, count2 + 1)
+    hi_p = stats.beta.ppf(1 - alpha / 2, count1 + 1, count2)
+    scale = exposure2 / exposure1
+    return float(lo_p / (1 - lo_p) * scale), float(hi_p / (1 - hi_p) * scale)
+
+
 def weighted_sum_interval(counts: Sequence[float], weights: Sequence[float],
                           level: float = 0.95) -> tuple[float, float] | None:
     """Dobson's interval for a weighted sum of Poisson counts, sum(w x) (as Fingertips uses for

@@ -29,7 +29,7 @@ from cpstats.defaults import ENGLAND_CODE
 from cpstats.facts import select
 from cpstats.periods import is_year, period_year
 from cpstats.stats import funnel, trends
-from cpstats.themes.base import Chart, Section, ThemeData, text
+from cpstats.themes.base import Chart, Section, ThemeData, rounded_interval, text
 
 THEME = "01_trends"
 #: The headline rates and percentages tested against England and the region.
@@ -203,14 +203,6 @@ def _difference_words(data: ThemeData, table: pd.DataFrame) -> str:
         parts.append(words)
     return " ".join(parts) + (" A difference beyond chance says the gap is unlikely to be "
                               "sampling noise; it does not say why the figures differ.")
-
-
-def _rounded(bounds: tuple[float, float] | None, measure: str) -> tuple[float, float] | None:
-    """An interval at the precision its measure is stated (results.csv agrees with the prose)."""
-    if bounds is None:
-        return None
-    places = registry.decimals(measure)
-    return round(bounds[0], places), round(bounds[1], places)
 
 
 def _label(measure: str) -> str:
@@ -431,7 +423,7 @@ def _pooled_interval(table: pd.DataFrame, kind: str, measure: str) -> tuple[floa
         return None
     bounds = (intervals.rate_interval(x, n) if kind == "rate"
               else intervals.wilson_interval(x, n))
-    return _rounded(bounds, measure)
+    return rounded_interval(bounds, measure)
 
 
 def _mean_interval(table: pd.DataFrame, kind: str, measure: str) -> tuple[float, float] | None:
@@ -446,7 +438,7 @@ def _mean_interval(table: pd.DataFrame, kind: str, measure: str) -> tuple[float,
         return None
     bounds = (intervals.weighted_sum_interval(x, 10_000 / (len(x) * n)) if kind == "rate"
               else intervals.mean_proportion_interval(x, n))
-    return _rounded(bounds, measure)
+    return rounded_interval(bounds, measure)
 
 
 def trend_tests(data: ThemeData) -> Section:
@@ -489,7 +481,7 @@ def _trend_words(section: Section, data: ThemeData, count: str,
     key = f"measure={count}"
     ratio = section.record("trend_rate_ratio_per_year", la.ratio, source="derived",
                            breakdown=key,
-                           interval_95=_rounded((la.lower_95, la.upper_95),
+                           interval_95=rounded_interval((la.lower_95, la.upper_95),
                                                 "trend_rate_ratio_per_year"))
     said = []
     for other in ("england", "neighbours"):
@@ -507,7 +499,7 @@ def _trend_words(section: Section, data: ThemeData, count: str,
                                           last["population"])
         said_rr = section.record("rate_ratio_on_previous_year", rr, source="derived",
                                  breakdown=key,
-                                 interval_95=_rounded((low, high), "rate_ratio_on_previous_year"))
+                                 interval_95=rounded_interval((low, high), "rate_ratio_on_previous_year"))
         change = (f" This year's rate on last year's: {said_rr} (95% interval "
                   f"{text(low, 'rate_ratio_on_previous_year')} to "
                   f"{text(high, 'rate_ratio_on_previous_year')}; counts treated as Poisson, "

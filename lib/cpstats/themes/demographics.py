@@ -217,9 +217,9 @@ def design_effect(section: Section, mix: Mix, source: str) -> float:
     data = section.data
     if source not in CHILD_SOURCES or data.child_level is None:
         return 1.0
-    from cpstats.stats.disproportionality import sibling_design_effect, sibling_groups
+    from cpstats.stats.disproportionality import sibling_design_effect
 
-    plans = sibling_groups(data.child_level, data.year)
+    plans = data.sibling_plans
     found = sibling_design_effect(plans["group"], plans[mix.key])
     section.record("sibling_design_effect", found["deff"], source=source,
                    breakdown=f"grouping=plan_start_day;attribute={mix.key}",

@@ -770,7 +770,7 @@ def _decision_points(data: ThemeData, basis: str) -> tuple[Stages | None, str]:
                        "hidden_before": hidden.shift(1, axis=1, fill_value=False).stack()},
                       axis=1)
     known = known.join(flags, on=["group", "decision_point"]).reset_index(drop=True)
-    siblings = dp.sibling_groups(data.child_level, data.year)
+    siblings = data.sibling_plans
     design = dp.sibling_design_effect(siblings["group"], siblings["ethnicity"])
     # Siblings share an ethnicity: every interval and test allows for it.
     known = dp.widen(known, design["deff"], WIDENED)
