@@ -73,9 +73,13 @@ def _tolerance(value: float) -> float:
 
 
 #: DfE-based rates and percentages that carry no interval, each with the reason its note gives
-#: (a census count has no sampling error; a backtest's fallback share counts every forecast).
+#: (a census count has no sampling error; a backtest's fallback share and interval coverage
+#: count every forecast, and overlapping backtests are no independent trials;
+#: a bound under an assumption about unprinted ethnicities is not an estimate).
 NO_INTERVAL = {"population_share_pct", "population_share_all_ages_pct",
-               "forecast_backtest_fallback_pct"}
+               "forecast_backtest_fallback_pct", "forecast_backtest_coverage_80_pct",
+               "forecast_backtest_coverage_95_pct", "ethnicity_rate_per_10k_max",
+               "cp_by_ethnicity_share_of_known_pct"}
 
 
 def _unbounded(results: pd.DataFrame) -> list[tuple[str, ...]]:
@@ -105,15 +109,33 @@ def test_every_rate_and_percentage_carries_its_interval(name: str, data: themes.
 
 def test_change_and_ratio_intervals_by_hand(data: themes.ThemeData) -> None:
     from cpstats import comparison
-    from cpstats.stats.disproportionality import exact_ratio_interval
 
-    # Buckinghamshire's children on plans, 31 March 2017 over 2016 (DfE d1), as a change in %.
+    # Buckinghamshire's children on plans, 31 March 2017 over 2016 (DfE d1): 553 and 454, a
+    # change of +21.8%. Clopper-Pearson on 553 of 1,007 gives 0.517821 to 0.580202 (beta
+    # quantiles), so the ratio p / (1 - p) runs 1.073919 to 1.382101: -1 and x 100, +7.39% to
+    # +38.21%.
     now, before = (data.value("cp_plans_at_31_march", "dfe", period=p)
                    for p in (data.period, data.previous))
-    low, high = exact_ratio_interval(now, 1, before, 1)
+    assert (now, before) == (553, 454)
     change = 100 * (now / before - 1)
     bounds = comparison.interval(data.facts, "cp_change_pct", "825", data.period, change)
-    assert bounds == pytest.approx((100 * low - 100, 100 * high - 100))
-    assert bounds[0] < change < bounds[1]
+    assert bounds == pytest.approx((7.3919, 38.2101), abs=1e-4)
+    # Its note says what the interval assumes and the counts do not meet.
+    assert comparison.LINKED_COUNTS["cp_change_pct"].startswith(
+        "interval conservative: treats the counts as independent")
     # A stated value the counts do not give back has no interval.
     assert comparison.interval(data.facts, "cp_change_pct", "825", data.period, change + 1) is None
+
+
+def test_intervals_on_linked_counts_say_they_are_conservative(
+        data: themes.ThemeData, findings: dict[str, pd.DataFrame]) -> None:
+    now = _findings("trends", data, findings)
+    rows = now[now["measure"].isin(["cp_change_pct", "icpc_to_cp_plan_pct"])
+               & (now["source"] == "derived") & now["lower_95"].notna()]
+    assert set(rows["measure"]) == {"cp_change_pct", "icpc_to_cp_plan_pct"}
+    assert rows["note"].str.contains("interval conservative: treats the counts as independent",
+                                     regex=False).all()
+    assert rows["note"].str.contains("never read as no difference", regex=False).all()
+    # Plans started per ICPC is no binomial share: transfer-ins are among the plans started.
+    assert rows.loc[rows["measure"] == "icpc_to_cp_plan_pct", "note"].str.contains(
+        "transfer-ins").all()

@@ -388,3 +388,20 @@ def test_sibling_design_effect_by_hand():
     table = pd.DataFrame({"rr": [2.0, 0.0], "lo": [1.0, 0.0], "hi": [4.0, 3.0]})
     wide = widen(table, 4, [("rr", "lo", "hi")])
     assert wide["lo"].tolist() == [0.5, 0.0] and wide["hi"].tolist() == [8.0, 12.0]
+
+
+def test_sibling_groups_band_age_at_the_plan_s_start():
+    from cpstats.stats.disproportionality import sibling_groups
+
+    # A pre-birth plan (born two months after it started), a child with no birth date yet,
+    # a 4-year-old and a 9-year-old at the start: the first two are unborn, not 0_4.
+    children = conform_table("children", pd.DataFrame({
+        "child_id": ["u", "n", "a", "b"], "ethnicity": ["WBRI"] * 4,
+        "birth_month": pd.to_datetime(["2016-08-01", None, "2012-01-01", "2007-01-01"])}))
+    plans = conform_table("cp_plans", pd.DataFrame({
+        "child_id": ["u", "n", "a", "b"], "cin_id": ["1"] * 4, "plan_id": ["1"] * 4,
+        "start_date": pd.to_datetime(["2016-06-01", "2016-06-01", "2016-06-01", "2016-07-01"])}))
+    cin = CinData(la_code="999", reference_date=date(2017, 3, 31), source="synthetic",
+                  children=children, cp_plans=plans)
+    bands = sibling_groups(cin, 2017).set_index("child_id")["age_band"]
+    assert bands.to_dict() == {"u": "unborn", "n": "unborn", "a": "0_4", "b": "5_9"}

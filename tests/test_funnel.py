@@ -75,3 +75,32 @@ def test_exact_limits_by_hand():
         float(wide.limits(1e7, 0.95)[1]), rel=1e-3)
     assert float(wide.exact_limits(1_000, 0.95)[1]) == pytest.approx(0.003 + 2 * 0.0033939,
                                                                      abs=1e-6)
+
+
+def test_exact_z_scores_by_hand_and_agreeing_with_the_position():
+    # Poisson, no overdispersion: target 0.01 per child, 500 children (mean 5). A count of 9:
+    # P(X <= 9 | 5) = 0.968172, a normal deviate of 1.8546 (inside 95%); the normal
+    # approximation would say (9 - 5) / sqrt(5) = 1.789.
+    fitted = funnel.Funnel("rate", 0.01, 1.0, 0.0, False, "none", 10)
+    z = fitted.exact_z_scores(np.array([9.0]), np.array([500.0]))[0]
+    assert z == pytest.approx(1.8546, abs=1e-4)
+    # A count of 10.5 lies halfway between 10 and 11: P = F(10) + 0.5 f(11) (0.986305 +
+    # 0.5 x 0.008242) = 0.990426, z = 2.3426.
+    assert fitted.exact_z_scores(np.array([10.5]), np.array([500.0]))[0] == pytest.approx(
+        2.3426, abs=1e-4)
+    # Over many small and large councils, overdispersed (additive widening), |z| <= 1.96 exactly
+    # where the position is "within the 95% limits", and > 3.09 where "beyond the 99.8%".
+    rng = np.random.default_rng(12)
+    for kind, target in (("rate", 0.004), ("percent", 0.3)):
+        n = rng.integers(5, 3_000, 300).astype(float)
+        events = rng.poisson(n * target * np.exp(rng.normal(0, 0.3, 300)))
+        events = np.minimum(events, n) if kind == "percent" else events
+        fitted = funnel.fit(events, n, kind)
+        assert fitted.method == "additive"
+        z = fitted.exact_z_scores(events, n)
+        where = [funnel.position(x / m, m, fitted, exact=True) for x, m in
+                 zip(events, n, strict=True)]
+        inside = np.array([w.startswith("within") for w in where])
+        beyond = np.array([w.startswith("beyond") for w in where])
+        assert (inside == (np.abs(z) <= 1.959964)).all() and 0 < (~inside).sum()
+        assert (beyond == (np.abs(z) > 3.090232)).all()

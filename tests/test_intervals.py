@@ -53,8 +53,9 @@ def test_dobson_interval_by_hand():
     assert (round(low, 2), round(high, 2)) == (18.55, 32.96)
     # One count with weight 1 is its own exact interval.
     assert intervals.weighted_sum_interval([6], [1]) == pytest.approx(intervals.poisson_interval(6))
-    with pytest.raises(ValueError):
-        intervals.weighted_sum_interval([0, 0], [1, 1])
+    # Every count 0, or no counts at all: nothing to scale, no interval (not an error).
+    assert intervals.weighted_sum_interval([0, 0], [1, 1]) is None
+    assert intervals.weighted_sum_interval([], []) is None
 
 
 def test_mean_of_proportions_by_hand():
@@ -62,10 +63,13 @@ def test_mean_of_proportions_by_hand():
     # half-width 1.959964 x 0.027386 = 0.053676.
     low, high = intervals.mean_proportion_interval([10, 30], [100, 100])
     assert (round(low, 2), round(high, 2)) == (14.63, 25.37)
+    # No proportions, or one with no trials: undefined, not 0-100.
+    assert intervals.mean_proportion_interval([], []) is None
+    assert intervals.mean_proportion_interval([10, 0], [100, 0]) is None
 
 
 def test_exact_ratio_of_counts_by_hand():
-    from cpstats.stats.disproportionality import exact_ratio_interval
+    from cpstats.stats.intervals import exact_ratio_interval
 
     # 6 against 4: Clopper-Pearson limits of 6 of 10 are 0.2624 and 0.8784 (tables), so the
     # ratio's are 0.2624 / 0.7376 = 0.356 and 0.8784 / 0.1216 = 7.23.

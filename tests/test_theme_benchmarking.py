@@ -101,9 +101,30 @@ def test_funnel_limits_are_exact_and_kept_per_release(tmp_path, monkeypatch):
     assert (grid["lower_95"] <= grid["upper_95"]).all()
     last = grid.iloc[-1]
     assert last["upper_99_8"] == pytest.approx(last["normal_upper_99_8"], rel=0.02)
-    low, high = fitted.exact_limits(panel.loc["825", "denominator"], funnel.LEVELS[0])
-    # Buckinghamshire's 104 repeat plans of 725 started (14.3%) sit inside them.
-    assert low < 104 / 725 < high
+    # The panel holds DfE's published counts: 104 repeat plans of 725 started (14.3%).
+    la = panel.loc["825"]
+    repeat, started = (float(data.fact(m, "dfe")["value"].iloc[0])
+                       for m in ("cp_plans_second_or_subsequent", "cp_plans_started"))
+    assert (la["numerator"], la["denominator"]) == (repeat, started) == (104, 725)
+    low, high = fitted.exact_limits(la["denominator"], funnel.LEVELS[0])
+    assert low < repeat / started < high
+
+
+def test_the_cp_rate_funnel_places_buckinghamshire_from_its_published_counts(data: ThemeData):
+    from cpstats.stats import funnel
+
+    panel, fitted, _ = benchmarking.funnel_of(data, "cp_rate_per_10k")
+    la = panel.loc["825"]
+    # DfE's 553 children on plans at 31 March 2017 over the population its rate of 45.2 implies.
+    on_plans = float(data.fact("cp_plans_at_31_march", "dfe")["value"].iloc[0])
+    assert la["numerator"] == on_plans == 553
+    assert la["numerator"] / la["denominator"] * 10_000 == pytest.approx(45.2, abs=0.05)
+    assert funnel.position(la["numerator"] / la["denominator"], la["denominator"], fitted,
+                           exact=True) == "within the 95% limits"
+    words = " ".join(benchmarking.funnels(data).paragraphs)
+    assert ("Children on a plan per 10,000 children: 45.2, within the 95% limits around the 150 "
+            "councils' pooled 43.3" in words)
+    assert "additive random-effects method" in words and "(an approximation" in words
 
 
 
@@ -130,3 +151,27 @@ def test_pooled_neighbour_mean_has_an_interval(findings: pd.DataFrame):
     plain = _row(findings, "cp_rate_per_10k", "neighbours=unweighted_mean")
     assert plain["lower_95"] < 40.2 < plain["upper_95"]
     assert plain["upper_95"] - plain["lower_95"] > pooled["upper_95"] - pooled["lower_95"]
+
+
+def test_neighbour_means_without_neighbours_or_with_no_children(data: ThemeData):
+    from cpstats.themes.base import Section
+
+    panel = benchmarking.councils(data, "cp_rate_per_10k")
+    # No neighbour publishes the measure: ranks only, a sentence, no mean and no crash.
+    alone = Section(benchmarking.THEME, "alone", "Alone", data)
+    words = benchmarking._rank_words(alone, data, panel.drop(index=data.neighbours),
+                                     "cp_rate_per_10k")
+    assert words.endswith("no neighbour publishes it, so there is no neighbours' mean.")
+    assert not alone.findings.frame()["breakdown"].str.startswith("neighbours=").any()
+    # Every neighbour with no child on a plan: means of 0, the pooled rate keeps its exact
+    # Poisson upper limit (3.69 over about a million children: 0.0 at one decimal), the
+    # unweighted mean (Dobson's, nothing to scale) has no interval.
+    zeros = panel.copy()
+    zeros.loc[data.neighbours, ["numerator", "value"]] = 0.0
+    none = Section(benchmarking.THEME, "none", "None", data)
+    words = benchmarking._rank_words(none, data, zeros, "cp_rate_per_10k")
+    assert "neighbours' unweighted mean 0.0, weighted (pooled counts) 0.0." in words
+    found = none.findings.frame().set_index("breakdown")
+    assert pd.isna(found.loc["neighbours=unweighted_mean", "lower_95"])
+    assert found.loc["neighbours=weighted_mean", "lower_95"] == 0
+    assert found.loc["neighbours=weighted_mean", "upper_95"] == 0

@@ -264,3 +264,70 @@ def test_child_level_tests_allow_for_siblings(without_report):
     sections = {s.key: s for s in without_report.sections}
     assert "the chi-square is divided by the design effect of sibling groups" in _text(
         sections["gender"])
+
+
+def _planted_siblings():
+    """Four families whose plans start together, each child sharing the family's gender and
+    category: 3 + 3 + 2 + 2 children on four days."""
+    from datetime import date
+
+    from cpstats.childlevel import CinData, conform_table
+
+    sizes, genders = [3, 3, 2, 2], ["male", "female", "male", "female"]
+    categories, days = ["NEG", "PHY", "EMO", "SAB"], ["2016-05-02", "2016-06-01", "2016-07-01",
+                                                       "2016-08-01"]
+    family = [f for f, n in enumerate(sizes) for _ in range(n)]
+    ids = [str(i) for i in range(len(family))]
+    children = conform_table("children", pd.DataFrame({
+        "child_id": ids, "ethnicity": ["WBRI"] * len(ids), "gender": [genders[f] for f in family],
+        "birth_month": pd.to_datetime(["2010-01-01"] * len(ids))}))
+    plans = conform_table("cp_plans", pd.DataFrame({
+        "child_id": ids, "cin_id": ["1"] * len(ids), "plan_id": ["1"] * len(ids),
+        "start_date": pd.to_datetime([days[f] for f in family]),
+        "initial_category": [categories[f] for f in family]}))
+    return CinData(la_code="999", reference_date=date(2017, 3, 31), source="synthetic",
+                   children=children, cp_plans=plans)
+
+
+def test_planted_sibling_groups_give_a_design_effect_above_1():
+    from cpstats.stats.disproportionality import sibling_design_effect, sibling_groups
+
+    plans = sibling_groups(_planted_siblings(), 2017)
+    # Every family agrees within itself (rho = 1); m = (9 + 9 + 4 + 4) / 10 = 2.6 = deff.
+    for attribute in ("gender", "category"):
+        found = sibling_design_effect(plans["group"], plans[attribute])
+        assert found["rho"] == pytest.approx(1) and found["deff"] == pytest.approx(2.6)
+
+
+def test_child_level_share_intervals_are_widened_by_the_design_effect():
+    from cpstats.stats.intervals import wilson_interval
+
+    section = Section(demographics.THEME, "t", "T", ThemeData(resolve()))
+    share = pd.Series({"male": 50.0})
+    demographics.record_shares(section, demographics.GENDER, share, "synthetic", total=200,
+                               deff=2.0)
+    demographics.record_shares(section, demographics.GENDER, share, "report", total=200,
+                               deff=2.0)
+    rows = section.findings.frame().set_index("source")
+    # Child-level: Wilson on 50 of 100 (the effective counts), not 100 of 200.
+    assert (rows.loc["synthetic", "lower_95"], rows.loc["synthetic", "upper_95"]) == (
+        pytest.approx(tuple(round(v, 1) for v in wilson_interval(50, 100))))
+    assert "/ design effect 2.00" in rows.loc["synthetic", "note"]
+    # Published counts carry no family link to measure: as they are.
+    assert (rows.loc["derived", "lower_95"], rows.loc["derived", "upper_95"]) == (
+        pytest.approx(tuple(round(v, 1) for v in wilson_interval(100, 200))))
+
+
+def test_sibling_groups_are_built_once_per_run(monkeypatch):
+    from cpstats.stats import disproportionality as dp
+    from cpstats.themes import ethnicity
+
+    calls = []
+    real = dp.sibling_groups
+    monkeypatch.setattr(dp, "sibling_groups", lambda *a: calls.append(a) or real(*a))
+    data = ThemeData(resolve())
+    section = Section(demographics.THEME, "t", "T", data)
+    effects = [demographics.design_effect(section, mix, "synthetic")
+               for mix in (demographics.GENDER, demographics.AGE)]
+    stages, _ = ethnicity.decision_points(data)
+    assert len(calls) == 1 and stages is not None and min(effects) >= 1

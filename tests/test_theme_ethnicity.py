@@ -8,6 +8,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import nbformat
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -142,7 +143,9 @@ def test_the_bases_side_by_side(default, shared_data):
     words = " ".join(section.paragraphs)
     assert "Rates by ethnicity here use Census 2011 shares because" in words
     assert "As a sensitivity check only, Census 2021" in words
-    assert "never a denominator for children" in words
+    # Beside the children's share on the rates' basis; no claim the data do not make.
+    assert "as White British, against 75.4% of children on the Census 2011 shares" in words
+    assert "never a denominator for children" in words and "diverse" not in words
     columns = list(section.tables[0].frame.columns)
     assert "School census pupils, January 2017 (%)" in columns
     assert "Census 2021, all ages (%): sensitivity check only" in columns
@@ -150,7 +153,20 @@ def test_the_bases_side_by_side(default, shared_data):
 
 def test_a_year_without_a_school_census_row_says_so(shared_data):
     words = " ".join(eth.population(ThemeData(resolve("825", 2015))).paragraphs)
-    assert "The school census has no row for Buckinghamshire in January 2015" in words
+    assert ("The school census shares are not shown beside it: parameter --year: found "
+            "'2014-15'; expected a reporting year with a school census." in words)
+
+
+def test_a_missing_basis_file_says_so_not_a_guessed_cause(default, monkeypatch):
+    from cpstats.errors import InputError, Problem
+
+    def missing(data, code):
+        raise InputError(Problem(file="school_census.csv", expected="a file that exists"))
+
+    monkeypatch.setattr(eth, "_school_shares", missing)
+    words = " ".join(eth.population(default).paragraphs)
+    assert "are not shown beside it: school_census.csv; expected a file that exists." in words
+    assert "reorganised" not in words
 
 
 def test_an_unknown_basis_is_a_parameter_error(default):
@@ -312,3 +328,52 @@ def test_the_stored_notebook_reads_cleanly():
     tags = [t for c in notebook.cells for t in c.metadata.get("tags", [])]
     assert tags.count("parameters") == 1 and "headline" in tags
     assert "notebook_env" not in "\n".join(c.source for c in notebook.cells)
+
+
+def test_a_stand_in_finding_no_clustering_says_so_and_shows_an_assumed_design_effect(result):
+    # The synthetic county draws ethnicity per child: the same-day stand-in finds no clustering,
+    # and that stand-in errs low, so the page says so and shows the interval at a design effect
+    # of 2 rather than claiming siblings were allowed for.
+    deff = _finding(result, "sibling_design_effect", "grouping=plan_start_day;attribute=ethnicity",
+                    "synthetic")
+    assert deff["value"] == 1 and deff["note"].startswith("measured on children whose plans "
+                                                          "started in 2016-17")
+    text = result.sections[eth.SECTIONS.index(eth.relative_rates)].paragraphs[0]
+    assert "found no clustering in ethnicity" in text and "widened by it" not in text
+    measured = _finding(result, "ethnicity_relative_rate", f"{PLAN};ethnicity=white_irish",
+                        "synthetic")
+    assumed = _finding(result, "ethnicity_relative_rate",
+                       f"{PLAN};ethnicity=white_irish;design_effect=assumed_2", "synthetic")
+    assert assumed["value"] == measured["value"]
+    assert assumed["lower_95"] < measured["lower_95"] and assumed["upper_95"] > measured["upper_95"]
+    # On the log scale the half-width grows by sqrt(2).
+    ratio = (pd.Series([assumed["upper_95"], assumed["lower_95"]]).map(float).pipe(np.log).diff()
+             / pd.Series([measured["upper_95"], measured["lower_95"]]).map(float).pipe(np.log)
+             .diff())
+    assert ratio.iloc[1] == pytest.approx(2 ** 0.5, rel=1e-6)
+    assert "Were the design effect 2, the 95% interval of White Irish" in text
+
+
+@pytest.mark.parametrize("measure, breakdown", [
+    ("ethnicity_rate_per_10k_max", "ethnicity=not_printed"),
+    ("cp_by_ethnicity_share_of_known_pct", "ethnicity=white_british;bound=lower"),
+    ("cp_by_ethnicity_share_of_known_pct", "ethnicity=white_british;bound=upper"),
+])
+def test_a_bound_carries_no_interval_and_says_why(result, measure, breakdown):
+    row = _finding(result, measure, breakdown, "derived")
+    assert pd.isna(row["lower_95"]) and pd.isna(row["upper_95"])
+    assert row["note"].startswith("No interval: a bound under an assumption")
+
+
+def test_every_interval_column_of_the_rates_table_is_widened():
+    from cpstats.stats.disproportionality import widen
+
+    # Relative rate 2 with score and log Wald intervals 1 to 4: with a design effect of 4 both
+    # become 0.5 to 8 (the table shows them side by side, so neither may stay narrow).
+    table = pd.DataFrame({"rate_per_10k": [10.0], "rate_lower": [5.0], "rate_upper": [20.0],
+                          "rr_vs_reference": [2.0], "rr_lower": [1.0], "rr_upper": [4.0],
+                          "rr_wald_lower": [1.0], "rr_wald_upper": [4.0]})
+    wide = widen(table, 4, eth.WIDENED).iloc[0]
+    assert (wide["rr_lower"], wide["rr_upper"]) == (0.5, 8.0)
+    assert (wide["rr_wald_lower"], wide["rr_wald_upper"]) == (0.5, 8.0)
+    assert (wide["rate_lower"], wide["rate_upper"]) == (2.5, 40.0)

@@ -220,3 +220,11 @@ def test_bias_step_and_the_fan_drawer():
     figure = chart.figure()
     assert title_of(figure.axes[0]) == "Rising"
     plt.close(figure)
+
+
+def test_backtest_coverage_carries_no_interval(default):
+    # Backtests overlap and share origins: Wilson's interval would treat them as independent.
+    rows = default.findings[default.findings["measure"].str.startswith("forecast_backtest_coverage")]
+    assert len(rows) >= 2
+    assert rows["lower_95"].isna().all() and rows["upper_95"].isna().all()
+    assert rows["note"].str.startswith("No interval: a count of what every backtest").all()

@@ -219,3 +219,23 @@ def test_a_council_with_suppressed_figures_says_what_it_left_out(cin_2022):
     assert "pipeline conversion for 2016-17" in left_out
     assert "City of London's section 47 or child protection rate" in left_out
     assert "1 complete year(s) of monthly referrals" in left_out
+
+
+def test_the_strongest_lag_names_its_simultaneous_interval(result, findings):
+    # The prose, the table and results.csv hold the same Bonferroni interval and say so; the
+    # table keeps each term's own 95% interval beside it, named as such.
+    coef = findings.loc[("lag_regression_coefficient", "825",
+                         "outcome=cp_plans_started;driver=s47_enquiries;lag=0")]
+    assert "simultaneous 95% interval, each lag's at 98.3% (Bonferroni)" in coef["note"]
+    table = result.tables["lag_regression_coefficients"].set_index(["Outcome", "Term"])
+    column = "Bonferroni (3 lags): simultaneous 95% interval, each lag's at 98.3%"
+    shown = table.loc[("Plans started", "s47 enquiries, same month"), column]
+    low, high = (float(x) for x in shown.split(" to "))
+    assert (low, high) == (pytest.approx(coef["lower_95"], abs=0.005),
+                           pytest.approx(coef["upper_95"], abs=0.005))
+    own = table.loc[("Plans started", "s47 enquiries, same month"),
+                    "95% interval (this term alone)"]
+    assert own != shown and float(own.split(" to ")[0]) >= low
+    assert table.loc[("Plans started", "Constant"), column] == ""
+    said = _paragraphs(result, "lag_regression")
+    assert f"per enquiry, simultaneous 95% interval, each lag's at 98.3%: {shown} (Bonf" in said

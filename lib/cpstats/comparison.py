@@ -73,6 +73,16 @@ RATIOS: dict[str, tuple[str, str]] = {
 #: A count's change on the year before, in percent: measure -> the count. Interval: 100 x (the
 #: exact conditional interval of this year's count over last year's, treated as Poisson - 1).
 CHANGES: dict[str, str] = {"cp_change_pct": "cp_plans_at_31_march"}
+#: What the intervals of :data:`RATIOS` and :data:`CHANGES` assume and the counts do not meet.
+LINKED_COUNTS = {
+    **dict.fromkeys(RATIOS, "interval conservative: treats the counts as independent, though "
+                            "most plans started follow the ICPCs counted (not a binomial "
+                            "share: plans started also include transfer-ins); never read as "
+                            "no difference"),
+    **dict.fromkeys(CHANGES, "interval conservative: treats the counts as independent, though "
+                             "many children on a plan at one 31 March are still on it at the "
+                             "next; never read as no difference"),
+}
 #: How far a percentage recomputed from its counts may sit from the figure stated (published
 #: percentages are rounded to 1 decimal); further apart, the counts are not its base. DfE
 #: rounds national and regional counts to the nearest 10, which moves a share by up to
@@ -175,7 +185,7 @@ def _ratio_interval(facts: pd.DataFrame, measure: str, geography_code: str, peri
     """Interval of a percentage ratio of two counts (:data:`RATIOS`) or of a count's change
     (:data:`CHANGES`), when the counts give back the stated figure to within rounding."""
     from cpstats.periods import parse_year, year_label
-    from cpstats.stats.disproportionality import exact_ratio_interval
+    from cpstats.stats.intervals import exact_ratio_interval
 
     if measure in RATIOS:
         top, bottom = (_counts(facts, spec, period, "dfe").get(geography_code, math.nan)

@@ -46,6 +46,7 @@ from cpstats.ethnicity_map import (
     comparison_group,
 )
 from cpstats.periods import year_label
+from cpstats.stats.intervals import exact_ratio_interval
 
 PER = 10_000
 #: Flag counts below this (PHE: rates on fewer than 10 events are unreliable).
@@ -106,17 +107,6 @@ def rate_ratio_interval(count1: float, exposure1: float, count2: float, exposure
     low, up = confint_poisson_2indep(count1, exposure1, count2, exposure2, method=RR_METHOD,
                                      compare="ratio", alpha=alpha)
     return float(low), float(up), RR_METHOD
-
-
-def exact_ratio_interval(count1: float, exposure1: float, count2: float, exposure2: float,
-                         alpha: float = 0.05) -> tuple[float, float]:
-    """Exact conditional interval for a ratio of two Poisson rates: given the total, count1
-    is binomial with p = r e1 / (r e1 + e2); Clopper-Pearson limits of p map to the ratio as
-    p / (1 - p) x e2 / e1 (lower 0 when count1 is 0)."""
-    lo_p = 0.0 if count1 == 0 else stats.beta.ppf(alpha / 2, count1, count2 + 1)
-    hi_p = stats.beta.ppf(1 - alpha / 2, count1 + 1, count2)
-    scale = exposure2 / exposure1
-    return float(lo_p / (1 - lo_p) * scale), float(hi_p / (1 - hi_p) * scale)
 
 
 def wald_log_interval(count1: np.ndarray, exposure1: np.ndarray, count2: np.ndarray,
@@ -537,9 +527,11 @@ def sibling_design_effect(groups: pd.Series, attribute: pd.Series) -> dict[str, 
 def sibling_groups(cin: CinData, year: int) -> pd.DataFrame:
     """Children whose plans started in the year ending 31 March ``year``, with a stand-in for
     their sibling group: the CIN Census has no family link, and siblings' plans start at the
-    same conference, so children whose plans started on the same day are taken as one group
-    (unrelated families conferenced the same day are merged too, which can only raise the
-    design effect: conservative). Columns ``child_id``, ``group``, and the attributes a
+    same conference, so children whose plans started on the same day are taken as one group.
+    The stand-in errs towards too small a design effect, not too large: unrelated families
+    conferenced the same day agree only by chance, which leaves ``(m - 1) rho`` about
+    unchanged on average, while siblings whose plans start on different days are split and
+    their agreement lost, so intervals widened by it may still be too narrow. Columns ``child_id``, ``group``, and the attributes a
     design effect may be measured on: ``ethnicity``, ``gender``, ``category`` (initial) and
     ``age_band`` at the plan's start (``unborn``, ``0_4``, ``5_9``, ``10_17``)."""
     plans = cin.cp_plans
@@ -551,9 +543,10 @@ def sibling_groups(cin: CinData, year: int) -> pd.DataFrame:
         started["child_id"])
     years = (started["start_date"].to_numpy() - kids["birth_month"].to_numpy()) / np.timedelta64(
         1, "D") / 365.25
-    band = pd.cut(pd.Series(years), [-np.inf, 5, 10, np.inf], right=False,
+    # No birth date yet, or born after the plan started (a pre-birth plan): unborn.
+    band = pd.cut(pd.Series(years), [0, 5, 10, np.inf], right=False,
                   labels=["0_4", "5_9", "10_17"]).astype(object)
-    band = band.where(pd.Series(years).notna(), "unborn")
+    band = band.where(pd.Series(years) >= 0, "unborn")
     return pd.DataFrame({"child_id": started["child_id"].to_numpy(),
                          "group": started["start_date"].astype(str).to_numpy(),
                          "ethnicity": kids["ethnicity"].to_numpy(),

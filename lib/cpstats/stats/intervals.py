@@ -81,12 +81,24 @@ def proportions_differ(successes1: float, trials1: float, successes2: float,
     return z, float(2 * stats.norm.sf(abs(z)))
 
 
+def exact_ratio_interval(count1: float, exposure1: float, count2: float, exposure2: float,
+                         alpha: float = 0.05) -> tuple[float, float]:
+    """Exact conditional interval for a ratio of two Poisson rates: given the total, count1
+    is binomial with p = r e1 / (r e1 + e2); Clopper-Pearson limits of p map to the ratio as
+    p / (1 - p) x e2 / e1 (lower 0 when count1 is 0)."""
+    lo_p = 0.0 if count1 == 0 else stats.beta.ppf(alpha / 2, count1, count2 + 1)
+    hi_p = stats.beta.ppf(1 - alpha / 2, count1 + 1, count2)
+    scale = exposure2 / exposure1
+    return float(lo_p / (1 - lo_p) * scale), float(hi_p / (1 - hi_p) * scale)
+
+
 def weighted_sum_interval(counts: Sequence[float], weights: Sequence[float],
-                          level: float = 0.95) -> tuple[float, float]:
+                          level: float = 0.95) -> tuple[float, float] | None:
     """Dobson's interval for a weighted sum of Poisson counts, sum(w x) (as Fingertips uses for
     directly standardised rates): the interval of the total count (:func:`poisson_interval`)
     scaled by sqrt(var(sum w x) / var(sum x)). An unweighted mean of k rates per 10,000 is the
-    sum with w = 10,000 / (k x population).
+    sum with w = 10,000 / (k x population). ``None`` when the counts total 0 (no counts, or
+    all 0): Dobson's method has nothing to scale.
 
     >>> [round(x, 2) for x in weighted_sum_interval([20, 30], [0.5, 0.5])]
     [18.55, 32.96]
@@ -94,17 +106,20 @@ def weighted_sum_interval(counts: Sequence[float], weights: Sequence[float],
     x, w = np.asarray(counts, dtype=float), np.asarray(weights, dtype=float)
     total, value = float(x.sum()), float((w * x).sum())
     if total <= 0:
-        raise ValueError("a weighted sum of counts needs a total above 0")
+        return None
     lower, upper = poisson_interval(total, level)
     scale = math.sqrt(float((w * w * x).sum()) / total)
     return value + scale * (lower - total), value + scale * (upper - total)
 
 
 def mean_proportion_interval(successes: Sequence[float], trials: Sequence[float],
-                             level: float = 0.95) -> tuple[float, float]:
+                             level: float = 0.95) -> tuple[float, float] | None:
     """Normal interval for the unweighted mean of k proportions, as percentages (0-100): its
-    variance is the sum of the binomial variances p (1 - p) / n over k squared."""
+    variance is the sum of the binomial variances p (1 - p) / n over k squared. ``None`` with
+    no proportions or any with no trials (its proportion is undefined)."""
     x, n = np.asarray(successes, dtype=float), np.asarray(trials, dtype=float)
+    if not len(n) or (n <= 0).any():
+        return None
     p = x / n
     mean, k = float(p.mean()), len(p)
     half = _z(level) * math.sqrt(float((p * (1 - p) / n).sum())) / k

@@ -163,6 +163,15 @@ class ThemeData:
         return run_cached("child_level", lambda: load_child_level(self.inputs))
 
     @functools.cached_property
+    def sibling_plans(self) -> pd.DataFrame | None:
+        """Plans started in the run's year with their sibling-group stand-in
+        (:func:`cpstats.stats.disproportionality.sibling_groups`), once per run for every
+        design effect measured on them; ``None`` without child-level records."""
+        from cpstats.stats.disproportionality import sibling_groups
+
+        return None if self.child_level is None else sibling_groups(self.child_level, self.year)
+
+    @functools.cached_property
     def child_facts(self) -> pd.DataFrame:
         """Measures from the child-level records up to the run's year (empty without records).
 
@@ -402,6 +411,7 @@ class Section:
             overrides["interval_95"] = self._interval(
                 str(row["measure"]), str(row["geography_code"]), str(row["period"]),
                 str(row["breakdown"]), str(row["source"]), overrides.get("value", row["value"]))
+            _caveat(overrides, str(row["measure"]), overrides.get("note", row.get("note")))
         return self.findings.record_fact(fact, **overrides)
 
     def _interval(self, measure: str, code: str, period: str, breakdown: str, source: str,
@@ -412,10 +422,8 @@ class Section:
 
         if source not in ("dfe", "derived") or pd.isna(value):
             return None
-        bounds = comparison.interval(self.data.facts, measure, code, period, float(value),
-                                     breakdown)
-        places = registry.decimals(measure)
-        return None if bounds is None else (round(bounds[0], places), round(bounds[1], places))
+        return rounded_interval(comparison.interval(self.data.facts, measure, code, period,
+                                                    float(value), breakdown), measure)
 
     def counts_interval(self, measure: str, kind: str, count: float,
                         base: float) -> tuple[float, float] | None:
@@ -424,9 +432,8 @@ class Section:
         the precision the figure is stated; ``None`` where the counts give none."""
         from cpstats import comparison
 
-        bounds = comparison.counts_interval(kind, float(count), float(base))
-        places = registry.decimals(measure)
-        return None if bounds is None else (round(bounds[0], places), round(bounds[1], places))
+        return rounded_interval(comparison.counts_interval(kind, float(count), float(base)),
+                                measure)
 
     def stated(self, fact: pd.DataFrame, **overrides: object) -> str | None:
         """:meth:`record_fact` for a fact that may be absent: ``None`` when it is."""
@@ -443,6 +450,7 @@ class Section:
         if "interval_95" not in options:
             options["interval_95"] = self._interval(measure, code, period or self.data.period,
                                                     breakdown, source, value)
+            _caveat(options, measure, options.get("note"))
         return self.findings.record(measure, value, source=source, geography_code=code,
                                     geography_name=name, geography_level=level,
                                     period=period or self.data.period, breakdown=breakdown,
@@ -497,6 +505,26 @@ class Section:
     def empty(self) -> bool:
         """Nothing to show (the section says why in :attr:`left_out`)."""
         return not (self.paragraphs or self.tables or self.charts)
+
+
+def rounded_interval(bounds: tuple[float, float] | None,
+                     measure: str) -> tuple[float, float] | None:
+    """An interval at the precision its measure is stated (results.csv agrees with the
+    prose); ``None`` stays ``None``."""
+    if bounds is None:
+        return None
+    places = registry.decimals(measure)
+    return round(bounds[0], places), round(bounds[1], places)
+
+
+def _caveat(options: dict[str, object], measure: str, note: object) -> None:
+    """Add to ``options``' note what an interval found for ``measure`` assumes, where its
+    counts are linked (:data:`cpstats.comparison.LINKED_COUNTS`)."""
+    from cpstats import comparison
+
+    caveat = comparison.LINKED_COUNTS.get(measure)
+    if caveat and options.get("interval_95") is not None:
+        options["note"] = "; ".join(str(n) for n in (note, caveat) if n and not pd.isna(n))
 
 
 @dataclass

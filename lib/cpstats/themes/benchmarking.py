@@ -29,7 +29,7 @@ from cpstats.defaults import ENGLAND_CODE
 from cpstats.facts import select
 from cpstats.periods import is_year, period_year
 from cpstats.stats import funnel, trends
-from cpstats.themes.base import Chart, Section, ThemeData, text
+from cpstats.themes.base import Chart, Section, ThemeData, rounded_interval, text
 
 THEME = "01_trends"
 #: The headline rates and percentages tested against England and the region.
@@ -205,12 +205,6 @@ def _difference_words(data: ThemeData, table: pd.DataFrame) -> str:
                               "sampling noise; it does not say why the figures differ.")
 
 
-def _rounded(bounds: tuple[float, float], measure: str) -> tuple[float, float]:
-    """An interval at the precision its measure is stated (results.csv agrees with the prose)."""
-    places = registry.decimals(measure)
-    return round(bounds[0], places), round(bounds[1], places)
-
-
 def _label(measure: str) -> str:
     return registry.label(measure)
 
@@ -266,10 +260,15 @@ def funnels(data: ThemeData) -> Section:
         la = panel.loc[data.la_code]
         where = funnel.position(la["numerator"] / la["denominator"], la["denominator"], fitted,
                                 exact=True)
-        z = float(fitted.z_scores(np.array([la["numerator"]]), np.array([la["denominator"]]))[0])
+        # On the exact limits' scale, so the z-score and the position always agree.
+        z = float(fitted.exact_z_scores(np.array([la["numerator"]]),
+                                        np.array([la["denominator"]]))[0])
         value = section.record_fact(data.fact(measure, _source(data, measure) or "dfe"))
         breakdown = f"measure={measure}"
-        section.record("funnel_z_score", z, source="derived", breakdown=breakdown)
+        section.record("funnel_z_score", z, source="derived", breakdown=breakdown,
+                       note="on the scale of the funnel's exact limits (the normal deviate of "
+                            "the count's interpolated exact probability under the pooled "
+                            "value, after the overdispersion widening)")
         target = section.record(measure, fitted.target * scale, source="derived",
                                 geography_code=ENGLAND_CODE, breakdown="funnel=pooled_councils",
                                 interval_95=_pooled_interval(panel, kind, measure))
@@ -290,11 +289,12 @@ def funnels(data: ThemeData) -> Section:
                       xlabel=_denominator_label(measure), ylabel=_label(measure))
     if words:
         section.say(f"Each council against its size, {data.period}. Limits are drawn around all "
-                    "councils pooled; councils differ by more than chance alone gives, so the "
-                    "limits are widened by Spiegelhalter's additive random-effects method. "
-                    "They are exact (binomial quantiles for percentages, Poisson for rates, as "
-                    "Spiegelhalter gives them), so they hold for small councils too, where the "
-                    "normal approximation would not. "
+                    "councils pooled, from exact binomial (percentages) or Poisson (rates) "
+                    "quantiles, so they hold for small councils, where the normal approximation "
+                    "would not; where councils differ by more than chance alone gives, they "
+                    "are widened about the pooled value by the random-effects factor (an "
+                    "approximation: the exact quantiles themselves assume no overdispersion). "
+                    "Each council's z-score is read on the same exact scale. "
                     + " ".join(words) + " A council can differ from England beyond sampling "
                     "chance (the tests above) and still sit inside these limits, which allow "
                     "for the spread councils show.")
@@ -331,7 +331,8 @@ def release_level(data: ThemeData) -> None:
 def _method_words(fitted: funnel.Funnel) -> str:
     if fitted.method == "none":
         return "no more spread than chance, limits not widened"
-    return f"limits widened, {fitted.method} method"
+    kind = " random-effects" if fitted.method == "additive" else ""
+    return f"councils differ by more than chance, so limits widened, {fitted.method}{kind} method"
 
 
 def _funnel_row(measure: str, la: pd.Series, fitted: funnel.Funnel, scale: float,
@@ -395,41 +396,49 @@ def _rank_words(section: Section, data: ThemeData, panel: pd.DataFrame, measure:
     nearby = panel.reindex([data.la_code, *data.neighbours]).dropna(subset=["value"])
     n_place, n_of, _ = rank(nearby["value"], data.la_code)
     others = nearby.drop(index=data.la_code)
-    plain, weighted = neighbour_means(others, kind)
     key = f"measure={measure}"
     said = [section.record(m, v, source="derived", breakdown=key) for m, v in (
         ("rank_among_councils", place), ("quartile_among_councils", quartile),
         ("rank_among_neighbours", n_place))]
+    ranks = (f"{_label(measure)}: rank {said[0]} of {of} councils (quartile {said[1]}), "
+             f"{said[2]} of {n_of} with its neighbours")
+    if others.empty:
+        return f"{ranks}; no neighbour publishes it, so there is no neighbours' mean."
+    plain, weighted = neighbour_means(others, kind)
     mean = section.record(measure, plain, source="derived", breakdown="neighbours=unweighted_mean",
                           interval_95=_mean_interval(others, kind, measure))
     pooled = section.record(measure, weighted, source="derived",
                             breakdown="neighbours=weighted_mean",
                             interval_95=_pooled_interval(others, kind, measure))
-    return (f"{_label(measure)}: rank {said[0]} of {of} councils (quartile {said[1]}), "
-            f"{said[2]} of {n_of} with its neighbours; neighbours' unweighted mean {mean}, "
-            f"weighted (pooled counts) {pooled}.")
+    return (f"{ranks}; neighbours' unweighted mean {mean}, weighted (pooled counts) {pooled}.")
 
 
-def _pooled_interval(table: pd.DataFrame, kind: str, measure: str) -> tuple[float, float]:
-    """95% interval of a value pooled from counts (sampling variation only)."""
+def _pooled_interval(table: pd.DataFrame, kind: str, measure: str) -> tuple[float, float] | None:
+    """95% interval of a value pooled from counts (sampling variation only); ``None`` when
+    the counts rest on no population or children at all."""
     from cpstats.stats import intervals
 
     x, n = float(table["numerator"].sum()), float(table["denominator"].sum())
+    if n <= 0:
+        return None
     bounds = (intervals.rate_interval(x, n) if kind == "rate"
               else intervals.wilson_interval(x, n))
-    return _rounded(bounds, measure)
+    return rounded_interval(bounds, measure)
 
 
-def _mean_interval(table: pd.DataFrame, kind: str, measure: str) -> tuple[float, float]:
+def _mean_interval(table: pd.DataFrame, kind: str, measure: str) -> tuple[float, float] | None:
     """95% interval of an unweighted mean of councils' values (sampling variation only):
     Dobson's for rates (each count weighted 10,000 / (k x its population)), the normal
-    interval of a mean of proportions for percentages."""
+    interval of a mean of proportions for percentages; ``None`` with no council, or one
+    with no population or children to divide by."""
     from cpstats.stats import intervals
 
     x, n = table["numerator"].to_numpy(float), table["denominator"].to_numpy(float)
+    if not len(n) or (n <= 0).any():
+        return None
     bounds = (intervals.weighted_sum_interval(x, 10_000 / (len(x) * n)) if kind == "rate"
               else intervals.mean_proportion_interval(x, n))
-    return _rounded(bounds, measure)
+    return rounded_interval(bounds, measure)
 
 
 def trend_tests(data: ThemeData) -> Section:
@@ -472,7 +481,7 @@ def _trend_words(section: Section, data: ThemeData, count: str,
     key = f"measure={count}"
     ratio = section.record("trend_rate_ratio_per_year", la.ratio, source="derived",
                            breakdown=key,
-                           interval_95=_rounded((la.lower_95, la.upper_95),
+                           interval_95=rounded_interval((la.lower_95, la.upper_95),
                                                 "trend_rate_ratio_per_year"))
     said = []
     for other in ("england", "neighbours"):
@@ -490,7 +499,7 @@ def _trend_words(section: Section, data: ThemeData, count: str,
                                           last["population"])
         said_rr = section.record("rate_ratio_on_previous_year", rr, source="derived",
                                  breakdown=key,
-                                 interval_95=_rounded((low, high), "rate_ratio_on_previous_year"))
+                                 interval_95=rounded_interval((low, high), "rate_ratio_on_previous_year"))
         change = (f" This year's rate on last year's: {said_rr} (95% interval "
                   f"{text(low, 'rate_ratio_on_previous_year')} to "
                   f"{text(high, 'rate_ratio_on_previous_year')}; counts treated as Poisson, "

@@ -76,6 +76,7 @@ class Comparison:
 
     sentence: str
     shares: dict[str, str]
+    deff: float = 1.0  # the sibling design effect its child-level intervals are widened by
 
 
 # -- rules shared by the sections -------------------------------------------------------------
@@ -136,17 +137,24 @@ def total_of(data: ThemeData, counts: pd.Series, source: str) -> float:
 
 
 def record_shares(section: Section, mix: Mix, shares: pd.Series, source: str,
-                  period: str | None = None, total: float | None = None) -> dict[str, str]:
+                  period: str | None = None, total: float | None = None,
+                  deff: float = 1.0) -> dict[str, str]:
     """Record each group's share (percent; NaN where a child-level count is suppressed) and
     return the texts the prose states, by group; with the ``total`` the shares are of, each
-    carries its Wilson 95% interval (the group's count out of the total)."""
+    carries its Wilson 95% interval (the group's count out of the total), on the effective
+    counts (count and total divided by the sibling design effect ``deff``) for child-level
+    records."""
     child = source in CHILD_SOURCES
+    deff = deff if child else 1.0
     counts = (shares / 100 * total).round() if total else shares * math.nan
+    note = f"share of {SOURCE_NAMES[source]}'s children on a plan at 31 March" + (
+        f"; Wilson on count and total / design effect {deff:.2f}" if deff > 1 else "")
     return {str(group): section.derive(
         mix.pct, share, inputs=[source], breakdown=f"{mix.key}={group}", period=period,
         marker="c" if child and pd.isna(share) else None,
-        interval_95=section.counts_interval(mix.pct, "percent", counts[group], total or 0),
-        note=f"share of {SOURCE_NAMES[source]}'s children on a plan at 31 March")
+        interval_95=section.counts_interval(mix.pct, "percent", counts[group] / deff,
+                                            (total or 0) / deff),
+        note=note)
         for group, share in shares.items()}
 
 
@@ -193,13 +201,13 @@ def compare(section: Section, mix: Mix, local: pd.Series, source: str, england: 
     shown = record_counts(section, mix.measure, mix.key, local, source)
     total = total_of(data, local, source)
     shares = disclosure.visible(shown) / total * 100
-    stated = record_shares(section, mix, shares, source, total=total)
+    stated = record_shares(section, mix, shares, source, total=total, deff=deff)
     _table(section, mix, local, shown, shares, england, england_period, child)
     _chart(section, mix, shares, stated, england, england_period, source)
     untested = [mix.labels.get(g, g) for g in local.index
                 if g not in tested.index and g not in apart]
     return Comparison(_test_sentence(section, mix, test, source, england_period, untested),
-                      stated)
+                      stated, deff)
 
 
 def design_effect(section: Section, mix: Mix, source: str) -> float:
@@ -209,9 +217,9 @@ def design_effect(section: Section, mix: Mix, source: str) -> float:
     data = section.data
     if source not in CHILD_SOURCES or data.child_level is None:
         return 1.0
-    from cpstats.stats.disproportionality import sibling_design_effect, sibling_groups
+    from cpstats.stats.disproportionality import sibling_design_effect
 
-    plans = sibling_groups(data.child_level, data.year)
+    plans = data.sibling_plans
     found = sibling_design_effect(plans["group"], plans[mix.key])
     section.record("sibling_design_effect", found["deff"], source=source,
                    breakdown=f"grouping=plan_start_day;attribute={mix.key}",
@@ -451,7 +459,7 @@ def gender(data: ThemeData) -> Section:
     if before.sum() > 0:
         shares = disclosure.shares(before, child_level=source in CHILD_SOURCES)
         boys = record_shares(section, GENDER, shares.reindex(["male"]), source, data.previous,
-                             total=before.sum())
+                             total=before.sum(), deff=found.deff)
         earlier = f" A year earlier boys were {boys['male']} (same source)."
     section.say(f"In {data.la_name}, {found.shares.get('male')} of the children on a plan were "
                 f"boys and {found.shares.get('female')} girls ({SOURCE_NAMES[source]})."
@@ -487,7 +495,7 @@ def age(data: ThemeData) -> Section:
         shares = disclosure.shares(harmonise_age_bands(before),
                                    child_level=source in CHILD_SOURCES)
         under5 = record_shares(section, AGE, shares.reindex(["0_4"]), source, data.previous,
-                               total=before.sum())
+                               total=before.sum(), deff=found.deff)
         earlier = f" A year earlier it was {under5['0_4']} (same source)."
     section.say(f"{found.shares['0_4']} of the children on a plan in {data.la_name} were under 5 "
                 f"({SOURCE_NAMES[source]}).{earlier}{nearest_year_note(data, 'age', period)} "

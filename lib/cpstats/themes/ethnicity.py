@@ -38,6 +38,7 @@ from cpstats.ethnicity_map import (
     mapping_table,
 )
 from cpstats.facts import TOTAL, select
+from cpstats.results import format_value
 from cpstats.stats import disproportionality as dp
 from cpstats.themes.base import SOURCE_NAMES, Section, ThemeData, ThemeResult, run_sections, text
 
@@ -137,7 +138,10 @@ def _school_shares(data: ThemeData, code: str) -> tuple[pd.Series, str]:
     school census of the run's year."""
     rows = select(data.school_census, geography_code=code, period=f"{data.year}-01")
     if rows.empty:
-        raise ParameterError("--year", data.period, "a reporting year with a school census")
+        covered = (data.school_census["period"] == f"{data.year}-01").any()
+        raise (ParameterError("--la", code, f"a council the January {data.year} school census "
+                                            f"has a row for") if covered else
+               ParameterError("--year", data.period, "a reporting year with a school census"))
     codes = rows.set_index("breakdown")["value"].drop(index=[TOTAL, "ethnicity=unclassified"],
                                                       errors="ignore")
     pupils = _by_group(codes, CIN_TO_GROUP.get)
@@ -269,11 +273,9 @@ def _other_bases(section: Section, data: ThemeData, basis: str,
     try:
         shares, label = (_school_shares if other == "school_census" else _census_shares)(
             data, data.la_code)
-    except (InputError, ParameterError):
-        said += (f" The school census has no row for {data.la_name} in January {data.year} "
-                 f"(councils reorganised since are not in it, nor years it does not cover), "
-                 f"so its pupil shares are not shown beside it."
-                 if other == "school_census" else " Census 2011 has no 0-17 mix for it.")
+    except InputError as error:  # ParameterError included: say what actually went wrong
+        said += (f" The {dp.POPULATION_BASES[other]} are not shown beside it: "
+                 f"{str(error).rstrip('.')}.")
     else:
         name = ("School census pupils, January " + str(data.year) if other == "school_census"
                 else "Census 2011, children 0-17") + " (%)"
@@ -289,20 +291,25 @@ def _other_bases(section: Section, data: ThemeData, basis: str,
                  f"its count over its share of children, so a group whose share is larger on "
                  f"the {dp.POPULATION_BASES[other]} has a higher rate on the "
                  f"{dp.POPULATION_BASES[basis]} than it would have on them, and the reverse.")
-    return said + _census2021_words(section, data, columns), columns
+    return said + _census2021_words(section, data, columns, used, basis), columns
 
 
-def _census2021_words(section: Section, data: ThemeData, columns: dict[str, pd.Series]) -> str:
+def _census2021_words(section: Section, data: ThemeData, columns: dict[str, pd.Series],
+                      used: str, basis: str) -> str:
     """Census 2021's all-ages White British share, as a sensitivity check only (adds its
-    column to ``columns``); a sentence saying why it is absent otherwise."""
+    column to ``columns``), beside the children's share ``used`` on ``basis``; a sentence
+    saying why it is absent otherwise."""
     from cpstats.geography import gss_code
     from cpstats.io.population import read_census2021_ethnicity
 
     try:
         counts = read_census2021_ethnicity().loc[gss_code(data.la_code)]
-    except (InputError, ParameterError, KeyError):
+    except KeyError:
         return (f" Census 2021 (all ages) has no row for {data.la_name} on its 2023 "
                 f"boundaries here, so no sensitivity check against it is shown.")
+    except InputError as error:
+        return (f" No sensitivity check against Census 2021 (all ages) is shown: "
+                f"{str(error).rstrip('.')}.")
     shares = counts / counts.sum()
     columns["Census 2021, all ages (%): sensitivity check only"] = shares
     wb = section.derive("population_share_all_ages_pct", 100 * shares.get(REFERENCE, np.nan),
@@ -310,8 +317,8 @@ def _census2021_words(section: Section, data: ThemeData, columns: dict[str, pd.S
                         note="Census 2021 ethnic group, all ages, 2023 boundaries. No interval: "
                              "a census counts every resident (no sampling error)")
     return (f" As a sensitivity check only, Census 2021 counted {wb} of residents of all ages "
-            f"as White British: all ages, so never a denominator for children, who are more "
-            f"diverse than adults.")
+            f"as White British, against {used} of children on the "
+            f"{dp.POPULATION_BASES[basis]}: all ages, so never a denominator for children.")
 
 
 # -- the report's printed figures ------------------------------------------------------------
@@ -450,11 +457,9 @@ def _record_printed(section: Section, data: ThemeData, found: Printed) -> dict[s
                                       "score interval"),
         "rate_max": section.derive("ethnicity_rate_per_10k_max", gap["not_printed_rate_max"],
                                    inputs=["report", "ons"], breakdown="ethnicity=not_printed",
-                                   interval_95=section.counts_interval(
-                                       "ethnicity_rate_per_10k_max", "rate", gap["missing"],
-                                       gap["not_printed_population"]),
-                                   note="if every child not printed were in the groups left "
-                                        "out entirely"),
+                                   interval_95=None,
+                                   note=f"{BOUND_NOTE} (if every child not printed were in the "
+                                        f"groups left out entirely)"),
         "rr_max": section.derive("ethnicity_relative_rate_max", gap["not_printed_rr_max"],
                                  inputs=["report", "ons"], breakdown="ethnicity=not_printed",
                                  note="upper bound against White British"),
@@ -467,15 +472,17 @@ def _record_printed(section: Section, data: ThemeData, found: Printed) -> dict[s
         said[bound] = section.derive("cp_by_ethnicity_share_of_known_pct",
                                      100 * wb["count"] / known, inputs=["report"],
                                      breakdown=f"ethnicity={REFERENCE};bound={bound}",
-                                     interval_95=section.counts_interval(
-                                         "cp_by_ethnicity_share_of_known_pct", "percent",
-                                         wb["count"], known),
-                                     note=f"{note}; Wilson interval of this bound's counts")
+                                     interval_95=None, note=f"{BOUND_NOTE} ({note})")
     # Recorded by population(), the section before: stated here, not recorded twice.
     said["wb_share"] = text(_white_british_share(found.pop), "population_share_pct")
     said["hidden_share"] = text(100 * gap["not_printed_population"] / found.pop.children.sum(),
                                 "population_share_pct")
     return said
+
+
+#: Why a bound carries no interval: it is a limit under an assumption about the children not
+#: printed, not an estimate, so sampling error is not what bounds it.
+BOUND_NOTE = "No interval: a bound under an assumption, not an estimate"
 
 
 def _not_printed(section: Section, data: ThemeData, gap: dict[str, float]) -> str:
@@ -763,7 +770,7 @@ def _decision_points(data: ThemeData, basis: str) -> tuple[Stages | None, str]:
                        "hidden_before": hidden.shift(1, axis=1, fill_value=False).stack()},
                       axis=1)
     known = known.join(flags, on=["group", "decision_point"]).reset_index(drop=True)
-    siblings = dp.sibling_groups(data.child_level, data.year)
+    siblings = data.sibling_plans
     design = dp.sibling_design_effect(siblings["group"], siblings["ethnicity"])
     # Siblings share an ethnicity: every interval and test allows for it.
     known = dp.widen(known, design["deff"], WIDENED)
@@ -776,7 +783,15 @@ def _decision_points(data: ThemeData, basis: str) -> tuple[Stages | None, str]:
 #: (estimate, lower, upper) columns widened by the sibling design effect.
 WIDENED = (("rate_per_10k", "rate_lower", "rate_upper"),
            ("rr_vs_reference", "rr_lower", "rr_upper"),
+           ("rr_vs_reference", "rr_wald_lower", "rr_wald_upper"),
            ("progression_rr", "progression_lower", "progression_upper"))
+
+
+def _widened(stages: Stages) -> str:
+    """What a note adds when its interval was widened by the sibling design effect (nothing
+    when the effect is 1 and the interval is as computed)."""
+    deff = stages.design["deff"]
+    return f"; x design effect {deff:.2f} (log scale)" if deff > 1 else ""
 
 
 def _fit(counts: pd.DataFrame, pop: Denominator, deff: float) -> pd.DataFrame:
@@ -858,12 +873,14 @@ def relative_rates(data: ThemeData, population_basis: str | None = None) -> Sect
         RATIO, row["rr_vs_reference"], source=src,
         breakdown=f"decision_point=plan_at_31_march;ethnicity={row.name}",
         interval_95=(row["rr_lower"], row["rr_upper"]),
-        note=f"against White British; {short}; {_INTERVAL_NAMES[row['rr_method']]}")
+        note=(f"against White British; {short}; {_INTERVAL_NAMES[row['rr_method']]}"
+              f"{_widened(stages)}"))
         for row in (high, low))
     wb = snapshot.loc[REFERENCE]
     wb_rate = section.record(RATE, wb["rate_per_10k"], source=src,
                              breakdown=f"decision_point=plan_at_31_march;ethnicity={REFERENCE}",
-                             interval_95=(wb["rate_lower"], wb["rate_upper"]), note=short)
+                             interval_95=(wb["rate_lower"], wb["rate_upper"]),
+                             note=f"{short}{_widened(stages)}")
     w_plan, w_referral = (section.record(
         "ethnicity_cohens_w", stages.fit.loc[point, "cohens_w"], source=src,
         breakdown=f"decision_point={point}",
@@ -872,8 +889,10 @@ def relative_rates(data: ThemeData, population_basis: str | None = None) -> Sect
     deff = section.record(
         "sibling_design_effect", stages.design["deff"], source=src,
         breakdown="grouping=plan_start_day;attribute=ethnicity",
-        note=f"{stages.design['groups']:.0f} groups of children whose plans started on the same "
-             f"day (a stand-in: the CIN Census has no family link); mean size a child is in "
+        note=f"measured on children whose plans started in {data.period}: "
+             f"{stages.design['groups']:.0f} groups of children whose plans started on the same "
+             f"day (a stand-in: the CIN Census has no family link; it errs towards too small a "
+             f"design effect); mean size a child is in "
              f"{stages.design['mean_size']:.2f}, agreement in ethnicity beyond chance rho = "
              f"{stages.design['rho']:.2f}")
     caveat = (" These are generated records: the generator gave each group a built-in relative "
@@ -885,11 +904,8 @@ def relative_rates(data: ThemeData, population_basis: str | None = None) -> Sect
         f"**{high_rr}** times the White British rate, and {low['label']} children the lowest, "
         f"**{low_rr}**. Across all groups the mix differs from the population's with an effect "
         f"size (Cohen's w) of {w_plan} for children on plans and {w_referral} at referral (0.1 "
-        f"small, 0.3 medium, 0.5 large). Siblings are not independent children: the CIN Census "
-        f"has no family link, so children whose plans started on the same day stand in for "
-        f"sibling groups, and their agreement in ethnicity gives a design effect of {deff} "
-        f"(1 means none): every interval here is widened by it on the log scale and every "
-        f"chi-square divided by it (Rao and Scott).{caveat}")
+        f"small, 0.3 medium, 0.5 large). {_siblings_sentence(section, stages, high, deff)}"
+        f"{caveat}")
     section.table("relative_rates_at_31_march", _rates_table(snapshot, stages, data.synthetic),
                   caption=(f"Children on a plan at 31 March {data.year} against the population "
                            f"({stages.pop.label}):"))
@@ -905,6 +921,45 @@ def relative_rates(data: ThemeData, population_basis: str | None = None) -> Sect
                           f"suppressed cells (1 to 5 children) not plotted"),
                   child_level=True)
     return section
+
+
+#: The design effect assumed for the sensitivity result when the stand-in finds less.
+ASSUMED_DEFF = 2.0
+
+
+def _siblings_sentence(section: Section, stages: Stages, high: pd.Series, deff: str) -> str:
+    """What the sibling stand-in found and how it was used; when it found less clustering than
+    :data:`ASSUMED_DEFF`, the highest relative rate's interval at that assumed design effect
+    (the stand-in errs towards too small a design effect)."""
+    found = stages.design["deff"]
+    measured = (f"Siblings are not independent children: the CIN Census has no family link, so "
+                f"children whose plans started on the same day in {section.data.period} stand "
+                f"in for sibling groups (a stand-in that misses siblings whose plans started on "
+                f"different days, so it errs towards too little clustering). ")
+    if found < 1.05:
+        used = (f"It found no clustering in ethnicity (design effect {deff}), so the intervals "
+                f"and chi-squares here are as for independent children.")
+    else:
+        used = (f"Their agreement in ethnicity gives a design effect of {deff}: every interval "
+                f"here is widened by it on the log scale, and the chi-square at every decision "
+                f"point is divided by it (Rao and Scott).")
+    if found >= ASSUMED_DEFF:
+        return measured + used
+    assumed = dp.widen(high.to_frame().T, ASSUMED_DEFF / found, WIDENED).iloc[0]
+    section.record(
+        RATIO, high["rr_vs_reference"], source=stages.source,
+        breakdown=(f"decision_point=plan_at_31_march;ethnicity={high.name};"
+                   f"design_effect=assumed_{ASSUMED_DEFF:g}"),
+        interval_95=(assumed["rr_lower"], assumed["rr_upper"]),
+        note=(f"sensitivity: interval at an assumed sibling design effect of "
+              f"{ASSUMED_DEFF:g}; against White British; {stages.pop.short}"))
+    places = registry.decimals(RATIO)
+    span = {name: " to ".join(format_value(v, "ratio", places) for v in (row["rr_lower"],
+                                                                       row["rr_upper"]))
+            for name, row in (("measured", high), ("assumed", assumed))}
+    return (measured + used + f" Were the design effect {ASSUMED_DEFF:g}, the 95% interval of "
+            f"{high['label']} children's relative rate would be {span['assumed']} (as "
+            f"measured: {span['measured']}).")
 
 
 def _fixed(values: pd.Series, places: int) -> pd.Series:
@@ -1047,7 +1102,8 @@ def progression(data: ThemeData, population_basis: str | None = None) -> Section
                              source=stages.source,
                              breakdown=f"decision_point=s47;ethnicity={step.name}",
                              interval_95=(step["progression_lower"], step["progression_upper"]),
-                             note="s47 enquiries per referred child, against White British")
+                             note=f"s47 enquiries per referred child, against White "
+                                  f"British{_widened(stages)}")
     section.say(
         f"Progression from one decision point to the next, relative to White British children "
         f"(1 = the same conversion). The largest difference at the section 47 step: "

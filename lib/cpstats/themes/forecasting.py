@@ -668,11 +668,11 @@ def _track_record(section: Section, outlook: bt.Outlook, baseline: str, forecast
         if model == "default":
             said["n"] = f"{int(row['n'])}"
             for level in ("80", "95"):
-                measure, n = f"forecast_backtest_coverage_{level}_pct", row["n"]
+                # Backtests overlap and share origins: not independent trials for Wilson.
                 said[level] = section.record(
-                    measure, 100 * row[f"coverage_{level}"], **where,
-                    interval_95=section.counts_interval(
-                        measure, "percent", round(row[f"coverage_{level}"] * n), n))
+                    f"forecast_backtest_coverage_{level}_pct", 100 * row[f"coverage_{level}"],
+                    **{**where, "note": f"No interval: a count of what every backtest "
+                                        f"forecast did, not an estimate from a sample; {note}"})
     # judged on the figures shown, so the sentence agrees with them on any CPU
     said["better"] = "smaller" if shown["default"] < shown[baseline] else "no smaller"
     cover = round(100 * step1.loc["default", "coverage_80"])

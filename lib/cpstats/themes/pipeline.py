@@ -67,6 +67,8 @@ STATED = {("referrals", "s47_enquiries", "monthly", "levels"):
           "pair=s47_plans_started;series=monthly;of=levels"}
 #: Driver lags (months) of the distributed-lag regression.
 LAGS = (0, 1, 2)
+#: How the interval of a lag picked from :data:`LAGS` is named wherever it is shown.
+SIMULTANEOUS = f"simultaneous 95% interval, each lag's at {100 * (1 - 0.05 / len(LAGS)):.1f}%"
 #: Significance level of a test that decides the words (a chart title saying "dip" and "peak").
 ALPHA = 0.05
 DFE_PIPELINE_SOURCE = ("DfE Characteristics of children in need, tables c1, c4 and d1 (counts as "
@@ -426,15 +428,15 @@ def lag_regression(data: ThemeData) -> Section:
                           breakdown=f"outcome=cp_plans_started;driver=s47_enquiries;lag={best}",
                           interval_95=(row["lower"], row["upper"]),
                           note=f"plans started per s47 enquiry at that lag, picked as the "
-                               f"largest |t| of {len(LAGS)}; HAC interval, Bonferroni-adjusted "
-                               f"over the {len(LAGS)} lags")
+                               f"largest |t| of {len(LAGS)}; the interval is the HAC "
+                               f"{SIMULTANEOUS} (Bonferroni), not this term's own 95% interval")
     dw, lb = plans.durbin_watson, plans.ljung_box_p
     section.say(
         f"Regressing monthly plan starts on enquiries in the same and two previous months, the "
-        f"strongest term is lag {best}: {coef} plans per enquiry (95% interval "
-        f"{_interval(row['lower'], row['upper'], 'lag_regression_coefficient')}, "
-        f"Bonferroni-adjusted over the {len(LAGS)} lags it was picked from, so it allows for "
-        f"the pick), R² = {r2} over "
+        f"strongest term is lag {best}: {coef} plans per enquiry, {SIMULTANEOUS}: "
+        f"{_interval(row['lower'], row['upper'], 'lag_regression_coefficient')} (Bonferroni "
+        f"over the {len(LAGS)} lags it was picked from, so it allows for the pick; each "
+        f"term's own 95% interval in the table does not). R² = {r2} over "
         f"{plans.n} months. Residual checks: Durbin-Watson {text(dw, 'test_statistic')} "
         f"({'little' if 1.5 < dw < 2.5 else 'some'} first-order autocorrelation), Ljung-Box "
         f"{p_text(lb)} ({'no' if lb > 0.05 else 'some'} sign of autocorrelation left)."
@@ -707,16 +709,30 @@ def _term_labels(terms: pd.Series) -> pd.Series:
 
 
 def _coefficient_table(models: dict[str, co.LagModel]) -> pd.DataFrame:
-    """Both models' coefficients, rounded to the precision shown."""
-    coefs = pd.concat({STAGES[k]: m.coefficients for k, m in models.items()},
-                      names=["Outcome", None]).reset_index(level=0)
+    """Both models' coefficients, rounded to the precision shown: each term's own 95%
+    interval, and for the lags the simultaneous one the strongest lag is stated with."""
+    coefs = pd.concat({STAGES[k]: m.coefficients.assign(
+        lower_all=lambda f, m=m: _bonferroni(m, f, "lower"),
+        upper_all=lambda f, m=m: _bonferroni(m, f, "upper")) for k, m in models.items()},
+        names=["Outcome", None]).reset_index(level=0)
     c = "lag_regression_coefficient"
     return pd.DataFrame({"Outcome": coefs["Outcome"], "Term": _term_labels(coefs["term"]),
                          "Coefficient": _fixed(coefs["coef"], c),
                          "Standard error": _fixed(coefs["se"], c),
                          "p": _p_values(coefs["p_value"]),
-                         "95% interval": _interval(coefs["lower"], coefs["upper"], c)}
+                         "95% interval (this term alone)": _interval(coefs["lower"],
+                                                                     coefs["upper"], c),
+                         f"Bonferroni ({len(LAGS)} lags): {SIMULTANEOUS}": _interval(
+                             coefs["lower_all"], coefs["upper_all"], c)}
                         ).reset_index(drop=True)
+
+
+def _bonferroni(model: co.LagModel, coefs: pd.DataFrame, side: str) -> pd.Series:
+    """Each lag term's Bonferroni limit over :data:`LAGS` (:func:`co.selected_interval`);
+    missing for the constant."""
+    side_at = 0 if side == "lower" else 1
+    return coefs["lag"].map(lambda lag: np.nan if pd.isna(lag) else co.selected_interval(
+        model, int(lag), len(LAGS))[side_at]).astype(float)
 
 
 def _diagnostics_table(models: dict[str, co.LagModel]) -> pd.DataFrame:
