@@ -299,6 +299,21 @@ def census_children(inputs: Inputs) -> pd.DataFrame:
                       source="ons", note=note)
 
 
+def census2021_all_ages() -> pd.DataFrame:
+    """Census 2021 usual residents of all ages by ethnic group, one row per area (GSS code on
+    2023 boundaries), from the copy in ``../shared/data``: a sensitivity check only, never a
+    base for children (:func:`cpstats.io.population.read_census2021_ethnicity`).
+
+    Raises
+    ------
+    InputError
+        When that file is absent or malformed.
+    """
+    from cpstats.io.population import read_census2021_ethnicity
+
+    return read_census2021_ethnicity()
+
+
 def school_census_pupils(inputs: Inputs) -> pd.DataFrame:  # noqa: ARG001 -- kept for a path
     """Pupils by ethnicity in the January school census (facts: measure ``pupils``, breakdown
     ``ethnicity=<CIN code>``, ``unclassified`` and ``total``), from the copy in

@@ -26,6 +26,7 @@ from cpstats.facts import CHILD_LEVEL_SOURCES, TOTAL, empty_facts, select
 from cpstats.inputs import (
     Inputs,
     all_published,
+    census2021_all_ages,
     census_children,
     load_child_level,
     ons_children,
@@ -138,6 +139,13 @@ class ThemeData:
         """Census 2011 children aged 0-17 by ethnic comparison group, every area, as facts
         (:func:`cpstats.inputs.census_children`): the ethnic mix of denominators."""
         return census_children(self.inputs)
+
+    @functools.cached_property
+    def census2021_all_ages(self) -> pd.DataFrame:
+        """Census 2021 residents of all ages by ethnic group, by area (GSS code): a
+        sensitivity check only (:func:`cpstats.inputs.census2021_all_ages`; raises
+        :class:`~cpstats.errors.InputError` when the file is absent)."""
+        return census2021_all_ages()
 
     @functools.cached_property
     def school_census(self) -> pd.DataFrame:

@@ -300,10 +300,9 @@ def _census2021_words(section: Section, data: ThemeData, columns: dict[str, pd.S
     column to ``columns``), beside the children's share ``used`` on ``basis``; a sentence
     saying why it is absent otherwise."""
     from cpstats.geography import gss_code
-    from cpstats.io.population import read_census2021_ethnicity
 
     try:
-        counts = read_census2021_ethnicity().loc[gss_code(data.la_code)]
+        counts = data.census2021_all_ages.loc[gss_code(data.la_code)]
     except KeyError:
         return (f" Census 2021 (all ages) has no row for {data.la_name} on its 2023 "
                 f"boundaries here, so no sensitivity check against it is shown.")

@@ -16,6 +16,7 @@ from cpstats.stats.forecast.base import (
 )
 from cpstats.stats.forecast.flows import flows_forecast
 from cpstats.stats.forecast.pooling import (
+    POOLED_MIN_ROWS,
     QUANTILES,
     log_ratio,
     panel_frame,
@@ -36,8 +37,6 @@ POOLED_CANDIDATES = ("growth", "reversion", "flow_balance", "icpc_pressure")
 #: 2017-2019 only (an intercept carried the national trend of the training years forward,
 #: biasing later forecasts upwards; growth and the ICPC pipeline added nothing there).
 POOLED_FEATURES = ("reversion", "flow_balance")
-#: Fewer training rows than this and the pooled model falls back to ``naive`` for every series.
-POOLED_MIN_ROWS = 30
 
 
 def _features(stock: pd.DataFrame, exog: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:

@@ -16,6 +16,8 @@ from cpstats.stats.forecast.single import fit_forecast
 QUANTILES = (0.025, 0.10, 0.90, 0.975)
 #: Bound columns in the order of :data:`QUANTILES`, after the point.
 BOUND_COLUMNS = ("point", "lower_95", "lower_80", "upper_80", "upper_95")
+#: Fewer training rows (or past errors) than this and a pooled model falls back to ``naive``.
+POOLED_MIN_ROWS = 30
 
 
 def period_of(panel: dict, origin: object) -> pd.Period:
@@ -41,8 +43,6 @@ def empirical_bounds(paths: np.ndarray, y: np.ndarray, scale: np.ndarray, k: int
     quantiles, so each series' interval has its own volatility's width. ``None`` with fewer
     than :data:`POOLED_MIN_ROWS` errors.
     """
-    from cpstats.stats.forecast.panel import POOLED_MIN_ROWS
-
     z = ((y[k:] - paths[:-k]) / scale[:-k]).ravel()
     z = z[np.isfinite(z)]
     if z.size < POOLED_MIN_ROWS:
