@@ -7,7 +7,7 @@ monthly count the report prints (trends: conferences by month, reviews by month;
 monthly pipeline), every year total (stated in prose) and every table row's total (assumed
 known), and solves the linear equations: a hidden count is recovered when it is printed
 elsewhere or when the equations pin it down. With the report's linked suppression
-(:func:`cpstats.disclosure.linked_mask`) the attack must fail on every generated return; with each
+(:func:`cpstats.disclosure.report_mask`) the attack must fail on every generated return; with each
 table suppressed on its own, it succeeds (the control).
 """
 
