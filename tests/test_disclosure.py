@@ -98,3 +98,22 @@ def test_the_report_wide_mask_protects_a_month_across_its_quarter_year_and_break
     year = [(m, "total") for m in months]
     assert hidden[year].sum() >= 2  # the year less the other months
     assert not hidden[("2016-17", "total")]  # 188 ICPCs: nothing to hide
+
+
+def test_the_report_wide_mask_protects_a_lone_month_against_a_year_printed_nowhere():
+    """A return whose records reach into 2014-15 only with 3 referrals in March 2015 (April 2014
+    recorded as 0, the months between not at all) and print no 2014-15 figure: DfE publishes
+    the year's count, so the missing months count as 0 and a second month of 2014-15 is hidden,
+    or the year less the printed months would give March's 3 back."""
+    from cpstats.disclosure import report_mask
+
+    rows = [{"period": p, "value": v, "breakdown": "total"}
+            for p, v in (("2014-04", 0), ("2015-03", 3), ("2015-04", 40), ("2015-05", 38))]
+    facts = make_facts(rows, measure="referrals", geography_level="local_authority",
+                       geography_code="825", geography_name="Buckinghamshire", unit="count",
+                       source="cin_census")
+    hidden = report_mask(facts).xs(("referrals", "total"), level=("measure", "breakdown"))
+    year = pd.period_range("2014-04", "2015-03", freq="M").strftime("%Y-%m")
+    assert hidden.index.isin(year).sum() == 12  # the 10 months without records, as 0
+    assert hidden["2015-03"] and hidden[year].sum() == 2
+    assert not hidden[["2015-04", "2015-05"]].any()

@@ -87,7 +87,7 @@ def suppression_mask(table: pd.DataFrame, total_row: str | None = None,
         protected like a row or column, so a subtotal cannot give a hidden count away either.
     hidden
         Cells hidden already, whatever their value (booleans aligned on ``table``; missing labels
-        count as shown): the report's linked suppression (:func:`linked_mask`), so a count
+        count as shown): the report-wide suppression (:func:`report_mask`), so a count
         hidden in one table is hidden in every table that prints it.
 
     Returns
@@ -200,62 +200,6 @@ LINKED_MONTHLY: tuple[tuple[str, ...], ...] = (
 )
 
 
-def linked_mask(facts: pd.DataFrame,
-                groups: Sequence[Sequence[str]] = LINKED_MONTHLY) -> pd.Series:
-    """Which monthly child-level counts the whole report hides: one decision per count, so a
-    count hidden in one table is hidden in every table, chart and sentence that prints it.
-
-    A count is one fact (measure, month); the year's total of each measure is stated in prose,
-    so every measure's months of one year are a line with that total, and each group's
-    measures in one month are a line too (the row of the table that prints them together).
-    Counts of 1 to 5 are hidden, then :func:`_secondary` hides more until no line holds exactly
-    one hidden count: subtracting what is printed anywhere from any total then leaves at least
-    two unknowns.
-
-    Parameters
-    ----------
-    facts
-        Child-level facts (:attr:`cpstats.themes.base.ThemeData.child_facts`).
-    groups
-        Measures printed side by side by month (:data:`LINKED_MONTHLY`).
-
-    Returns
-    -------
-    pandas.Series
-        Booleans indexed by (measure, period) for every monthly count of the measures named.
-    """
-    wanted = sorted({m for group in groups for m in group})
-    rows = facts[facts["source"].isin(CHILD_LEVEL_SOURCES) & facts["measure"].isin(wanted)
-                 & (facts["breakdown"] == TOTAL)
-                 & is_month(facts["period"])]
-    cells = (rows.groupby(["measure", "period"])["value"].sum(min_count=1)
-             .reindex(pd.MultiIndex.from_product(
-                 [wanted, sorted(rows["period"].unique())], names=["measure", "period"]),
-                 fill_value=0.0))
-    position = pd.Series(np.arange(len(cells)), index=cells.index)
-    months = pd.PeriodIndex(cells.index.get_level_values("period"), freq="M")
-    year = (months.year + (months.month >= 4)).to_numpy()  # years ending 31 March
-    by_year = pd.Series(position.to_numpy()).groupby(
-        [cells.index.get_level_values("measure"), year]).indices
-    lines = list(by_year.values())
-    for group in groups:
-        members = position[position.index.get_level_values("measure").isin(list(group))]
-        lines += list(members.groupby(level="period").apply(np.asarray))
-    values = np.nan_to_num(cells.to_numpy(dtype="float64"), nan=np.inf)
-    lines = [np.asarray(line, dtype=int) for line in lines]
-    hidden = _secondary(values, primary_mask(values), lines)
-    # No line with one hidden count is not enough: lines crossing each other can still pin a
-    # count down together. Hide one more count beside any that is pinned, until none is.
-    while (pinned := _pinned(hidden, lines)).size:
-        beside = np.unique(np.concatenate([line for line in lines if pinned[0] in line]))
-        beside = beside[~hidden[beside]]
-        if beside.size == 0:  # cannot happen while the count is pinned; guard the loop
-            break
-        hidden[beside[np.lexsort((values[beside], values[beside] == 0))[0]]] = True
-        hidden = _secondary(values, hidden, lines)
-    return pd.Series(hidden, index=cells.index, name="hidden")
-
-
 def report_mask(facts: pd.DataFrame,
                 groups: Sequence[Sequence[str]] = LINKED_MONTHLY) -> pd.Series:
     """Which child-level counts the whole report hides, monthly, quarterly, yearly and broken
@@ -267,7 +211,10 @@ def report_mask(facts: pd.DataFrame,
     year, the values of one breakdown (``category=...``) to its total, and each of ``groups``'
     measures in one month (the rows of the monthly tables). Counts of 1 to 5 are hidden, then
     more until no line holds exactly one hidden count and no hidden count is pinned down by
-    the lines together (as :func:`linked_mask` does for the monthly tables alone).
+    the lines together (a linear-algebra audit, :func:`_pinned`). Months the records do not
+    mention count as 0, and a year's count is taken as public whether or not the report prints
+    it (DfE publishes each LA's annual counts): the counts of a year are protected both against
+    a reader who knows it and one who does not.
 
     Parameters
     ----------
@@ -285,7 +232,7 @@ def report_mask(facts: pd.DataFrame,
     from cpstats.periods import period_kind
 
     rows = facts[facts["source"].isin(CHILD_LEVEL_SOURCES) & (facts["unit"] == "count")]
-    cells = rows.groupby(["measure", "period", "breakdown"])["value"].first()
+    cells = _with_empty_months(rows.groupby(["measure", "period", "breakdown"])["value"].first())
     frame = cells.index.to_frame(index=False)
     kind = frame["period"].map(period_kind)
     frame["position"] = np.arange(len(frame))
@@ -301,11 +248,15 @@ def report_mask(facts: pd.DataFrame,
                   total_elsewhere: bool = False) -> list[np.ndarray]:
         """A line per group of ``members`` (by ``keys``) and the count they add up to (the
         same measure and breakdown, period from column ``whole``); without that count, a line
-        only when ``total_elsewhere`` (a breakdown's total may be another measure's count)."""
+        only when ``total_elsewhere`` (a breakdown's total may be another measure's count).
+        A year's count is public even where the report hides or omits it (DfE publishes each
+        LA's annual counts): its members are a line of their own too (in ``known_sums``)."""
         found = []
         for _, part in members.groupby(keys, sort=False):
             first = part.iloc[0]
             key = (first["measure"], first[whole], first["breakdown"])
+            if period_kind(key[1]) == "year":
+                known_sums.append(np.asarray(part["position"], dtype=int))
             if key not in position.index and not total_elsewhere:
                 continue  # a sum the report never prints is no line
             extra = [position[key]] if key in position.index else []
@@ -315,6 +266,7 @@ def report_mask(facts: pd.DataFrame,
 
     lines: list[np.ndarray] = []
     wholes: list[int] = []  # per line, the count it adds up to (-1: not a count here)
+    known_sums: list[np.ndarray] = []  # counts adding up to a year's (public) count
     # a breakdown's values add up to its total (same measure and period)
     parts = frame[frame["breakdown"] != TOTAL].assign(breakdown=TOTAL)
     lines += adding_up(parts, ["measure", "period", "dimension"], "period", total_elsewhere=True)
@@ -329,16 +281,41 @@ def report_mask(facts: pd.DataFrame,
         lines += rows
         wholes += [-1] * len(rows)
     values = np.nan_to_num(cells.to_numpy(dtype="float64"), nan=np.inf)
-    hidden = _secondary(values, primary_mask(values), lines)
+    every_line = lines + known_sums
+    hidden = _secondary(values, primary_mask(values), every_line)
+    # Two readers: one who knows only what is printed, one who also knows every year's count.
+    yearly = (kind == "year").to_numpy()
+
+    def pinned_down() -> list[int]:
+        found = set(_pinned(hidden, lines, wholes)) | set(_pinned(hidden & ~yearly, lines, wholes))
+        return sorted(c for c in found if c not in helpless)
+
     helpless: set[int] = set()  # pinned with every linked count hidden (by a lone line)
-    while (pinned := [c for c in _pinned(hidden, lines, wholes) if c not in helpless]):
-        beside = _nearest_shown(pinned[0], hidden, lines)
+    while pinned := pinned_down():
+        beside = _nearest_shown(pinned[0], hidden, every_line)
         if beside.size == 0:
             helpless.add(int(pinned[0]))
             continue
         hidden[beside[np.lexsort((values[beside], values[beside] == 0))[0]]] = True
-        hidden = _secondary(values, hidden, lines)
+        hidden = _secondary(values, hidden, every_line)
     return pd.Series(hidden, index=cells.index, name="hidden")
+
+
+def _with_empty_months(cells: pd.Series) -> pd.Series:
+    """``cells`` with a zero count for every month of the return's span that a measure counted
+    by month has no fact for (the monthly tables print it as 0, and it adds to the year)."""
+    period = cells.index.get_level_values("period")
+    monthly = cells[is_month(pd.Series(period)).to_numpy()
+                    & (cells.index.get_level_values("breakdown") == TOTAL)]
+    if monthly.empty:
+        return cells
+    found = pd.PeriodIndex(monthly.index.get_level_values("period"), freq="M")
+    span = pd.period_range(found.min(), found.max(), freq="M").strftime("%Y-%m")
+    every = pd.MultiIndex.from_product(
+        [monthly.index.get_level_values("measure").unique(), span, [TOTAL]],
+        names=cells.index.names)
+    missing = every.difference(cells.index)
+    return pd.concat([cells, pd.Series(0.0, index=missing)]).sort_index()
 
 
 def _nearest_shown(cell: int, hidden: np.ndarray, lines: Sequence[np.ndarray]) -> np.ndarray:

@@ -7,7 +7,7 @@ monthly count the report prints (trends: conferences by month, reviews by month;
 monthly pipeline), every year total (stated in prose) and every table row's total (assumed
 known), and solves the linear equations: a hidden count is recovered when it is printed
 elsewhere or when the equations pin it down. With the report's linked suppression
-(:func:`cpstats.disclosure.linked_mask`) the attack must fail on every generated return; with each
+(:func:`cpstats.disclosure.report_mask`) the attack must fail on every generated return; with each
 table suppressed on its own, it succeeds (the control).
 """
 
@@ -229,3 +229,51 @@ def test_breakdowns_suppressed_one_by_one_give_counts_away_across_the_report():
     hidden = marker.reindex(exact.index).fillna("").eq(disclosure.SUPPRESSED)
     shown = exact.astype(object).mask(hidden.to_numpy(dtype=bool), disclosure.SUPPRESSED)
     assert recovered_anywhere(shown, exact)
+
+
+def printed_by_the_report(data) -> pd.Series:
+    """Every child-level count the themes print for ``data``, by (measure, period, breakdown):
+    stated in prose or results.csv (each theme's findings) or in the monthly and quarterly
+    tables; ``c`` where hidden, and ``c`` for a count printed nowhere (unknown to a reader)."""
+    from cpstats import themes
+
+    exact = _child_counts(data)
+    shown = pd.Series(disclosure.SUPPRESSED, index=exact.index, dtype=object)
+    for name in ("trends", "demographics", "ethnicity", "pipeline", "forecasting"):
+        findings = themes.compute(name, data).findings
+        counts = findings[findings["source"].isin(disclosure.CHILD_LEVEL_SOURCES)
+                          & (findings["unit"] == "count")]
+        for row in counts.itertuples():
+            key = (row.measure, row.period, row.breakdown)
+            if key in shown.index and not pd.isna(row.value):
+                shown[key] = float(row.value)
+    for _, cells in published_cells(report_tables(data)):
+        for measure, month, value in cells:
+            if value != disclosure.SUPPRESSED and (measure, month, "total") in shown.index:
+                shown[(measure, month, "total")] = float(value)
+    quarters = [t for t in trends.repeat_plans(data).tables if t.name == "repeat_plans_by_quarter"]
+    for table in quarters:
+        frame = table.frame
+        frame = frame.set_index(frame.columns[0]) if frame.index.name is None else frame
+        for column, measure in (("Repeat plans started", "cp_plans_second_or_subsequent"),
+                                ("All plans started", "cp_plans_started")):
+            for quarter, value in frame[column].items():
+                if value != disclosure.SUPPRESSED and (measure, str(quarter), "total") in (
+                        shown.index):
+                    shown[(measure, str(quarter), "total")] = float(value)
+    return shown
+
+
+@settings(max_examples=3, **QUICK)
+@given(drawn=returns)
+@example(drawn=((2013, 2017), 0, 300, []))
+def test_nothing_the_themes_print_gives_a_hidden_count_away(drawn):
+    """End to end: what every theme states (prose, results.csv) with the monthly and quarterly
+    tables: no count of 1 to 5 printed, and no count of 1 to 5 or shown as ``c`` recovered by
+    the sums (a count printed nowhere but not hidden is no secret: recovering it is allowed)."""
+    data = theme_data(small_return(*drawn))
+    exact = _child_counts(data)
+    shown = printed_by_the_report(data)
+    secret = disclosure.primary_mask(exact.to_numpy()) | data.report_hidden.reindex(
+        exact.index, fill_value=False).to_numpy(dtype=bool)
+    assert not recovered_anywhere(shown, exact) & set(exact.index[secret])

@@ -36,7 +36,7 @@ from cpstats.inputs import (
     school_census_pupils,
     service_facts,
 )
-from cpstats.periods import as_at, is_year, period_year, year_label
+from cpstats.periods import as_at, is_month, is_year, period_year, year_label
 from cpstats.results import Results, format_value
 
 #: Sources whose figures come from child-level records (their counts 1-5 are suppressed).
@@ -196,18 +196,31 @@ class ThemeData:
             measures.all_measures(data, years, la_name=self.la_name), self.year)))
 
     @functools.cached_property
-    def linked_hidden(self) -> pd.Series:
-        """Monthly child-level counts the whole report hides, decided once per run for every
-        notebook (:func:`cpstats.disclosure.linked_mask`): (measure, ``YYYY-MM``) -> bool."""
-        return run_cached("linked_hidden", lambda: disclosure.linked_mask(self.child_facts))
+    def report_hidden(self) -> pd.Series:
+        """Child-level counts the whole report hides, decided once per run for every notebook
+        (:func:`cpstats.disclosure.report_mask`): (measure, period, breakdown) -> bool."""
+        return run_cached("report_hidden", lambda: disclosure.report_mask(self.child_facts))
 
-    def hidden_by_month(self, measures: dict[str, str], months: pd.Index) -> pd.DataFrame:
-        """Which cells of a table of monthly counts the report hides: ``measures`` maps each
-        column label to its measure, ``months`` are the rows (``YYYY-MM``)."""
-        hidden = self.linked_hidden
+    @functools.cached_property
+    def linked_hidden(self) -> pd.Series:
+        """The monthly totals of :attr:`report_hidden`: (measure, ``YYYY-MM``) -> bool."""
+        totals = self.report_hidden.xs(TOTAL, level="breakdown")
+        return totals[is_month(pd.Series(totals.index.get_level_values("period"))).to_numpy()]
+
+    def hides(self, measure: str, period: str, breakdown: str = TOTAL) -> bool:
+        """True when the report hides this child-level count wherever it is printed."""
+        return bool(self.report_hidden.get((measure, period, breakdown), False))
+
+    def hidden_by_month(self, measures: dict[str, str], months: pd.Index,
+                        breakdown: str = TOTAL) -> pd.DataFrame:
+        """Which cells of a table of counts by period the report hides: ``measures`` maps each
+        column label to its measure, ``months`` are the rows (``YYYY-MM``, or any periods:
+        quarters ``2016-17 Q1``, years)."""
+        hidden = self.report_hidden
+        rest = [list(months), [breakdown] * len(months)]
         return pd.DataFrame({
-            label: hidden.reindex(pd.MultiIndex.from_arrays(
-                [[measure] * len(months), list(months)]), fill_value=False).to_numpy(dtype=bool)
+            label: hidden.reindex(pd.MultiIndex.from_arrays([[measure] * len(months), *rest]),
+                                  fill_value=False).to_numpy(dtype=bool)
             for label, measure in measures.items()}, index=months)
 
     @property
@@ -415,12 +428,21 @@ class Section:
         for the prose. ``overrides`` may set ``note``, ``decimals``, ``signed``, intervals.
         A published rate or percentage gets its 95% interval from the counts it rests on."""
         row = fact.iloc[0] if isinstance(fact, pd.DataFrame) and len(fact) == 1 else fact
+        if isinstance(row, pd.Series) and self._hidden(row["measure"], row["period"],
+                                                       row["breakdown"], row["source"]):
+            overrides.update(value=None, marker=disclosure.SUPPRESSED, interval_95=None)
         if isinstance(row, pd.Series) and "interval_95" not in overrides:
             overrides["interval_95"] = self._interval(
                 str(row["measure"]), str(row["geography_code"]), str(row["period"]),
                 str(row["breakdown"]), str(row["source"]), overrides.get("value", row["value"]))
             _caveat(overrides, str(row["measure"]), overrides.get("note", row.get("note")))
         return self.findings.record_fact(fact, **overrides)
+
+    def _hidden(self, measure: str, period: str, breakdown: str, source: str) -> bool:
+        """A child-level count the report-wide pass hides (:meth:`ThemeData.hides`): stated as
+        ``c`` in prose and results.csv as in every table."""
+        return (source in CHILD_SOURCES and registry.unit(measure) == "count"
+                and self.data.hides(measure, period, breakdown))
 
     def _interval(self, measure: str, code: str, period: str, breakdown: str, source: str,
                   value: object) -> tuple[float, float] | None:
@@ -455,6 +477,10 @@ class Section:
         for a figure computed from published ones, or the child-level source."""
         code = geography_code or self.data.la_code
         level, name = self.data.geography(code)
+        if self._hidden(measure, period or self.data.period, breakdown, source):
+            value, options["marker"] = None, disclosure.SUPPRESSED
+            options.pop("interval_80", None)
+            options["interval_95"] = None
         if "interval_95" not in options:
             options["interval_95"] = self._interval(measure, code, period or self.data.period,
                                                     breakdown, source, value)

@@ -108,7 +108,10 @@ def record_counts(section: Section, measure: str, key: str, counts: pd.Series,
     the source's figures. Child-level counts of 1 to 5 are recorded and shown as ``c``.
     """
     if source in CHILD_SOURCES:
-        shown = disclosure.suppress_counts(counts)
+        data = section.data
+        hidden = pd.Series([data.hides(measure, data.period, f"{key}={g}") for g in counts.index],
+                           index=counts.index, dtype=bool)
+        shown = disclosure.suppress_table(counts.to_frame("n"), hidden=hidden.to_frame("n"))["n"]
         for group, value in disclosure.visible(shown).items():
             section.record(measure, value, source=source, breakdown=f"{key}={group}",
                            marker="c" if shown[group] == disclosure.SUPPRESSED else None,

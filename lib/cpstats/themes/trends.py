@@ -457,7 +457,10 @@ def repeat_plans(data: ThemeData) -> Section:
         section.leave_out(f"repeat plans by quarter ({_NO_RETURN})" if data.child_level is None
                           else "repeat plans by quarter (no plans in the child-level records)")
     else:
-        shown = section.table("repeat_plans_by_quarter", by_quarter, child_level=True).frame
+        hidden = data.hidden_by_month({"Repeat plans started": "cp_plans_second_or_subsequent",
+                                       "All plans started": "cp_plans_started"}, by_quarter.index)
+        shown = section.table("repeat_plans_by_quarter", by_quarter, child_level=True,
+                              hidden=hidden).frame
         repeats = disclosure.visible(shown)[["Repeat plans started"]]
         section.chart("repeat_plans_by_quarter", repeats, draw_quarters,
                       title=f"Repeat plans started per quarter, {by_quarter.index[0]} to "
