@@ -57,6 +57,20 @@ def _council_return(folder: Path) -> Path:
                         la_child_ids=county.la_child_ids)
 
 
+def _slow_run_started(notebooks: Path, common: list[str], env: dict[str, str],
+                      target: Path) -> subprocess.Popen:
+    """A ``--force`` run into ``target`` whose second notebook sleeps for a minute, once it has
+    made its temporary report folder and had a few seconds to start its kernels."""
+    _notebook(notebooks / "02_slow.ipynb", "import time\ntime.sleep(60)")
+    running = _cpstats(*common, "--force", wait=False, env=env)
+    deadline = time.monotonic() + 120
+    while not list(target.parent.glob(".2016-17.*.tmp")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert list(target.parent.glob(".2016-17.*.tmp")), "the run never started"
+    time.sleep(3)
+    return running
+
+
 def test_a_killed_run_leaves_nothing_once_the_next_run_has_been(notebooks, tmp_path,
                                                                 monkeypatch):
     """Measured before: after SIGKILL, cpstats-run-*/child_level.pickle (every child-level
@@ -74,13 +88,7 @@ def test_a_killed_run_leaves_nothing_once_the_next_run_has_been(notebooks, tmp_p
               str(_council_return(tmp_path))]
     assert _cpstats(*common, env=env).returncode == 0
     (target / "earlier.txt").write_text("the earlier report")
-    _notebook(notebooks / "02_slow.ipynb", "import time\ntime.sleep(60)")
-    running = _cpstats(*common, "--force", wait=False, env=env)
-    deadline = time.monotonic() + 120
-    while not list(target.parent.glob(".2016-17.*.tmp")) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert list(target.parent.glob(".2016-17.*.tmp")), "the run never started"
-    time.sleep(3)
+    running = _slow_run_started(notebooks, common, env, target)
     os.killpg(running.pid, signal.SIGKILL)
     running.wait()
     (notebooks / "02_slow.ipynb").unlink()
@@ -124,13 +132,7 @@ def test_an_interrupted_run_leaves_the_earlier_report_and_no_trace(notebooks, tm
     assert first.returncode == 0, first.stderr
     (target / "earlier.txt").write_text("the earlier report")
     before = sorted(p.relative_to(out).as_posix() for p in out.rglob("*"))
-    _notebook(notebooks / "02_slow.ipynb", "import time\ntime.sleep(60)")
-    running = _cpstats(*common, "--force", wait=False, env=env)
-    deadline = time.monotonic() + 120
-    while not list(target.parent.glob(".2016-17.*.tmp")) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert list(target.parent.glob(".2016-17.*.tmp")), "the run never started"
-    time.sleep(3)
+    running = _slow_run_started(notebooks, common, env, target)
     os.killpg(running.pid, signal.SIGINT)
     _, stderr = running.communicate(timeout=120)
     assert running.returncode == 130 and "interrupted" in stderr, stderr
