@@ -69,7 +69,7 @@ def denominator(data: ThemeData, code: str | None = None,
 
     The ethnic shares of the basis applied to the ONS mid-year estimate of all children aged
     0-17 that DfE pairs with the run's year, so each rate describes that year's population
-    (never the all-ages Census 2021: children are far more diverse than adults).
+    (never Census 2021, which is here for all ages only, not for children).
 
     Parameters
     ----------
