@@ -48,6 +48,25 @@ def test_the_board_summary_holds_dfe_s_published_figures(data):
     assert summary.loc["referrals_rate_per_10k", "p_england"] < pages.ALPHA
 
 
+def test_the_summary_tests_icpc_timeliness_as_the_trends_page_does(data):
+    """DfE publishes ICPC timeliness as bands, so the summary's own comparison has no counts;
+    it takes the trends page's recorded test rather than saying "no test" beside a page that
+    tests it (Buckinghamshire 2016-17: 69.6% against England's 77.3%, z about -5.3)."""
+    from cpstats import themes
+
+    recorded = themes.compute("trends", data).findings
+    summary = pages.board_summary(data.facts, recorded, la_code=data.la_code,
+                                  period=data.period, previous=data.previous,
+                                  region_code=data.region[0], neighbours=data.neighbours)
+    row = summary.set_index("measure").loc["icpc_within_15_working_days_pct"]
+    page = recorded[(recorded["measure"] == "p_value") & (
+        recorded["breakdown"] == "measure=icpc_within_15_working_days_pct;against=england")]
+    assert len(page) == 1 and row["p_england"] == page["value"].iloc[0] < pages.ALPHA
+    # Without the page's findings there is no test to show.
+    assert math.isnan(_summary(data, data.facts).set_index("measure").loc[
+        "icpc_within_15_working_days_pct", "p_england"])
+
+
 def test_no_figure_from_child_level_records_reaches_the_board_summary(data):
     invented = data.facts[(data.facts["measure"] == "cp_rate_per_10k")
                           & (data.facts["geography_code"] == "825")

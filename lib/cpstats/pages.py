@@ -167,8 +167,8 @@ def board_summary(facts: pd.DataFrame, results: pd.DataFrame, *, la_code: str, p
             "count": counts.get(la_code, math.nan), "england": now.get(_ENGLAND, math.nan),
             "region": now.get(region_code, math.nan),
             "neighbours": now.reindex(list(neighbours)).mean(),
-            "p_england": tests["p_value"].get("england", math.nan),
-            "p_region": tests["p_value"].get("region", math.nan),
+            "p_england": _p_value(tests, results, measure, la_code, period, "england"),
+            "p_region": _p_value(tests, results, measure, la_code, period, "region"),
             "lower_80": math.nan, "upper_80": math.nan})
     forecast = _forecast(results, la_code)
     if forecast is not None:
@@ -177,6 +177,21 @@ def board_summary(facts: pd.DataFrame, results: pd.DataFrame, *, la_code: str, p
 
 
 _ENGLAND = "E92000001"
+
+
+def _p_value(tests: pd.DataFrame, results: pd.DataFrame, measure: str, la_code: str,
+             period: str, against: str) -> float:
+    """The test's p-value against ``against``; where the published counts do not give one
+    here (a percentage DfE publishes as bands, such as ICPC timeliness), the p-value the
+    trends page recorded for the same test, so the summary and the page agree."""
+    p = tests["p_value"].get(against, math.nan)
+    if pd.notna(p) or results.empty:
+        return p
+    recorded = results[(results["measure"] == "p_value")
+                       & (results["breakdown"] == f"measure={measure};against={against}")
+                       & (results["geography_code"].astype(str) == la_code)
+                       & (results["period"] == period)]
+    return float(recorded["value"].iloc[0]) if len(recorded) else math.nan
 
 
 def _has(facts: pd.DataFrame, measure: str, code: str, period: str, source: str) -> bool:
