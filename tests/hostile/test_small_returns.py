@@ -93,6 +93,9 @@ def _assert_degrades(result: themes.ThemeResult) -> None:
     findings = result.findings
     child = findings[findings["source"].isin(CHILD_SOURCES) & (findings["unit"] == "count")]
     assert not disclosure.primary_mask(child["value"].to_numpy()).any(), child
+    # Nor does a note (the sibling stand-in's count of groups of children).
+    notes = findings.loc[findings["source"].isin(CHILD_SOURCES), "note"].fillna("")
+    assert not notes.str.contains(r"\b[1-5] groups? of children").any(), notes
     for table in (t for s in result.sections for t in s.tables if t.child_level):
         cells = table.frame.astype(str).stack()
         assert not cells.str.fullmatch(r"[1-5]").any(), table.name

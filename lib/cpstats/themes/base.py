@@ -36,7 +36,7 @@ from cpstats.inputs import (
     school_census_pupils,
     service_facts,
 )
-from cpstats.periods import as_at, is_month, is_year, period_year, year_label
+from cpstats.periods import as_at, is_year, period_year, year_label
 from cpstats.results import Results, format_value
 
 #: Sources whose figures come from child-level records (their counts 1-5 are suppressed).
@@ -200,12 +200,6 @@ class ThemeData:
         """Child-level counts the whole report hides, decided once per run for every notebook
         (:func:`cpstats.disclosure.report_mask`): (measure, period, breakdown) -> bool."""
         return run_cached("report_hidden", lambda: disclosure.report_mask(self.child_facts))
-
-    @functools.cached_property
-    def linked_hidden(self) -> pd.Series:
-        """The monthly totals of :attr:`report_hidden`: (measure, ``YYYY-MM``) -> bool."""
-        totals = self.report_hidden.xs(TOTAL, level="breakdown")
-        return totals[is_month(pd.Series(totals.index.get_level_values("period"))).to_numpy()]
 
     def hides(self, measure: str, period: str, breakdown: str = TOTAL) -> bool:
         """True when the report hides this child-level count wherever it is printed."""

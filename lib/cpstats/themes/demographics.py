@@ -226,7 +226,8 @@ def design_effect(section: Section, mix: Mix, source: str) -> float:
     found = sibling_design_effect(plans["group"], plans[mix.key])
     section.record("sibling_design_effect", found["deff"], source=source,
                    breakdown=f"grouping=plan_start_day;attribute={mix.key}",
-                   note=f"{found['groups']:.0f} groups of children whose plans started on the "
+                   note=f"{disclosure.display_value(found['groups'], source=source)} groups of "
+                        f"children whose plans started on the "
                         f"same day (a stand-in: the CIN Census has no family link); rho = "
                         f"{found['rho']:.2f}")
     return found["deff"]

@@ -889,7 +889,8 @@ def relative_rates(data: ThemeData, population_basis: str | None = None) -> Sect
         "sibling_design_effect", stages.design["deff"], source=src,
         breakdown="grouping=plan_start_day;attribute=ethnicity",
         note=f"measured on children whose plans started in {data.period}: "
-             f"{stages.design['groups']:.0f} groups of children whose plans started on the same "
+             f"{disclosure.display_value(stages.design['groups'], source=src)} groups of "
+             f"children whose plans started on the same "
              f"day (a stand-in: the CIN Census has no family link; it errs towards too small a "
              f"design effect); mean size a child is in "
              f"{stages.design['mean_size']:.2f}, agreement in ethnicity beyond chance rho = "
