@@ -236,9 +236,9 @@ def pooled_median_forecast(panel: dict, origin: object, h: int,
 #: Members of ``combo_pooled`` (mean of their points and bounds), chosen on the annual
 #: backtest at origins 2017-2019 only: the pooled regression with the two simplest benchmarks.
 PANEL_COMBO = ("naive", "mean_k", "pooled")
-#: Panel combinations: name -> members. ``combo_median`` (the annual default) averages the two
-#: pooled regressions: chosen on origins 2016-2018 by the 80% interval score among the models
-#: whose 80% intervals covered 75-85% there (``benchmarks/bench_forecast_annual.py``).
+#: Panel combinations: name -> members. ``combo_median`` (the default before ``combo_flows``)
+#: averages the two pooled regressions. The rule (``benchmarks/bench_forecast_annual.py``):
+#: on origins 2016-2018, the best 80% interval score among models covering 75-85% there.
 #: The last four (issue 13) were fixed before any of them was scored: the flows and state-space
 #: models together, and each (and both) with the two pooled regressions.
 PANEL_COMBOS = {"combo_pooled": PANEL_COMBO, "combo_median": ("pooled_median", "pooled"),
