@@ -192,6 +192,15 @@ def test_a_suppressed_month_in_the_last_quarter_leaves_referrals_out():
     assert section.empty and "months suppressed" in section.left_out[0]
 
 
+def test_a_referral_backtest_without_the_default_leaves_its_track_record_out(cin_2022):
+    """York 2016-17 (the one report of the national batch that failed, in this section): its
+    referral backtest scores no one-step forecast of the default on the later origins."""
+    section = forecasting.trust(ThemeData(resolve("York", 2017, dfe_dir=cin_2022)))
+    assert any("no one-step forecast of both the default and snaive" in x
+               for x in section.left_out), section.left_out
+    assert "**Referrals:**" not in " ".join(section.paragraphs)
+
+
 def test_backtest_table_rounds_then_sorts_by_what_it_shows():
     scores = pd.DataFrame({
         "model": ["naive", "ets", "default", "arima"], "step": [1, 1, 1, 1], "n": [5] * 4,

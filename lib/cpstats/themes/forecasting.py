@@ -644,9 +644,15 @@ def referrals(data: ThemeData) -> Section:
 
 
 def _track_record(section: Section, outlook: bt.Outlook, baseline: str, forecast: str,
-                  source: str) -> dict[str, str]:
-    """Record the default's and the baseline's one-step backtest scores; their texts."""
+                  source: str) -> dict[str, str] | None:
+    """Record the default's and the baseline's one-step backtest scores; their texts (``None``
+    when the backtest scored neither at one step ahead, e.g. a series with gaps)."""
     study = outlook.study
+    if not {"default", baseline} <= set(study.scores.loc[study.scores["step"] == 1, "model"]):
+        section.leave_out(f"the backtest track record ({registry.label(forecast)}): no "
+                          f"one-step forecast of both the default and {baseline} was scored on "
+                          f"the later origins")
+        return None
     period = _label(_default(outlook)["period"])
     note = (f"one-step backtest on origins {bt.origin_label(study.report_on[0])} to "
             f"{bt.origin_label(study.report_on[-1])} (not those the default was chosen on)")
@@ -691,9 +697,9 @@ def trust(data: ThemeData) -> Section:
     section = Section(THEME, "trust", "How far to trust these forecasts", data)
     lines = []
     quarter = quarter_outlook(data)
-    if quarter is not None:
-        s = _track_record(section, quarter, "naive", "cp_forecast_next_quarter",
-                          str(data.child_source))
+    s = None if quarter is None else _track_record(
+        section, quarter, "naive", "cp_forecast_next_quarter", str(data.child_source))
+    if s is not None:
         first, last = (bt.origin_label(o) for o in (quarter.study.report_on[0],
                                                      quarter.study.report_on[-1]))
         verdict = ("the interval is a fair guide, the point less so" if s["calibrated"] else
@@ -706,9 +712,9 @@ def trust(data: ThemeData) -> Section:
             f"and its 80% interval held the outcome in {s['80']} of them (95%: {s['95']}). So "
             f"few origins make every figure rough: {verdict}.")
     referral = referral_outlook(data)
-    if referral is not None:
-        s = _track_record(section, referral, "snaive", "referrals_forecast_next_quarter",
-                          "derived")
+    s = None if referral is None else _track_record(
+        section, referral, "snaive", "referrals_forecast_next_quarter", "derived")
+    if s is not None:
         lines.append(f"- **Referrals:** the default's MASE was {s['default_mase']} against "
                      f"seasonal naive's {s['snaive_mase']} on the later origins (the other "
                      f"models: {s['others']}); its 80% interval covered {s['80']}.")
