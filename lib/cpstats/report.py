@@ -442,8 +442,6 @@ def execute(runs: Sequence[Run], notebooks: Sequence[Path], jobs: int | None = N
     except BaseException:
         _clean_up(temps.values(), locks)
         raise
-    _write_published(runs, published)
-    warm_assembly()
     bar = tqdm(total=len(runs) * len(notebooks), desc="cpstats report", unit="notebook",
                file=sys.stderr, disable=not progress, dynamic_ncols=True)
 
@@ -458,7 +456,9 @@ def execute(runs: Sequence[Run], notebooks: Sequence[Path], jobs: int | None = N
 
     batch = executors.Batch(runs, longest_first(notebooks), kernel, temps, caches, published,
                             finish, lambda: bar.update(1), _execute, _export, _describe)
-    try:
+    try:  # from here on an interrupt (Ctrl-C) or a failure leaves no temporary folder behind
+        _write_published(runs, published)
+        warm_assembly()
         executors.run(executor, batch, jobs, scheduler)
     finally:
         bar.close()
