@@ -646,7 +646,7 @@ def referrals(data: ThemeData) -> Section:
 def _track_record(section: Section, outlook: bt.Outlook, baseline: str, forecast: str,
                   source: str) -> dict[str, str] | None:
     """Record the default's and the baseline's one-step backtest scores; their texts (``None``
-    when the backtest scored neither at one step ahead, e.g. a series with gaps)."""
+    when it scored no one-step forecast of the default or of the baseline, e.g. a series with gaps)."""
     study = outlook.study
     if not {"default", baseline} <= set(study.scores.loc[study.scores["step"] == 1, "model"]):
         section.leave_out(f"the backtest track record ({registry.label(forecast)}): no "
