@@ -213,6 +213,11 @@ def test_shrinking_pulls_a_short_history_further_towards_its_group():
     values.iloc[-3:, 1] = 90.0
     shrunk = fc.shrink_towards_group(values, np.zeros(30, dtype=int)).iloc[-1]
     assert 50 < shrunk[0] < shrunk[1] < 90
+    # A fixed weight (the ideas benchmark's) replaces the empirical Bayes one.
+    groups = np.zeros(30, dtype=int)
+    own = values.rolling(3, min_periods=1).mean().iloc[-1]
+    assert fc.shrink_towards_group(values, groups, weight=1.0).iloc[-1].equals(own)
+    assert fc.shrink_towards_group(values, groups, weight=0.0).iloc[-1].nunique() == 1
 
 
 def test_the_state_space_model_learns_how_fast_councils_return_to_their_own_level():
