@@ -5,7 +5,8 @@ Children on CP plans at 31 March, origins 2016-2021, horizons 1-3 years. The
 score among models whose 80% intervals covered 75-85% there; mean MASE beside it) and
 every model is then scored on origins 2019-2021, which the choice never saw: every origin
 and horizon with origin + h <= 2022 (the release's last year). Prints, per model and
-horizon and over all horizons together: n, mean and median MASE, mean MASE as a ratio to
+horizon and over all horizons together, on the forecasts every model made (the benchmark says
+how many were left out and why; ``backtest.common_rows``): n, mean and median MASE, mean MASE as a ratio to
 naive's, bias, the 80% interval score and the coverage of the 80% and 95% intervals; then the
 80% coverage in each third of councils by children on plans at the origin.
 
@@ -101,6 +102,10 @@ def main(argv: list[str] | None = None) -> int:
               f"backtest chooses {default!r}: update the constant.")
     span = f"origins {REPORT_ON[0]}-{REPORT_ON[-1]}, every h with origin + h <= 2022"
     print(f"\n## Reported: {span} (not used to choose)\n")
+    for name, origins in (("Chosen on", CHOOSE_ON), ("Reported on", REPORT_ON)):
+        common = bt.common_rows(results[results["origin"].astype(str).isin(map(str, origins))])
+        print(f"{name} origins {origins[0]}-{origins[-1]}: {common.note()}.")
+    print()
     print(markdown(table(results, REPORT_ON)))
     overall = table(results, REPORT_ON, by=("model",))
     print(f"\n### Every origin and horizon together ({span})\n")

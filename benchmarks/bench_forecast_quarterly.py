@@ -108,12 +108,25 @@ def synthetic(seeds: int, h: int) -> None:
     if default != bt.QUARTERLY_DEFAULT:
         print(f"WARNING: cpstats.stats.backtest.QUARTERLY_DEFAULT is {bt.QUARTERLY_DEFAULT!r}, but "
               f"this benchmark chooses {default!r}: update the constant.\n")
+    reported = results[results["origin"].astype(str).isin({str(o) for o in report})]
+    print(f"Every model on the same forecasts: {bt.common_rows(reported).note()}.\n")
     scores = _scores(results, report, "naive")
     print(markdown(scores))
     for row in scores[scores["model"] == "default"].itertuples():
         inside = "within" if 0.75 <= row.coverage_80 <= 0.85 else "OUTSIDE"
         print(f"h={row.step}: the default's 80% interval covered {row.coverage_80:.0%} of "
               f"{row.n} outcomes ({inside} 75-85%); 95%: {row.coverage_95:.0%}")
+    print(f"\n### The default's coverage in each county ({len(report)} origins each)\n")
+    print(seed_table(reported))
+
+
+def seed_table(reported: pd.DataFrame) -> str:
+    """The default's 80% and 95% coverage by county (seed) and step, as a Markdown table."""
+    scores = bt.score(reported[reported["model"] == "default"], by=("series", "step"))
+    lines = ["| seed | h | n | 80% cover | 95% cover |", "|---|---|---|---|---|"]
+    lines += [f"| {r.series} | {r.step} | {r.n} | {r.coverage_80:.0%} | {r.coverage_95:.0%} |"
+              for r in scores.itertuples()]
+    return "\n".join(lines)
 
 
 def referrals(dfe_dir: Path, las: str, jobs: int) -> None:

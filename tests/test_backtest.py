@@ -99,6 +99,26 @@ def test_mase_scale_and_scores_by_hand():
     assert row["coverage_80"] == pytest.approx(1.0) and row["coverage_95"] == pytest.approx(1.0)
 
 
+def test_models_are_scored_only_on_the_forecasts_every_model_made():
+    # "pooled" has no forecast for series b at 2018: scored alone, naive's mean would include
+    # its worst error there and pooled's would not.
+    rows = [{"series": s, "origin": o, "model": m, "step": 1, "actual": 100.0, "scale": 1.0,
+             "error": e, **{b: 100.0 for b in BOUNDS}}
+            for (s, o, m, e) in [("a", "2017", "naive", 2.0), ("a", "2017", "pooled", 1.0),
+                                 ("a", "2018", "naive", 2.0), ("a", "2018", "pooled", 1.0),
+                                 ("b", "2018", "naive", 50.0)]]
+    frame = pd.DataFrame(rows)
+    common = bt.common_rows(frame)
+    assert (common.forecasts, common.left_out) == (2, 1)
+    assert common.missing.to_dict() == {"pooled": 1}
+    assert "1 that only some models made were left out for all (`pooled` had none at 1)" in (
+        common.note())
+    fair = bt.score(frame).set_index("model")
+    assert fair["n"].tolist() == [2, 2] and fair.loc["naive", "mase"] == pytest.approx(2.0)
+    unfair = bt.score(frame, common=False).set_index("model")
+    assert unfair.loc["naive", "n"] == 3 and unfair.loc["naive", "mase"] == pytest.approx(18.0)
+
+
 def _scored(models_mase: dict[str, list[float]]) -> pd.DataFrame:
     rows = []
     for model, values in models_mase.items():
@@ -193,6 +213,11 @@ def test_shrinking_pulls_a_short_history_further_towards_its_group():
     values.iloc[-3:, 1] = 90.0
     shrunk = fc.shrink_towards_group(values, np.zeros(30, dtype=int)).iloc[-1]
     assert 50 < shrunk[0] < shrunk[1] < 90
+    # A fixed weight (the ideas benchmark's) replaces the empirical Bayes one.
+    groups = np.zeros(30, dtype=int)
+    own = values.rolling(3, min_periods=1).mean().iloc[-1]
+    assert fc.shrink_towards_group(values, groups, weight=1.0).iloc[-1].equals(own)
+    assert fc.shrink_towards_group(values, groups, weight=0.0).iloc[-1].nunique() == 1
 
 
 def test_the_state_space_model_learns_how_fast_councils_return_to_their_own_level():

@@ -10,6 +10,7 @@ import pytest
 from cpstats import themes
 from cpstats.inputs import resolve
 from cpstats.plots import title_of
+from cpstats.stats import backtest as bt
 from cpstats.themes import forecasting
 from cpstats.themes.base import Chart, ThemeData
 
@@ -21,9 +22,14 @@ def _finding(findings: pd.DataFrame, measure: str, breakdown: str = "total") -> 
 
 
 @pytest.fixture(scope="module")
-def default() -> themes.ThemeResult:
+def run() -> ThemeData:
+    return ThemeData(resolve())
+
+
+@pytest.fixture(scope="module")
+def default(run) -> themes.ThemeResult:
     """The default run (Buckinghamshire 2016-17, synthetic county): about a minute."""
-    return themes.compute("forecasting", ThemeData(resolve()))
+    return themes.compute("forecasting", run)
 
 
 @pytest.fixture(scope="module")
@@ -100,14 +106,24 @@ def test_next_year_from_dfe_pooled_over_every_la(default, sections):
     assert chart["observed"].dropna().tolist() == [190, 242, 332, 454, 553]
 
 
-def test_annual_track_record_says_which_models_fell_back(default, sections):
+def test_annual_track_record_says_which_models_fell_back(run, default, sections):
     findings = default.findings
     assert _finding(findings, "forecast_backtest_fallback_pct", "model=mean_k")["value"] == 100
     assert _finding(findings, "forecast_backtest_fallback_pct", "model=pooled")["value"] == 67
     said = sections["annual_track_record"].paragraphs[0]
     assert "`flows` in 67%, `local_level` in 33%, `mean_k` in 100%, `pooled` in 67%" in said and "152 here" in said
+    # Every model scored on the same forecasts: the ones only some models made left out for all.
+    scored = bt.common_rows(forecasting.annual_backtest(run)).rows
+    keys = {m: set(zip(g["series"], g["origin"].astype(str), g["step"], strict=True))
+            for m, g in scored.groupby("model")}
+    assert set(keys) == set(forecasting.ANNUAL_MODELS)
+    assert all(k == keys["naive"] for k in keys.values())
     table = default.tables["annual_backtest"]
-    assert sorted(table["Forecasts"].tolist()) == [149] * 3 + [150] * 4 + [299] + [300] * 6
+    for step, n in table.groupby("Steps ahead")["Forecasts"]:
+        assert n.tolist() == [sum(k[2] == step for k in keys["naive"])] * len(keys)
+    assert _finding(findings, "forecast_backtest_left_out")["value"] == 2
+    assert "2 that only some models made are left out for all (`flows`, `local_level`" in (
+        sections["annual_track_record"].paragraphs[1])
 
 
 def test_referrals_next_quarter_and_bias_to_the_nearest_ten(default, sections):

@@ -194,13 +194,80 @@ def backtest_panel(panel: Mapping[Hashable, tuple[pd.Series, pd.DataFrame | None
                            ignore_index=True)
 
 
-def score(backtest: pd.DataFrame, by: Sequence[str] = ("model", "step")) -> pd.DataFrame:
+#: What identifies one forecast in a backtest (those present): rows sharing them are the same
+#: forecast made by different models.
+FORECAST_KEYS = ("series", "origin", "step")
+
+
+@dataclass
+class Common:
+    """The scorable backtest rows at the forecasts every model made (:func:`common_rows`).
+
+    Attributes
+    ----------
+    rows
+        Rows with a known outcome and a positive MASE scale, at the forecasts (series, origin,
+        step) where every model has such a row.
+    forecasts
+        Those forecasts (each model has one row per forecast).
+    left_out
+        Forecasts some models scored and others did not, left out for every model.
+    missing
+        For each model with no row at some of those, how many (the reason they were left out).
+    """
+
+    rows: pd.DataFrame
+    forecasts: int
+    left_out: int
+    missing: pd.Series
+
+    def note(self) -> str:
+        """What was left out and why, as a sentence."""
+        if not self.left_out:
+            return f"every model scored on the same {self.forecasts} forecasts"
+        why = ", ".join(f"`{m}` had none at {n}" for m, n in self.missing.items())
+        return (f"every model scored on the same {self.forecasts} forecasts; {self.left_out} "
+                f"that only some models made were left out for all ({why})")
+
+
+def common_rows(backtest: pd.DataFrame) -> Common:
+    """The rows of ``backtest`` every model in it can be compared on.
+
+    A model may have no forecast where another has one (a pooled model without features for a
+    short series, a fit that failed), so each model's mean score over its own rows compares
+    unequal sets. Kept here: the rows with a known outcome and a positive MASE scale at the
+    forecasts (:data:`FORECAST_KEYS` present in the frame) where every model has such a row.
+
+    Returns
+    -------
+    Common
+        The kept rows, how many forecasts were kept and left out, and which models lacked them.
+    """
+    known = backtest[backtest["actual"].notna() & (backtest["scale"] > 0)]
+    keys = [k for k in FORECAST_KEYS if k in known.columns]
+    if known.empty:
+        return Common(known, 0, 0, pd.Series(dtype=int))
+    present = pd.crosstab([known[k].astype(str) for k in keys], known["model"]) > 0
+    complete = present.all(axis=1)
+    lacking = (~present[~complete]).sum()
+    at = pd.MultiIndex.from_frame(known[keys].astype(str)) if len(keys) > 1 else pd.Index(
+        known[keys[0]].astype(str))
+    kept = known[complete.reindex(at).to_numpy()]
+    return Common(kept, int(complete.sum()), int((~complete).sum()),
+                  lacking[lacking > 0].sort_index())
+
+
+def score(backtest: pd.DataFrame, by: Sequence[str] = ("model", "step"),
+          common: bool = True) -> pd.DataFrame:
     """Accuracy by ``by``: n, MAE, mean and median MASE, bias, interval coverage and the
     scaled 80% interval score (``interval_80``, :func:`interval_score`).
 
-    Only rows with a known outcome and a positive MASE scale are scored.
+    Only rows with a known outcome and a positive MASE scale are scored; with ``common``
+    (the default) only those at the forecasts every model in ``backtest`` made
+    (:func:`common_rows`), so the models' scores compare the same forecasts.
     """
-    known = backtest[backtest["actual"].notna() & (backtest["scale"] > 0)]
+    known = (common_rows(backtest).rows if common
+             else backtest[backtest["actual"].notna() & (backtest["scale"] > 0)])
     scored = known.assign(
         abs_error=known["error"].abs(),
         scaled=known["error"].abs() / known["scale"],

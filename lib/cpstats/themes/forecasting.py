@@ -604,6 +604,16 @@ def annual_track_record(data: ThemeData, horizon: int | None = None) -> Section:
                     f"last value: {shares} of their backtest forecasts (the pooled model's "
                     f"features need a few years before they exist, whatever the number of LAs: "
                     f"{len(annual_panel(data))} here).")
+    common = bt.common_rows(record)
+    if common.left_out:
+        left = section.derive("forecast_backtest_left_out", common.left_out, inputs=["dfe"],
+                              note="No interval: a count of backtest forecasts")
+        lacking = ", ".join(f"`{m}`" for m in common.missing.index)
+        section.say(f"Every model is scored on the same forecasts (council, origin and years "
+                    f"ahead), so their errors compare like with like: {left} that only some "
+                    f"models made are left out for all ({lacking} made none there: a council "
+                    f"with too few years at the origin, where the single-series models took "
+                    f"the last value with the pooled spread).")
     return section
 
 

@@ -23,14 +23,16 @@ FLOW_YEARS = 3
 FLOW_NEEDS = ("cp_plans_started", "cp_rate_per_10k")
 
 
-def shrink(values: pd.DataFrame, groups: np.ndarray, years: int = FLOW_YEARS) -> pd.DataFrame:
+def shrink(values: pd.DataFrame, groups: np.ndarray, years: int = FLOW_YEARS,
+           weight: float | None = None) -> pd.DataFrame:
     """Each series' mean of its last ``years`` values, shrunk towards its group's median at every
     period (empirical Bayes, partial pooling).
 
     The weight on the series' own mean is ``tau2 / (tau2 + s2 / n)``: ``s2`` the year-to-year
     variance within series, ``tau2`` the variance of the series' means beyond what ``s2``
     explains, both from every series at that period, ``n`` the values the mean has. A series
-    with a short or noisy history leans on its group.
+    with a short or noisy history leans on its group. A fixed ``weight`` replaces it (the
+    annual ideas benchmark chooses one on early origins to compare).
     """
     own = values.rolling(years, min_periods=1).mean()
     n = values.notna().astype(float).rolling(years, min_periods=1).sum()
@@ -41,18 +43,20 @@ def shrink(values: pd.DataFrame, groups: np.ndarray, years: int = FLOW_YEARS) ->
     target = target.fillna(pd.DataFrame(np.repeat(own.median(axis=1).to_numpy()[:, None],
                                                   own.shape[1], axis=1), index=own.index,
                                          columns=own.columns))
-    weight = tau2 / (tau2 + s2 / n.where(n > 0))
+    if weight is None:
+        weight = tau2 / (tau2 + s2 / n.where(n > 0))
     return own * weight + target * (1 - weight)
 
 
 def _paths(stock: pd.DataFrame, starts: pd.DataFrame, rate: pd.DataFrame, groups: np.ndarray,
-           h: int) -> list[np.ndarray]:
+           h: int, weight: float | None = None) -> list[np.ndarray]:
     """Forecasts made at every period for 1..h years ahead (one period x series array each)."""
     population = stock / rate.where(rate > 0) * 10_000
     start_rate = starts / population * 10_000
     stays = stock / (stock.shift(1) + starts)  # 1 - the exit share, implied by the identity
-    new = shrink(start_rate, groups).to_numpy() * population.to_numpy() / 10_000
-    keep = np.clip(shrink(stays.where((stays > 0) & (stays < 1)), groups).to_numpy(), 0.0, 1.0)
+    new = shrink(start_rate, groups, weight=weight).to_numpy() * population.to_numpy() / 10_000
+    keep = np.clip(shrink(stays.where((stays > 0) & (stays < 1)), groups, weight=weight).to_numpy(),
+                   0.0, 1.0)
     level, out = stock.to_numpy(dtype=float), []
     for _ in range(h):  # a loop over years ahead; every LA and period is vectorised
         level = (level + new) * keep
@@ -60,7 +64,8 @@ def _paths(stock: pd.DataFrame, starts: pd.DataFrame, rate: pd.DataFrame, groups
     return out
 
 
-def flows_forecast(panel: dict, origin: object, h: int) -> pd.DataFrame:
+def flows_forecast(panel: dict, origin: object, h: int, weight: float | None = None
+                   ) -> pd.DataFrame:
     """Forecast every series in ``panel`` from plan starts and exits, pooled over the panel.
 
     Starts per 10,000 children and the share of children (on plans a year earlier or starting
@@ -80,6 +85,9 @@ def flows_forecast(panel: dict, origin: object, h: int) -> pd.DataFrame:
         The forecast origin (a Period or a label such as ``2019``).
     h
         Years ahead.
+    weight
+        A fixed weight on each LA's own rates instead of the empirical Bayes one
+        (:func:`shrink`).
 
     Returns
     -------
@@ -92,7 +100,7 @@ def flows_forecast(panel: dict, origin: object, h: int) -> pd.DataFrame:
     cut = period_of(panel, origin)
     stock, exog = wide(panel, cut, FLOW_NEEDS)
     paths = _paths(stock, exog["cp_plans_started"], exog["cp_rate_per_10k"],
-                   regions(stock.columns), h)
+                   regions(stock.columns), h, weight)
     y, scale = stock.to_numpy(dtype=float), floored_scale(stock)
     values = {c: np.full((stock.shape[1], h), np.nan)
               for c in ("point", "lower_95", "lower_80", "upper_80", "upper_95")}
