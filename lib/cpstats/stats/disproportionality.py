@@ -8,7 +8,8 @@ Methods (docs/ethnicity_and_correlation.md):
 * **Relative rate (RR)**: the group's rate over the reference group's rate
   (White British by default) and over the rate of all *other* children of known
   ethnicity. Interval: statsmodels ``confint_poisson_2indep(compare="ratio")``
-  with ``method="score"`` (the conditional-binomial score interval, equal to a
+  with ``method="score"``, solved in closed form (:func:`score_ratio_interval`; the
+  conditional-binomial score interval, equal to a
   Wilson interval on count1 / (count1 + count2) transformed to the ratio scale);
   below 10 children in the group (zero included) the exact conditional interval
   (Clopper-Pearson on count1 / (count1 + count2), mapped the same way), since the
