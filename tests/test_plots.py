@@ -105,3 +105,19 @@ def test_the_default_report_s_charts_read_cleanly(theme):
     assert found, f"{theme} drew no chart"
     assert {k: v for k, v in found.items() if v} == {}
     assert pd.Series(found).index.is_unique
+
+
+def test_a_finished_chart_is_drawn_once_when_saved(monkeypatch):
+    # tight_layout leaves a layout engine behind that made savefig draw every chart twice.
+    import io
+
+    from matplotlib.figure import Figure
+
+    fig, ax = plots.new_figure()
+    ax.plot([1, 2, 3], [3, 1, 2], label="LA")
+    _finish(fig, ax)
+    draws = []
+    draw = Figure.draw
+    monkeypatch.setattr(Figure, "draw", lambda self, renderer: draws.append(1) or draw(self, renderer))
+    fig.savefig(io.BytesIO(), format="png")
+    assert len(draws) == 1

@@ -253,3 +253,36 @@ def test_backtest_coverage_carries_no_interval(default):
     assert len(rows) >= 2
     assert rows["lower_95"].isna().all() and rows["upper_95"].isna().all()
     assert rows["note"].str.startswith("No interval: a count of what every backtest").all()
+
+
+def _frames(value: object) -> list[pd.DataFrame]:
+    """Every frame and series inside a (nested) dataclass."""
+    import dataclasses
+
+    if isinstance(value, (pd.DataFrame, pd.Series)):
+        return [value.to_frame() if isinstance(value, pd.Series) else value]
+    if dataclasses.is_dataclass(value):
+        return [f for field in dataclasses.fields(value)
+                for f in _frames(getattr(value, field.name))]
+    return []
+
+
+def test_the_synthetic_outlook_is_fitted_once_and_kept_without_records(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from cpstats import release_cache
+
+    monkeypatch.setenv(release_cache.CACHE_ENV, str(tmp_path))
+    first = forecasting.quarter_outlook(ThemeData(resolve()))
+    (entry,) = tmp_path.rglob("quarter_outlook-synthetic-2017.pickle")
+    kept = _frames(pd.read_pickle(entry))
+    assert kept and not any("child_id" in f.columns for f in kept)  # totals and scores only
+    monkeypatch.setattr(forecasting.bt, "next_quarter", lambda *a, **k: "fitted again")
+    again = forecasting.quarter_outlook(ThemeData(resolve()))
+    pd.testing.assert_frame_equal(again.forecasts, first.forecasts)
+    # The same records given as a council's own return: fitted in the run, never kept.
+    own = ThemeData(resolve())
+    assert own.child_level is not None  # loaded (and kept) before the inputs name a return
+    own.inputs.cin_census = [Path("return.xml")]
+    assert forecasting.quarter_outlook(own) == "fitted again"
+    assert len(list(tmp_path.rglob("*.pickle"))) == 1

@@ -185,16 +185,25 @@ RUN_CACHE_ENV = "CPSTATS_RUN_CACHE"
 
 def run_cached(name: str, compute: Callable[[], T]) -> T:
     """``compute()``, shared between the notebooks of one runner run through its cache folder
-    (removed when the run ends); computed afresh outside the runner."""
+    (removed when the run ends); computed afresh outside the runner.
+
+    The first notebook to need ``name`` computes it under a lock (``.<name>.lock``) while any
+    other notebook needing it waits, then reads it: notebooks running side by side compute it
+    once rather than each (the synthetic county and its measures took seconds in each).
+    """
+    import fcntl
+
     folder = os.environ.get(RUN_CACHE_ENV)
     if not folder or not Path(folder).is_dir():
         return compute()
     path = Path(folder) / f"{name}.pickle"
-    if path.is_file():
-        with path.open("rb") as handle:
-            return pickle.load(handle)
-    value = compute()
-    store_cached(Path(folder), name, value)
+    with (Path(folder) / f".{name}.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, or the kernel dies
+        if path.is_file():
+            with path.open("rb") as handle:
+                return pickle.load(handle)
+        value = compute()
+        store_cached(Path(folder), name, value)
     return value
 
 

@@ -85,6 +85,9 @@ def finish(fig: Figure, ax: Axes, *, title: str, xlabel: str, ylabel: str, sourc
 def add_source(fig: Figure, source: str) -> None:
     """Put ``Source: ...`` under the chart and leave room for it."""
     fig.tight_layout(rect=(0, 0.07, 1, 1))
+    # tight_layout leaves a do-nothing layout engine behind, for which savefig draws the whole
+    # figure once more before drawing it: without it every chart is drawn once, not twice.
+    fig.set_layout_engine(None)
     fig.text(0.01, 0.01, f"Source: {source}", ha="left", va="bottom", fontsize=8,
              color=AF_DARK_GREY, wrap=True)
 

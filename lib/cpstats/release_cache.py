@@ -13,7 +13,10 @@ cache and reused by every report, notebook and batch worker:
   changed model gives another folder, so nothing stale is ever read.
 - **What**: only figures computed from published statistics. Child-level records and anything
   computed from them never go in: :func:`cached` refuses a frame that carries a child-level
-  source.
+  source. The one exception is the synthetic county's next-quarter outlook (quarterly totals,
+  forecasts and backtest scores of generated records with no real child, the same in every
+  default run since the county's seed and generator are fixed and its code is in the key);
+  the county's records themselves are never kept here.
 """
 
 from __future__ import annotations

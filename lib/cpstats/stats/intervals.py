@@ -85,11 +85,15 @@ def exact_ratio_interval(count1: float, exposure1: float, count2: float, exposur
                          alpha: float = 0.05) -> tuple[float, float]:
     """Exact conditional interval for a ratio of two Poisson rates: given the total, count1
     is binomial with p = r e1 / (r e1 + e2); Clopper-Pearson limits of p map to the ratio as
-    p / (1 - p) x e2 / e1 (lower 0 when count1 is 0)."""
-    lo_p = 0.0 if count1 == 0 else stats.beta.ppf(alpha / 2, count1, count2 + 1)
-    hi_p = stats.beta.ppf(1 - alpha / 2, count1 + 1, count2)
-    scale = exposure2 / exposure1
-    return float(lo_p / (1 - lo_p) * scale), float(hi_p / (1 - hi_p) * scale)
+    p / (1 - p) x e2 / e1 (lower 0 when count1 is 0). Element-wise for arrays (then returns
+    arrays)."""
+    c1, c2 = np.asarray(count1, dtype=float), np.asarray(count2, dtype=float)
+    with np.errstate(invalid="ignore"):  # count1 = 0 has no lower quantile: its limit is 0
+        lo_p = np.where(c1 == 0, 0.0, stats.beta.ppf(alpha / 2, c1, c2 + 1))
+    hi_p = stats.beta.ppf(1 - alpha / 2, c1 + 1, c2)
+    scale = np.asarray(exposure2, dtype=float) / np.asarray(exposure1, dtype=float)
+    low, up = lo_p / (1 - lo_p) * scale, hi_p / (1 - hi_p) * scale
+    return (float(low), float(up)) if np.ndim(low) == 0 else (low, up)
 
 
 def weighted_sum_interval(counts: Sequence[float], weights: Sequence[float],

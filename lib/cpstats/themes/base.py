@@ -174,10 +174,13 @@ class ThemeData:
     def sibling_plans(self) -> pd.DataFrame | None:
         """Plans started in the run's year with their sibling-group stand-in
         (:func:`cpstats.stats.disproportionality.sibling_groups`), once per run for every
-        design effect measured on them; ``None`` without child-level records."""
+        design effect measured on them (notebooks 02 and 03: shared through the run cache);
+        ``None`` without child-level records."""
         from cpstats.stats.disproportionality import sibling_groups
 
-        return None if self.child_level is None else sibling_groups(self.child_level, self.year)
+        if self.child_level is None:
+            return None
+        return run_cached("sibling_plans", lambda: sibling_groups(self.child_level, self.year))
 
     @functools.cached_property
     def child_facts(self) -> pd.DataFrame:

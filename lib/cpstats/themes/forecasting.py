@@ -60,6 +60,11 @@ def quarter_outlook(data: ThemeData) -> bt.Outlook | None:
     """Children on plans at the end of the quarter after 31 March, from the child-level records,
     with the backtest that chose the default model.
 
+    The synthetic county (the default run's stand-in) is generated from a fixed seed, so its
+    outlook is the same in every run: it is kept in :mod:`cpstats.release_cache` (its quarterly
+    totals, forecasts and backtest scores; never the records). A council's own return is
+    fitted afresh in every run and never kept.
+
     Returns
     -------
     Outlook or None
@@ -67,8 +72,14 @@ def quarter_outlook(data: ThemeData) -> bt.Outlook | None:
     """
     if quarter_gap(data) is not None:
         return None
-    return _once(data, "quarter",
-                 lambda: bt.next_quarter(data.child_level, origin=f"{data.year}Q4", h=1))
+
+    def fit() -> bt.Outlook:
+        return bt.next_quarter(data.child_level, origin=f"{data.year}Q4", h=1)
+
+    if data.inputs.uses_synthetic:  # the same generated county every run: fitted once
+        return _once(data, "quarter", lambda: release_cache.for_run(
+            data, "quarter_outlook-synthetic", fit))
+    return _once(data, "quarter", fit)  # a council's own return: never kept
 
 
 def forecast_hidden(outlook: bt.Outlook) -> bool:
@@ -196,9 +207,12 @@ def annual_backtest(data: ThemeData, horizon: int | None = None) -> pd.DataFrame
 
 def release_level(data: ThemeData, horizon: int | None = None) -> None:
     """Compute what this theme shares between every LA of a release and year (the pooled annual
-    forecast and its backtest) into :mod:`cpstats.release_cache`."""
+    forecast and its backtest; for the default run, the synthetic county's next-quarter outlook)
+    into :mod:`cpstats.release_cache`."""
     pooled_forecasts(data, DEFAULT_HORIZON if horizon is None else int(horizon))
     annual_backtest(data, horizon)
+    if data.inputs.uses_synthetic:
+        quarter_outlook(data)
 
 
 # -- shown as published ---------------------------------------------------------------------------
