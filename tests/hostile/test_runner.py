@@ -53,6 +53,38 @@ def test_a_second_run_into_a_folder_being_written_is_refused_at_once(notebooks, 
     assert took < 60 and not target.exists()
 
 
+def test_temporary_files_go_to_the_run_s_folder_and_back(tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "system"))
+    monkeypatch.delenv("JUPYTER_RUNTIME_DIR", raising=False)
+    before = tempfile.gettempdir()
+    scratch = tmp_path / "run" / "tmp"
+    scratch.parent.mkdir()
+    with runfolder.temporary_files_in(scratch):
+        made = Path(tempfile.mkstemp(".json")[1])  # where a kernel's connection file goes
+        assert os.environ["JUPYTER_RUNTIME_DIR"] == os.environ["TMPDIR"] == str(scratch)
+    assert made.parent == scratch and scratch.stat().st_mode & 0o077 == 0
+    assert tempfile.gettempdir() == before and os.environ["TMPDIR"] == str(tmp_path / "system")
+    assert "JUPYTER_RUNTIME_DIR" not in os.environ
+
+
+def test_a_ctrl_c_in_a_deferred_step_is_raised_once_the_step_is_done():
+    done = []
+    # Python's own handler, as in a run started from a terminal (this test runner's may differ).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            with runfolder.interrupt_deferred():
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(0.2)  # the handler has run by now: without deferral, raised here
+                done.append("the whole step")
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert done == ["the whole step"]
+
+
 def _council_return(folder: Path) -> Path:
     """A small return written as a council's own (child-level records to leave no trace of)."""
     from cpstats import synth
