@@ -45,7 +45,7 @@ def floor(n: int, jobs: int, folder: Path) -> float:
         nbformat.write(notebook, path)
         paths.append(path)
     started = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("forkserver")) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
         futures = [pool.submit(report._execute, str(p), str(p.with_suffix(".out.ipynb")),
                                {"output_dir": None}, report.KERNEL, False) for p in paths]
         for future in futures:

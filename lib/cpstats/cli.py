@@ -28,19 +28,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``cpstats``; bad input gives one clear message and exit status 2."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return EXIT_BAD_INPUT
-    try:
+    """Run ``cpstats``; bad input gives one clear message and exit status 2, Ctrl-C exit 130."""
+    command = "cpstats"
+    try:  # building the parser imports every command (seconds): Ctrl-C then is exit 130 too
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "func", None):
+            parser.print_help()
+            return EXIT_BAD_INPUT
+        command = f"cpstats {args.command}"
         return int(args.func(args) or 0)
     except InputError as error:
-        print(f"cpstats {args.command}: {error}", file=sys.stderr)
+        print(f"{command}: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        print(f"cpstats {args.command}: interrupted", file=sys.stderr)
+        print(f"{command}: interrupted", file=sys.stderr)
         return 130
 
 

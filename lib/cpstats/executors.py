@@ -172,7 +172,9 @@ def run_local(batch: Batch, jobs: int) -> None:
     first), so reports finish one after another through a long batch rather than all at its
     end; the notebooks that use the release-level work wait for its task; a report that failed
     runs none of its remaining notebooks."""
-    context = multiprocessing.get_context("forkserver")
+    # spawn, not forkserver: a forkserver listens on a socket in a pymp-* folder of the system's
+    # temporary folder, left there when the run is killed; spawned workers need no such file.
+    context = multiprocessing.get_context("spawn")
     remaining = {run: 2 * len(batch.notebooks) for run in batch.runs}
     timings: dict = {run: {} for run in batch.runs}
     errors: dict = {run: None for run in batch.runs}

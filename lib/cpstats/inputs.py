@@ -66,10 +66,14 @@ class Inputs:
                 and self.dfe_dir is None)
 
     def check_files(self) -> None:
-        """Raise :class:`ParameterError` for an input path that does not exist."""
+        """Raise :class:`ParameterError` for an input path that does not exist, or that is a
+        pipe, device or socket (read, it would wait or stream forever)."""
         for name, path in (("--dfe-dir", self.dfe_dir), ("--population-dir", self.population_dir)):
             if path is not None and not path.is_dir():
                 raise ParameterError(name, path, "an existing folder")
+        named = [("--cin-census", p) for p in self.cin_census]
+        for name, path in [*named, ("--service", self.service), ("--annex-a", self.annex_a)]:
+            refuse_special(name, path)
         for path in self.cin_census:
             if not path.exists():
                 raise ParameterError("--cin-census", path, "an existing CIN Census file or folder")
@@ -77,6 +81,15 @@ class Inputs:
             raise ParameterError("--service", self.service, "an existing service settings CSV file")
         if self.annex_a is not None and not self.annex_a.is_file():
             raise ParameterError("--annex-a", self.annex_a, "an existing Annex A workbook (.xlsx)")
+
+
+def refuse_special(option: str, path: Path | None) -> None:
+    """Raise :class:`ParameterError` naming ``option`` when ``path`` is a pipe, device or socket."""
+    from cpstats.io.files import problem_with
+
+    special = path is not None and path.exists() and problem_with(path)
+    if special:
+        raise ParameterError(option, path, special.expected)
 
 
 def resolve(la: str | int | None = None, year: str | int | None = None,
@@ -124,6 +137,7 @@ def annex_a_year(path: Path, la_code: str) -> int:
     it ends there."""
     from cpstats.periods import quarter_of
 
+    refuse_special("--annex-a", path)
     if not path.is_file():
         raise ParameterError("--annex-a", path, "an existing Annex A workbook (.xlsx)")
     return quarter_of(read_annex_a(path.resolve(), la_code).extract_date)[0]

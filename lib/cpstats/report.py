@@ -274,25 +274,27 @@ def _execute(notebook: str, output: str, parameters: dict[str, object], kernel: 
             os.environ.pop(name, None)
     _quiet_kernels()
     timings: dict[str, float] = {}
-    started = time.perf_counter()
-    for attempt in (1, 2):
-        try:
-            papermill.execute_notebook(notebook, output, parameters=parameters, kernel_name=kernel,
-                                       progress_bar=False, log_output=False,
-                                       cwd=str(Path(notebook).parent), start_timeout=120,
-                                       extra_arguments=KERNEL_ARGUMENTS)
-            break
-        except PapermillExecutionError:
-            raise
-        except Exception as error:  # a kernel that failed to start or died: retry once
-            if attempt == 2 or not _kernel_failure(error):
-                raise
-    timings["execute"] = time.perf_counter() - started
-    scrub_parameters(Path(output))
-    if export_html:
+    scratch = Path(cache) / runfolder.SCRATCH if cache else None
+    with runfolder.temporary_files_in(scratch):  # kernels' connection files go with the run
         started = time.perf_counter()
-        export_notebook_html(Path(output))
-        timings["html"] = time.perf_counter() - started
+        for attempt in (1, 2):
+            try:
+                papermill.execute_notebook(notebook, output, parameters=parameters,
+                                           kernel_name=kernel, progress_bar=False,
+                                           log_output=False, cwd=str(Path(notebook).parent),
+                                           start_timeout=120, extra_arguments=KERNEL_ARGUMENTS)
+                break
+            except PapermillExecutionError:
+                raise
+            except Exception as error:  # a kernel that failed to start or died: retry once
+                if attempt == 2 or not _kernel_failure(error):
+                    raise
+        timings["execute"] = time.perf_counter() - started
+        scrub_parameters(Path(output))
+        if export_html:
+            started = time.perf_counter()
+            export_notebook_html(Path(output))
+            timings["html"] = time.perf_counter() - started
     return timings
 
 
@@ -425,44 +427,47 @@ def execute(runs: Sequence[Run], notebooks: Sequence[Path], jobs: int | None = N
     kernel = ensure_kernel(kernel)
     jobs = jobs or usable_cores()
     outcomes = {run: Outcome(run) for run in every}
-    locks = _lock_all(runs)
     temps: dict[Run, Path] = {}
     caches: dict[Run, Path] = {}
-    try:
-        for run in runs:
-            runfolder.remove_stale(run.out_dir)
-            temps[run] = runfolder.new_temporary(run.out_dir)
-            # Private (mode 0700), inside the run's own folder: it may hold child-level records.
-            caches[run] = runfolder.cache_of(temps[run])
-            if run.child_level is not None:  # read by plan(): the notebooks take it from here
-                from cpstats.inputs import store_cached
-
-                store_cached(caches[run], "child_level", run.child_level)
-        published = runfolder.new_published_cache(runs[0].out_dir.parent.parent)
-    except BaseException:
-        _clean_up(temps.values(), locks)
-        raise
+    locks: list[runfolder.ReportLock] = []
+    root = runs[0].out_dir.parent.parent
     bar = tqdm(total=len(runs) * len(notebooks), desc="cpstats report", unit="notebook",
                file=sys.stderr, disable=not progress, dynamic_ncols=True)
+    # From here on an interrupt (Ctrl-C) or a failure leaves no lock or temporary folder behind.
+    try:
+        with runfolder.interrupt_deferred():  # set up whole (then interrupted, if it was)
+            locks += _lock_all(runs)
+            for run in runs:
+                runfolder.remove_stale(run.out_dir)
+                temps[run] = runfolder.new_temporary(run.out_dir)
+                # Private (mode 0700), inside the run's own folder: it may hold child-level
+                # records.
+                caches[run] = runfolder.cache_of(temps[run])
+                if run.child_level is not None:  # read by plan(): the notebooks take it here
+                    from cpstats.inputs import store_cached
 
-    def finish(run: Run, timings: dict[str, float], error: str | None) -> None:
-        outcome = outcomes[run]
-        outcome.timings.update(timings)
-        outcome.error = outcome.error or error
-        shutil.rmtree(caches[run], ignore_errors=True)
-        _complete(outcome, temps[run], notebooks)
-        if not outcome.ok and len(every) > 1:  # said now: a long batch's summary comes hours later
-            bar.write(f"FAILED  {run.label}: {outcome.error}", file=sys.stderr)
+                    store_cached(caches[run], "child_level", run.child_level)
+            published = runfolder.new_published_cache(root)
 
-    batch = executors.Batch(runs, longest_first(notebooks), kernel, temps, caches, published,
-                            finish, lambda: bar.update(1), _execute, _export, _describe)
-    try:  # from here on an interrupt (Ctrl-C) or a failure leaves no temporary folder behind
+        def finish(run: Run, timings: dict[str, float], error: str | None) -> None:
+            outcome = outcomes[run]
+            outcome.timings.update(timings)
+            outcome.error = outcome.error or error
+            shutil.rmtree(caches[run], ignore_errors=True)
+            _complete(outcome, temps[run], notebooks)
+            if not outcome.ok and len(every) > 1:  # said now: a batch's summary is hours away
+                bar.write(f"FAILED  {run.label}: {outcome.error}", file=sys.stderr)
+
+        batch = executors.Batch(runs, longest_first(notebooks), kernel, temps, caches,
+                                published, finish, lambda: bar.update(1), _execute, _export,
+                                _describe)
         _write_published(runs, published)
         warm_assembly()
         executors.run(executor, batch, jobs, scheduler)
     finally:
-        bar.close()
-        _clean_up([*temps.values(), published], locks)
+        with runfolder.interrupt_deferred():  # a second Ctrl-C does not stop the clean-up
+            bar.close()
+            _clean_up([*temps.values(), runfolder.published_cache(root)], locks)
     record_durations([outcomes[run] for run in runs if outcomes[run].ok])
     return [outcomes[run] for run in every]
 
@@ -576,7 +581,8 @@ def _write_published(runs: Sequence[Run], folder: Path) -> None:
 def _export(executed: str) -> dict[str, float]:
     """Worker: HTML of an executed notebook; returns its timing."""
     started = time.perf_counter()
-    export_notebook_html(Path(executed))
+    with runfolder.temporary_files_in(runfolder.scratch_of(Path(executed).parent)):
+        export_notebook_html(Path(executed))
     return {"html": time.perf_counter() - started}
 
 
@@ -600,15 +606,16 @@ def install(temp: Path, target: Path) -> None:
 
     os.chmod(temp, 0o777 & ~current_umask())  # mkdtemp's 0700 would hide it from colleagues
     backup = None
-    if target.exists():
-        backup = target.with_name(f".{target.name}.old-{os.getpid()}")
-        os.replace(target, backup)
-    try:
-        os.replace(temp, target)
-    except OSError:
-        if backup is not None:
-            os.replace(backup, target)
-        raise
+    with runfolder.interrupt_deferred():  # never the earlier report set aside and no new one
+        if target.exists():
+            backup = target.with_name(f".{target.name}.old-{os.getpid()}")
+            os.replace(target, backup)
+        try:
+            os.replace(temp, target)
+        except OSError:
+            if backup is not None:
+                os.replace(backup, target)
+            raise
     if backup is not None:
         shutil.rmtree(backup, ignore_errors=True)
 

@@ -5,23 +5,33 @@ and moved into place only when every notebook succeeded. While it runs, the writ
 exclusive lock (``.<year>.lock``, ``flock``), so a second run into the same folder is refused at
 once, naming the run that holds it. Everything a run keeps on the side (the child-level
 records read once for all its notebooks) lives inside that temporary folder, in a private
-``.cache`` removed before the folder is installed, never in the system's temporary folder. A
-run killed outright (SIGKILL) leaves its temporary folder behind: the next run into the same
-place holds the lock, so any such folder is stale and is removed then.
+``.cache`` removed before the folder is installed, never in the system's temporary folder; so
+do the temporary files of its worker processes and kernels (kernels' connection files among
+them), in ``.cache/tmp`` (:func:`temporary_files_in`). A run killed outright (SIGKILL) leaves
+its temporary folder behind: the next run into the same place holds the lock, so any such
+folder is stale and is removed then.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import shutil
+import signal
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from cpstats.errors import ParameterError, display_path
 
 CACHE = ".cache"
+#: In a run's private cache: the temporary folder of its workers and kernels.
+SCRATCH = "tmp"
+#: Where Python (``tempfile``) and Jupyter (kernels' connection files) put temporary files.
+TEMP_ENV = ("TMPDIR", "JUPYTER_RUNTIME_DIR")
 
 
 class ReportLock:
@@ -89,6 +99,39 @@ def cache_of(temp: Path) -> Path:
     return temp / CACHE
 
 
+def scratch_of(temp: Path) -> Path:
+    """The temporary folder of a run's workers and kernels, in its private cache."""
+    return cache_of(temp) / SCRATCH
+
+
+@contextlib.contextmanager
+def temporary_files_in(folder: Path | None) -> Iterator[None]:
+    """Put this process's temporary files, and those of the processes it starts meanwhile
+    (kernels), in ``folder`` while the block runs; as before when ``folder`` is ``None``.
+
+    A worker killed with its run never removes the connection files of its kernels (written
+    where ``tempfile`` says): made in the run's own folder, they go with it, when the next run
+    removes it as stale.
+    """
+    if folder is None:
+        yield
+        return
+    folder.mkdir(mode=0o700, exist_ok=True)
+    saved = {name: os.environ.get(name) for name in TEMP_ENV}
+    saved_tempdir = tempfile.tempdir  # tempfile keeps the folder it found first
+    os.environ.update(dict.fromkeys(TEMP_ENV, str(folder)))
+    tempfile.tempdir = str(folder)
+    try:
+        yield
+    finally:
+        tempfile.tempdir = saved_tempdir
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def remove_if_empty(folder: Path) -> None:
     """Remove ``folder`` when nothing is left in it (a failed first run of an LA)."""
     try:
@@ -127,15 +170,43 @@ def check_writable(root: Path) -> None:
 
 def new_published_cache(root: Path) -> Path:
     """A folder under the output root for the published facts a batch shares (no child-level
-    data), named by this process; those of processes that no longer run are removed first."""
+    data), named by this process (:func:`published_cache`); those of processes that no longer
+    run are removed first."""
     root.mkdir(parents=True, exist_ok=True)
     for old in root.glob(".cpstats-published.*.tmp"):
         pid = old.name.split(".")[2]
         if pid.isdigit() and not _alive(int(pid)):
             shutil.rmtree(old, ignore_errors=True)
-    folder = root / f".cpstats-published.{os.getpid()}.tmp"
+    folder = published_cache(root)
     folder.mkdir(mode=0o700, exist_ok=True)
     return folder
+
+
+def published_cache(root: Path) -> Path:
+    """The name of this process's folder of published facts under ``root`` (made or not)."""
+    return root / f".cpstats-published.{os.getpid()}.tmp"
+
+
+@contextlib.contextmanager
+def interrupt_deferred() -> Iterator[None]:
+    """Hold a Ctrl-C (SIGINT) that lands in the block until the block has ended, then raise
+    it (:class:`KeyboardInterrupt`): what the block sets up, swaps or removes is done whole.
+
+    Only in the main thread and while Python's own handler is in place (a SIGINT ignored by
+    the shell that started the run stays ignored).
+    """
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield
+        return
+    held: list[int] = []
+    signal.signal(signal.SIGINT, lambda number, _frame: held.append(number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if held:
+        raise KeyboardInterrupt
 
 
 def _alive(pid: int) -> bool:

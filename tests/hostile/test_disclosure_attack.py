@@ -108,6 +108,8 @@ def report_tables(data) -> dict[str, pd.DataFrame]:
 @given(drawn=returns)
 @example(drawn=((2013, 2017), 0, 300, []))
 @example(drawn=((2017, 2017), 1, 120, []))
+# Once failed: a lone March of 2014-15 came back from the year (fixed in disclosure.report_mask).
+@example(drawn=((2017, 2017), 1, 162, [pd.Period("2016-11", "M")]))
 def test_no_hidden_count_is_recovered_from_everything_the_report_prints(drawn):
     data = theme_data(small_return(*drawn))
     tables = report_tables(data)

@@ -39,17 +39,18 @@ def _special(kind: str, path: Path) -> Path:
 
 
 @pytest.mark.parametrize("kind", ["fifo", "device"])
-@pytest.mark.parametrize("option, name, expected", [
-    ("--cin-census", "return.xml", "expected an existing CIN Census XML file or CSV folder"),
-    ("--service", "service.csv", "expected an existing service settings CSV file"),
-    ("--annex-a", "annex_a.xlsx", "expected an existing Annex A workbook (.xlsx)"),
+@pytest.mark.parametrize("option, name", [
+    ("--cin-census", "return.xml"), ("--service", "service.csv"), ("--annex-a", "annex_a.xlsx"),
 ])
-def test_report_refuses_a_special_file_named_as_an_input(option, name, expected, kind, tmp_path):
+def test_report_refuses_a_special_file_named_as_an_input(option, name, kind, tmp_path):
+    """Measured before: a FIFO as --cin-census was 'expected an existing CIN Census XML file or
+    CSV folder', as --service or --annex-a 'an existing ... file': true, but not why."""
     special = _special(kind, tmp_path / name)
     out = tmp_path / "reports"
     reported = _cpstats("report", "--no-progress", option, str(special), "--out", str(out))
     assert reported.returncode == 2, reported.stderr
-    assert special.name in reported.stderr and expected in reported.stderr
+    assert f"parameter {option}: found '{special}" in reported.stderr
+    assert "expected an ordinary file (this is a pipe, device or socket)" in reported.stderr
     assert "Traceback" not in reported.stderr and not out.exists()
 
 
