@@ -91,7 +91,7 @@ def test_the_report_wide_mask_protects_a_month_across_its_quarter_year_and_break
     facts = make_facts(rows, measure="icpcs", geography_level="local_authority",
                        geography_code="825", geography_name="Buckinghamshire", unit="count",
                        source="cin_census")
-    hidden = report_mask(facts).xs("icpcs")
+    hidden = report_mask(facts).xs(("cin_census", "icpcs"))
     assert hidden[("2016-04", "total")] and hidden[("2016-04", "gender=male")]
     q1 = [(m, "total") for m in ("2016-04", "2016-05", "2016-06")]
     assert hidden[q1].sum() >= 2  # Q1 less the other two months
@@ -112,8 +112,69 @@ def test_the_report_wide_mask_protects_a_lone_month_against_a_year_printed_nowhe
     facts = make_facts(rows, measure="referrals", geography_level="local_authority",
                        geography_code="825", geography_name="Buckinghamshire", unit="count",
                        source="cin_census")
-    hidden = report_mask(facts).xs(("referrals", "total"), level=("measure", "breakdown"))
+    hidden = report_mask(facts).xs(("cin_census", "referrals", "total"),
+                                   level=("source", "measure", "breakdown"))
     year = pd.period_range("2014-04", "2015-03", freq="M").strftime("%Y-%m")
     assert hidden.index.isin(year).sum() == 12  # the 10 months without records, as 0
     assert hidden["2015-03"] and hidden[year].sum() == 2
     assert not hidden[["2015-04", "2015-05"]].any()
+
+
+def _counts(rows, measure, source="cin_census"):
+    return make_facts(rows, measure=measure, geography_level="local_authority",
+                      geography_code="825", geography_name="Buckinghamshire", unit="count",
+                      source=source)
+
+
+def test_the_report_wide_mask_keys_on_source_so_figures_of_two_sources_never_mix():
+    """The same measure, year and breakdown from a CIN Census return (3) and an Annex A
+    workbook (40): one decision each, not whichever comes first."""
+    from cpstats.disclosure import report_mask
+
+    rows = [{"period": "2016-17", "value": 3.0, "breakdown": "gender=male"},
+            {"period": "2016-17", "value": 30.0, "breakdown": "gender=female"}]
+    other = [{**row, "value": row["value"] + 37} for row in rows]
+    hidden = report_mask(pd.concat([_counts(rows, "cp_by_gender"),
+                                    _counts(other, "cp_by_gender", "annex_a")]))
+    assert hidden[("cin_census", "cp_by_gender", "2016-17", "gender=male")]
+    assert not hidden.xs("annex_a").any()
+
+
+def test_shares_and_summed_bands_follow_the_mask_of_their_counts():
+    """A share times its public total is its count; a harmonised age band printed beside a
+    hidden DfE band would give it back by difference: both hide with the counts they rest on."""
+    from cpstats.disclosure import figure_hidden, report_mask
+
+    bands = {"unborn": 0, "under_1": 4, "1_4": 30, "5_9": 25, "10_15": 2, "16_plus": 9}
+    rows = [{"period": "2016-17", "value": float(v), "breakdown": f"age_band={b}"}
+            for b, v in bands.items()]
+    facts = pd.concat([_counts(rows, "cp_by_age_band"),
+                       _counts([{"period": "2016-17", "value": 70.0}], "cp_plans_at_31_march")])
+    hidden = report_mask(facts)
+    hides = lambda m, b: figure_hidden(hidden, "cin_census", m, "2016-17", b)  # noqa: E731
+    assert hides("cp_by_age_band_harmonised", "age_band=0_4")  # under 1 (4) is in it
+    assert hides("cp_by_age_band_harmonised_pct", "age_band=10_17")  # 10-15 (2) is in it
+    assert not hides("cp_by_age_band_harmonised_pct", "age_band=5_9")
+    assert not figure_hidden(hidden, "dfe", "cp_by_age_band", "2016-17", "age_band=under_1")
+
+
+def test_a_two_way_breakdown_is_protected_along_both_keys_and_its_subtotals():
+    """Children at two decision points by three groups, two of them of known ethnicity: a 2
+    is hidden with a second count in its column (the point's total is printed), in its row,
+    and among the children of known ethnicity (a public subtotal)."""
+    from cpstats.disclosure import report_mask
+
+    grid = {("referral", "a"): 2, ("referral", "b"): 40, ("referral", "z"): 30,
+            ("s47", "a"): 12, ("s47", "b"): 20, ("s47", "z"): 18}
+    rows = [{"period": "2016-17", "value": float(v),
+             "breakdown": f"decision_point={p};ethnicity={g}"} for (p, g), v in grid.items()]
+    rows += [{"period": "2016-17", "value": float(sum(v for (p, _), v in grid.items()
+                                                      if p == point)),
+              "breakdown": f"decision_point={point}"} for point in ("referral", "s47")]
+    hidden = report_mask(_counts(rows, "children_at_decision_point"),
+                         subtotals={"ethnicity": [("a", "b"), ("z",)]}).xs(
+        ("cin_census", "children_at_decision_point", "2016-17"))
+    cell = lambda p, g: hidden[f"decision_point={p};ethnicity={g}"]  # noqa: E731
+    assert cell("referral", "a") and cell("referral", "b")  # column and known subtotal
+    assert cell("s47", "a")  # the row of group a
+    assert cell("s47", "b")  # and s47's known subtotal

@@ -10,11 +10,12 @@ published (the report, DfE, or derived from them) are shown as published.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from cpstats.codes import HARMONISED_AGE_BANDS
 from cpstats.defaults import SUPPRESS_MAX
 from cpstats.facts import TOTAL
 from cpstats.periods import is_month
@@ -23,6 +24,8 @@ from cpstats.periods import is_month
 CHILD_LEVEL_SOURCES = ("cin_census", "synthetic", "annex_a")
 SUPPRESSED = "c"
 LOW, HIGH = 1, SUPPRESS_MAX
+#: What identifies a child-level count in the report-wide pass (:func:`report_mask`).
+KEY = ("source", "measure", "period", "breakdown")
 
 
 def primary_mask(values: np.ndarray) -> np.ndarray:
@@ -201,7 +204,8 @@ LINKED_MONTHLY: tuple[tuple[str, ...], ...] = (
 
 
 def report_mask(facts: pd.DataFrame,
-                groups: Sequence[Sequence[str]] = LINKED_MONTHLY) -> pd.Series:
+                groups: Sequence[Sequence[str]] = LINKED_MONTHLY,
+                subtotals: Mapping[str, Sequence[Sequence[str]]] | None = None) -> pd.Series:
     """Which child-level counts the whole report hides, monthly, quarterly, yearly and broken
     down: one decision per count, taken with every total it adds up to.
 
@@ -209,7 +213,10 @@ def report_mask(facts: pd.DataFrame,
     reader may see anywhere in the report (a table, a sentence, a chart, results.csv): the
     months of a quarter to the quarter, the months or quarters of a year ending 31 March to the
     year, the values of one breakdown (``category=...``) to its total, and each of ``groups``'
-    measures in one month (the rows of the monthly tables). Counts of 1 to 5 are hidden, then
+    measures in one month (the rows of the monthly tables). A count broken down by several keys
+    (``decision_point=icpc;ethnicity=mixed``) adds up along each key with the others fixed, to
+    the count without that key (a two-way table's columns and rows), and along ``subtotals``'
+    groups of one key's values. Counts of 1 to 5 are hidden, then
     more until no line holds exactly one hidden count and no hidden count is pinned down by
     the lines together (a linear-algebra audit, :func:`_pinned`). Months the records do not
     mention count as 0, and a year's count is taken as public whether or not the report prints
@@ -223,26 +230,30 @@ def report_mask(facts: pd.DataFrame,
         considered (rates and shares of a hidden count: :func:`suppress_derived`).
     groups
         Measures printed side by side by month (:data:`LINKED_MONTHLY`).
+    subtotals
+        Per breakdown key, groups of its values whose sum is public too (children of known
+        ethnicity, the base of published shares and tests).
 
     Returns
     -------
     pandas.Series
-        Booleans indexed by (measure, period, breakdown) for every child-level count.
+        Booleans indexed by (source, measure, period, breakdown) for every child-level count:
+        a figure of another source with the same measure, period and breakdown is another
+        figure (:func:`figure_hidden` looks one up).
     """
     from cpstats.periods import period_kind
 
     rows = facts[facts["source"].isin(CHILD_LEVEL_SOURCES) & (facts["unit"] == "count")]
-    cells = _with_empty_months(rows.groupby(["measure", "period", "breakdown"])["value"].first())
+    cells = _with_empty_months(rows.groupby(list(KEY))["value"].first())
     frame = cells.index.to_frame(index=False)
     kind = frame["period"].map(period_kind)
     frame["position"] = np.arange(len(frame))
-    frame["dimension"] = frame["breakdown"].str.replace(r"=[^;]*", "", regex=True)
     frame["quarter"] = frame["period"].where(kind == "quarter")
     frame.loc[kind == "month", "quarter"] = _quarter_of(frame.loc[kind == "month", "period"])
     frame["year"] = frame["period"].where(kind == "year")
     within = kind.isin(["month", "quarter"])
     frame.loc[within, "year"] = frame.loc[within, "quarter"].str.slice(0, 7)
-    position = frame.set_index(["measure", "period", "breakdown"])["position"]
+    position = frame.set_index(list(KEY))["position"]
 
     def adding_up(members: pd.DataFrame, keys: list[str], whole: str,
                   total_elsewhere: bool = False) -> list[np.ndarray]:
@@ -250,12 +261,13 @@ def report_mask(facts: pd.DataFrame,
         same measure and breakdown, period from column ``whole``); without that count, a line
         only when ``total_elsewhere`` (a breakdown's total may be another measure's count).
         A year's count is public even where the report hides or omits it (DfE publishes each
-        LA's annual counts): its members are a line of their own too (in ``known_sums``)."""
+        LA's annual counts): its members are a line of their own too (in ``known_sums``); not
+        a year's count of a breakdown the records give only by month (DfE publishes none)."""
         found = []
         for _, part in members.groupby(keys, sort=False):
             first = part.iloc[0]
-            key = (first["measure"], first[whole], first["breakdown"])
-            if period_kind(key[1]) == "year":
+            key = (first["source"], first["measure"], first[whole], first["breakdown"])
+            if period_kind(key[2]) == "year" and (key[3] == TOTAL or key in position.index):
                 known_sums.append(np.asarray(part["position"], dtype=int))
             if key not in position.index and not total_elsewhere:
                 continue  # a sum the report never prints is no line
@@ -267,27 +279,41 @@ def report_mask(facts: pd.DataFrame,
     lines: list[np.ndarray] = []
     wholes: list[int] = []  # per line, the count it adds up to (-1: not a count here)
     known_sums: list[np.ndarray] = []  # counts adding up to a year's (public) count
-    # a breakdown's values add up to its total (same measure and period)
-    parts = frame[frame["breakdown"] != TOTAL].assign(breakdown=TOTAL)
-    lines += adding_up(parts, ["measure", "period", "dimension"], "period", total_elsewhere=True)
+    # a breakdown's values add up, along each of its keys, to the count without that key
+    parts = _along_each_key(frame[frame["breakdown"] != TOTAL])
+    lines += adding_up(parts, ["source", "measure", "period", "breakdown", "dimension"], "period",
+                       total_elsewhere=True)
+    for dimension, value_groups in (subtotals or {}).items():
+        along = parts[parts["dimension"] == dimension]
+        for values_in in value_groups:
+            inside = along[along["value_of"].isin(list(values_in))]
+            found = [np.asarray(p, dtype=int) for p in inside.groupby(
+                ["source", "measure", "period", "breakdown"])["position"].apply(list)]
+            lines += found
+            wholes += [-1] * len(found)
     months = frame[kind == "month"]
-    lines += adding_up(months, ["measure", "breakdown", "quarter"], "quarter")
-    lines += adding_up(months, ["measure", "breakdown", "year"], "year")
-    lines += adding_up(frame[kind == "quarter"], ["measure", "breakdown", "year"], "year")
+    by = ["source", "measure", "breakdown"]
+    lines += adding_up(months, [*by, "quarter"], "quarter")
+    lines += adding_up(months, [*by, "year"], "year")
+    lines += adding_up(frame[kind == "quarter"], [*by, "year"], "year")
     for group in groups:
         side = months[months["measure"].isin(list(group)) & (months["breakdown"] == TOTAL)]
-        rows = [np.asarray(p, dtype=int) for p in side.groupby("period")["position"].apply(list)
+        rows = [np.asarray(p, dtype=int)
+                for p in side.groupby(["source", "period"])["position"].apply(list)
                 if len(p) > 1]  # a row of one count adds nothing to what its column says
         lines += rows
         wholes += [-1] * len(rows)
     values = np.nan_to_num(cells.to_numpy(dtype="float64"), nan=np.inf)
     every_line = lines + known_sums
     hidden = _secondary(values, primary_mask(values), every_line)
-    # Two readers: one who knows only what is printed, one who also knows every year's count.
+    # Two readers: one who knows only what is printed, one who also knows every year's count
+    # (so every sum of a year's months or quarters, whether or not the year is a count here).
     yearly = (kind == "year").to_numpy()
+    known_wholes = [*wholes, *[-1] * len(known_sums)]
 
     def pinned_down() -> list[int]:
-        found = set(_pinned(hidden, lines, wholes)) | set(_pinned(hidden & ~yearly, lines, wholes))
+        found = set(_pinned(hidden, lines, wholes)) | set(
+            _pinned(hidden & ~yearly, every_line, known_wholes))
         return sorted(c for c in found if c not in helpless)
 
     helpless: set[int] = set()  # pinned with every linked count hidden (by a lone line)
@@ -301,6 +327,20 @@ def report_mask(facts: pd.DataFrame,
     return pd.Series(hidden, index=cells.index, name="hidden")
 
 
+def _along_each_key(parts: pd.DataFrame) -> pd.DataFrame:
+    """``parts`` (broken-down counts) once per key of their breakdown: ``dimension`` the key,
+    ``value_of`` its value, ``breakdown`` what is left without it (``total`` for a one-key
+    breakdown), so that a group of rows with the same rest adds up along ``dimension``."""
+    pieces = parts["breakdown"].str.split(";")
+    rows = parts.assign(_pieces=pieces, _at=pieces.map(lambda p: list(range(len(p)))))
+    rows = rows.explode("_at").reset_index(drop=True)
+    at = rows["_at"].astype(int)
+    pairs = [p[i].split("=", 1) for p, i in zip(rows["_pieces"], at, strict=True)]
+    rest = [";".join(p[:i] + p[i + 1:]) or TOTAL for p, i in zip(rows["_pieces"], at, strict=True)]
+    return rows.assign(dimension=[k for k, _ in pairs], value_of=[v for _, v in pairs],
+                       breakdown=rest).drop(columns=["_pieces", "_at"])
+
+
 def _with_empty_months(cells: pd.Series) -> pd.Series:
     """``cells`` with a zero count for every month of the return's span that a measure counted
     by month has no fact for (the monthly tables print it as 0, and it adds to the year)."""
@@ -311,8 +351,9 @@ def _with_empty_months(cells: pd.Series) -> pd.Series:
         return cells
     found = pd.PeriodIndex(monthly.index.get_level_values("period"), freq="M")
     span = pd.period_range(found.min(), found.max(), freq="M").strftime("%Y-%m")
-    every = pd.MultiIndex.from_product(
-        [monthly.index.get_level_values("measure").unique(), span, [TOTAL]],
+    counted = monthly.index.droplevel(["period", "breakdown"]).unique()
+    every = pd.MultiIndex.from_tuples(
+        [(source, measure, month, TOTAL) for source, measure in counted for month in span],
         names=cells.index.names)
     missing = every.difference(cells.index)
     return pd.concat([cells, pd.Series(0.0, index=missing)]).sort_index()
@@ -365,6 +406,77 @@ def _pinned(hidden: np.ndarray, lines: Sequence[np.ndarray],
     null = vt[int((singular > 1e-9).sum()):]
     fixed = np.abs(null).max(axis=0) < 1e-9 if null.shape[0] else np.ones(cells.size, bool)
     return cells[fixed]
+
+
+#: Figures computed from child-level counts -> the counts each rests on, as (measure,
+#: breakdown), a breakdown of ``None`` meaning the figure's own: a share or rate times a public
+#: total (or over a public count) gives its count back, so it is hidden where any of them is.
+DERIVED_FROM: dict[str, tuple[tuple[str, str | None], ...]] = {
+    "cp_by_age_band_harmonised_pct": (("cp_by_age_band_harmonised", None),
+                                      ("cp_plans_at_31_march", TOTAL)),
+    "cp_by_category_pct": (("cp_by_category", None), ("cp_plans_at_31_march", TOTAL)),
+    "cp_by_duration_pct": (("cp_by_duration", None),),
+    "cp_by_gender_pct": (("cp_by_gender", None), ("cp_plans_at_31_march", TOTAL)),
+    "cp_disabled_pct": (("cp_by_disability", "disability=disabled"),
+                        ("cp_plans_at_31_march", TOTAL)),
+    "cp_plans_2_years_or_more_pct": (("cp_by_duration", "duration=2_years_or_more"),
+                                     ("cp_plans_at_31_march", TOTAL)),
+    "cp_plans_ended_by_duration_pct": (("cp_plans_ended_by_duration", None),
+                                       ("cp_plans_ended", TOTAL)),
+    "cp_reviews_in_timescale_pct": (("cp_reviews_in_timescale", TOTAL),
+                                    ("cp_plans_3_months_or_more", TOTAL)),
+    "cp_second_or_subsequent_pct": (("cp_plans_second_or_subsequent", TOTAL),
+                                    ("cp_plans_started", TOTAL)),
+    "icpc_to_cp_plan_pct": (("cp_plans_started", TOTAL), ("icpcs", TOTAL)),
+    "icpc_within_15_working_days_pct": (("icpc_within_15_working_days", TOTAL),
+                                        ("icpcs", TOTAL)),
+    "icpcs_leading_to_plan_pct": (("icpcs_leading_to_plan", TOTAL), ("icpcs", TOTAL)),
+    "referral_to_s47_pct": (("s47_enquiries", TOTAL), ("referrals", TOTAL)),
+    "review_conferences_in_timescale_pct": (("review_conferences_in_timescale", TOTAL),
+                                            ("review_conferences", TOTAL)),
+    "s47_to_icpc_pct": (("icpcs", TOTAL), ("s47_enquiries", TOTAL)),
+}
+#: Counts in bands summed from another measure's bands: measure -> (the measure summed, its
+#: key, band -> summed band). A summed band hides where any band in it is hidden, so it tells
+#: a reader nothing the hidden bands' public sum did not.
+SUMMED_BANDS: dict[str, tuple[str, str, dict[str, str]]] = {
+    "cp_by_age_band_harmonised": ("cp_by_age_band", "age_band", HARMONISED_AGE_BANDS),
+}
+
+
+def counts_behind(measure: str, breakdown: str = TOTAL) -> list[tuple[str, str]]:
+    """The child-level counts (measure, breakdown) a figure rests on: itself for a count the
+    report-wide pass decides, else through :data:`DERIVED_FROM` and :data:`SUMMED_BANDS`.
+
+    Examples
+    --------
+    >>> counts_behind("cp_disabled_pct")
+    [('cp_by_disability', 'disability=disabled'), ('cp_plans_at_31_march', 'total')]
+    """
+    if measure in SUMMED_BANDS:
+        summed, key, bands = SUMMED_BANDS[measure]
+        band = breakdown.removeprefix(f"{key}=")
+        return [(summed, f"{key}={raw}") for raw, into in bands.items() if into == band]
+    if measure in DERIVED_FROM:
+        return [count for inner, part in DERIVED_FROM[measure]
+                for count in counts_behind(inner, breakdown if part is None else part)]
+    return [(measure, breakdown)]
+
+
+def figure_hidden(hidden: pd.Series, source: str, measure: str, period: str,
+                  breakdown: str = TOTAL) -> bool:
+    """True when the report hides a child-level figure: a count :func:`report_mask` hides, or a
+    share, rate or summed band resting on one (:func:`counts_behind`).
+
+    Parameters
+    ----------
+    hidden
+        :func:`report_mask`'s decision.
+    source, measure, period, breakdown
+        The figure.
+    """
+    return any(bool(hidden.get((source, count, period, part), False))
+               for count, part in counts_behind(measure, breakdown))
 
 
 def suppress_derived(figures: pd.DataFrame, hidden: pd.DataFrame | pd.Series) -> pd.DataFrame:
@@ -420,9 +532,13 @@ def visible(shown: pd.DataFrame | pd.Series) -> pd.DataFrame | pd.Series:
                                                     errors="coerce"))
 
 
-def shares(counts: pd.Series, child_level: bool) -> pd.Series:
+def shares(counts: pd.Series, child_level: bool, hidden: pd.Series | None = None) -> pd.Series:
     """Each count's share of the total in percent; for child-level counts, NaN where the count
-    is suppressed (the total stays the true total)."""
-    total = counts.sum()
-    kept = visible(suppress_counts(counts)) if child_level else counts.astype(float)
-    return kept / total * 100
+    is suppressed (the total stays the true total). ``hidden``: counts the report-wide pass
+    hides (booleans on ``counts``' index, :meth:`~cpstats.themes.base.ThemeData.hidden_groups`),
+    so a share is hidden wherever its count is printed as ``c``."""
+    if not child_level:
+        return counts.astype(float) / counts.sum() * 100
+    forced = None if hidden is None else hidden.to_frame("n")
+    kept = visible(suppress_table(counts.to_frame("n"), hidden=forced)["n"])
+    return kept.rename(counts.name) / counts.sum() * 100

@@ -388,6 +388,44 @@ def decision_point_counts(cin: CinData, year: int) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+#: The measure the report-wide suppression pass knows :func:`decision_point_counts` by.
+DECISION_POINT_MEASURE = "children_at_decision_point"
+#: Groups of ethnicity values whose sum at a decision point is public (children of known
+#: ethnicity, the base of every share and test; so, by difference, those of unknown ethnicity).
+KNOWN_AND_UNKNOWN = (tuple(COMPARISON_GROUPS), tuple(UNKNOWN_GROUPS))
+
+
+def decision_point_facts(cin: CinData, year: int) -> pd.DataFrame:
+    """:func:`decision_point_counts` as child-level count facts, for the report-wide
+    suppression pass (:func:`cpstats.disclosure.report_mask`): measure
+    :data:`DECISION_POINT_MEASURE`, breakdown ``decision_point=...;ethnicity=...`` and each
+    point's total ``decision_point=...`` (the grid's total row).
+
+    Parameters
+    ----------
+    cin
+        Child-level records (real or synthetic).
+    year
+        Year ending 31 March.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Facts, exact: publish them only through the pass.
+    """
+    from cpstats.facts import make_facts
+
+    counts = decision_point_counts(cin, year)
+    totals = counts.groupby("decision_point", sort=False)["count"].sum()
+    rows = [{"breakdown": f"decision_point={point};ethnicity={group}", "value": float(count)}
+            for point, group, count in counts.itertuples(index=False)]
+    rows += [{"breakdown": f"decision_point={point}", "value": float(count)}
+             for point, count in totals.items()]
+    return make_facts(rows, measure=DECISION_POINT_MEASURE, period=year_label(year),
+                      unit="count", source=cin.source, geography_level="local_authority",
+                      geography_code=cin.la_code, geography_name=cin.la_code)
+
+
 def by_decision_point(counts: pd.DataFrame, population: pd.Series, *, population_basis: str,
                       reference: str = "white_british", alpha: float = 0.05) -> pd.DataFrame:
     """:func:`disproportionality` at each decision point, plus progression from the last one.

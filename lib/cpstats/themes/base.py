@@ -199,26 +199,52 @@ class ThemeData:
             measures.all_measures(data, years, la_name=self.la_name), self.year)))
 
     @functools.cached_property
+    def disclosed_counts(self) -> pd.DataFrame:
+        """Every child-level count the report may print, exact: :attr:`child_facts` and the
+        children at each decision point by ethnic group
+        (:func:`cpstats.stats.disproportionality.decision_point_facts`)."""
+        from cpstats.stats.disproportionality import decision_point_facts
+
+        if self.child_level is None:
+            return self.child_facts
+        return pd.concat([self.child_facts, decision_point_facts(self.child_level, self.year)],
+                         ignore_index=True)
+
+    @functools.cached_property
     def report_hidden(self) -> pd.Series:
         """Child-level counts the whole report hides, decided once per run for every notebook
-        (:func:`cpstats.disclosure.report_mask`): (measure, period, breakdown) -> bool."""
-        return run_cached("report_hidden", lambda: disclosure.report_mask(self.child_facts))
+        (:func:`cpstats.disclosure.report_mask` over :attr:`disclosed_counts`):
+        (source, measure, period, breakdown) -> bool."""
+        from cpstats.stats.disproportionality import KNOWN_AND_UNKNOWN
 
-    def hides(self, measure: str, period: str, breakdown: str = TOTAL) -> bool:
-        """True when the report hides this child-level count wherever it is printed."""
-        return bool(self.report_hidden.get((measure, period, breakdown), False))
+        return run_cached("report_hidden", lambda: disclosure.report_mask(
+            self.disclosed_counts, subtotals={"ethnicity": KNOWN_AND_UNKNOWN}))
+
+    def hides(self, measure: str, period: str, breakdown: str = TOTAL,
+              source: str | None = None) -> bool:
+        """True when the report hides this child-level figure wherever it is printed: a count
+        the report-wide pass hides, or a share, rate or summed band resting on one
+        (:func:`cpstats.disclosure.figure_hidden`). ``source``: the run's child-level source
+        unless told."""
+        source = source or self.child_source
+        return source is not None and disclosure.figure_hidden(
+            self.report_hidden, source, measure, period, breakdown)
+
+    def hidden_groups(self, measure: str, key: str, groups: pd.Index,
+                      period: str | None = None) -> pd.Series:
+        """Which groups of a one-key breakdown (``key="gender"``) the report hides in
+        ``period`` (default the run's year): booleans indexed by ``groups``."""
+        period = period or self.period
+        return pd.Series([self.hides(measure, period, f"{key}={g}") for g in groups],
+                         index=groups, dtype=bool)
 
     def hidden_by_month(self, measures: dict[str, str], months: pd.Index,
                         breakdown: str = TOTAL) -> pd.DataFrame:
         """Which cells of a table of counts by period the report hides: ``measures`` maps each
         column label to its measure, ``months`` are the rows (``YYYY-MM``, or any periods:
         quarters ``2016-17 Q1``, years)."""
-        hidden = self.report_hidden
-        rest = [list(months), [breakdown] * len(months)]
-        return pd.DataFrame({
-            label: hidden.reindex(pd.MultiIndex.from_arrays([[measure] * len(months), *rest]),
-                                  fill_value=False).to_numpy(dtype=bool)
-            for label, measure in measures.items()}, index=months)
+        return pd.DataFrame({label: [self.hides(measure, str(m), breakdown) for m in months]
+                             for label, measure in measures.items()}, index=months, dtype=bool)
 
     @property
     def child_source(self) -> str | None:
@@ -436,10 +462,12 @@ class Section:
         return self.findings.record_fact(fact, **overrides)
 
     def _hidden(self, measure: str, period: str, breakdown: str, source: str) -> bool:
-        """A child-level count the report-wide pass hides (:meth:`ThemeData.hides`): stated as
-        ``c`` in prose and results.csv as in every table."""
-        return (source in CHILD_SOURCES and registry.unit(measure) == "count"
-                and self.data.hides(measure, period, breakdown))
+        """A child-level count the report-wide pass hides, or a share or rate resting on one
+        (:meth:`ThemeData.hides`): stated as ``c`` in prose and results.csv as in every
+        table."""
+        return (source in CHILD_SOURCES
+                and (registry.unit(measure) == "count" or measure in disclosure.DERIVED_FROM)
+                and self.data.hides(measure, period, breakdown, source))
 
     def _interval(self, measure: str, code: str, period: str, breakdown: str, source: str,
                   value: object) -> tuple[float, float] | None:

@@ -108,9 +108,7 @@ def record_counts(section: Section, measure: str, key: str, counts: pd.Series,
     the source's figures. Child-level counts of 1 to 5 are recorded and shown as ``c``.
     """
     if source in CHILD_SOURCES:
-        data = section.data
-        hidden = pd.Series([data.hides(measure, data.period, f"{key}={g}") for g in counts.index],
-                           index=counts.index, dtype=bool)
+        hidden = section.data.hidden_groups(measure, key, counts.index)
         shown = disclosure.suppress_table(counts.to_frame("n"), hidden=hidden.to_frame("n"))["n"]
         for group, value in disclosure.visible(shown).items():
             section.record(measure, value, source=source, breakdown=f"{key}={group}",
@@ -264,6 +262,10 @@ def _chart(section: Section, mix: Mix, shares: pd.Series, stated: dict[str, str]
            england: pd.Series, england_period: str, source: str) -> None:
     """Bars of the LA's shares beside England's, titled with the LA's largest group."""
     data = section.data
+    if shares.isna().all():
+        section.leave_out(f"the chart of {mix.axis[0].lower()}{mix.axis[1:]} (every group's "
+                          f"count is shown as c: 1 to 5 children, or one that would reveal one)")
+        return
     england_shares = england / england.sum() * 100
     top = shares.idxmax()
     frame = pd.DataFrame({data.la_name: shares, f"England {england_period}": england_shares})
@@ -289,7 +291,11 @@ def _table(section: Section, mix: Mix, counts: pd.Series, shown: pd.Series,
         f"England {england_period} (children)": england,
         f"England {england_period} (%)": percent_text(england / england.sum() * 100, mix.pct),
     }).rename(index=mix.labels).rename_axis(mix.axis)
-    section.table(mix.name, frame, child_level=child, count_columns=[f"{la} (children)"])
+    # the counts hidden as their shares are (record_counts), not re-decided table by table
+    hidden = (shown == disclosure.SUPPRESSED).rename(index=mix.labels).to_frame(
+        f"{la} (children)")
+    section.table(mix.name, frame, child_level=child, count_columns=[f"{la} (children)"],
+                  hidden=hidden)
 
 
 def percent_text(shares: pd.Series, measure: str, missing: str = "") -> pd.Series:
@@ -461,7 +467,9 @@ def gender(data: ThemeData) -> Section:
     before = data.breakdown(GENDER.measure, GENDER.key, source, period=data.previous)
     earlier = ""
     if before.sum() > 0:
-        shares = disclosure.shares(before, child_level=source in CHILD_SOURCES)
+        shares = disclosure.shares(before, child_level=source in CHILD_SOURCES,
+                                   hidden=data.hidden_groups(GENDER.measure, GENDER.key,
+                                                             before.index, data.previous))
         boys = record_shares(section, GENDER, shares.reindex(["male"]), source, data.previous,
                              total=before.sum(), deff=found.deff)
         earlier = f" A year earlier boys were {boys['male']} (same source)."
@@ -496,8 +504,10 @@ def age(data: ThemeData) -> Section:
     before = data.breakdown("cp_by_age_band", AGE.key, source, period=data.previous)
     earlier = ""
     if before.sum() > 0:
-        shares = disclosure.shares(harmonise_age_bands(before),
-                                   child_level=source in CHILD_SOURCES)
+        bands = harmonise_age_bands(before)
+        shares = disclosure.shares(bands, child_level=source in CHILD_SOURCES,
+                                   hidden=data.hidden_groups(AGE.measure, AGE.key, bands.index,
+                                                             data.previous))
         under5 = record_shares(section, AGE, shares.reindex(["0_4"]), source, data.previous,
                                total=before.sum(), deff=found.deff)
         earlier = f" A year earlier it was {under5['0_4']} (same source)."
@@ -510,7 +520,8 @@ def age(data: ThemeData) -> Section:
 
 def age_mix(data: ThemeData) -> pd.DataFrame:
     """Shares (%) of the children on a plan in each harmonised age band, one row per year of
-    the child-level records (NaN where a count of 1 to 5 would be given away)."""
+    the child-level records (NaN where the report hides the band's count: a count of 1 to 5, or
+    one that would give it away, :meth:`ThemeData.hidden_groups`)."""
     rows = select(data.child_facts, measure="cp_by_age_band", source=data.child_source or "")
     rows = rows[is_year(rows["period"]) & rows["breakdown"].str.fullmatch(r"age_band=[^;]+")]
     counts = (rows.assign(band=rows["breakdown"].str.removeprefix("age_band="))
@@ -518,8 +529,9 @@ def age_mix(data: ThemeData) -> pd.DataFrame:
     if counts.empty:
         return pd.DataFrame(columns=list(HARMONISED_AGE_LABELS.values()))
     bands = harmonise_age_bands(counts)
-    # Each year is its own one-way table: suppress within it, as its page would.
-    shares = bands.apply(lambda year: disclosure.shares(year, child_level=True))
+    # Each year's band hidden as the report hides it wherever that year is printed.
+    shares = bands.apply(lambda year: disclosure.shares(year, child_level=True, hidden=(
+        data.hidden_groups(AGE.measure, AGE.key, year.index, str(year.name)))))
     return shares.T.rename(columns=HARMONISED_AGE_LABELS).rename_axis(index="year", columns=None)
 
 
@@ -600,8 +612,9 @@ def local_disabled(section: Section) -> tuple[str | None, str | None]:
               if data.child_source else pd.Series(dtype=float))
     if not counts.sum() > 0:
         return None, None
-    share = disclosure.shares(counts.reindex(["disabled", "not_disabled"], fill_value=0),
-                              child_level=True)["disabled"]
+    both = counts.reindex(["disabled", "not_disabled"], fill_value=0)
+    share = disclosure.shares(both, child_level=True, hidden=data.hidden_groups(
+        "cp_by_disability", "disability", both.index))["disabled"]
     return section.record(
         "cp_disabled_pct", share, source=data.child_source or "",
         marker="c" if pd.isna(share) else None,

@@ -707,7 +707,7 @@ def england(data: ThemeData, population_basis: str | None = None) -> Section:
 # -- every decision point, from child-level records ------------------------------------------
 #: Rows whose column sums are public beside the table's total: children of known ethnicity
 #: (the base of every share and test) and so, by difference, those of unknown ethnicity.
-GROUP_LINES = (tuple(COMPARISON_GROUPS), tuple(UNKNOWN_GROUPS))
+GROUP_LINES = dp.KNOWN_AND_UNKNOWN
 TOTAL_ROW = "All children"
 
 
@@ -761,7 +761,8 @@ def _decision_points(data: ThemeData, basis: str) -> tuple[Stages | None, str]:
     grid = (counts.pivot(index="group", columns="decision_point", values="count")
             .reindex(index=list(ALL_GROUPS), columns=POINTS))
     grid = pd.concat([grid, grid.sum().to_frame(TOTAL_ROW).T]).astype(int)
-    hidden = disclosure.suppression_mask(grid, TOTAL_ROW, row_groups=GROUP_LINES)
+    hidden = disclosure.suppression_mask(grid, TOTAL_ROW, row_groups=GROUP_LINES,
+                                         hidden=_hidden_grid(data))
     hidden = hidden.drop(index=TOTAL_ROW).rename_axis(index="group", columns="decision_point")
     stages = dp.by_decision_point(counts, pop.children, population_basis=pop.short)
     known = stages[stages["group"].isin(list(COMPARISON_GROUPS))]
@@ -777,6 +778,19 @@ def _decision_points(data: ThemeData, basis: str) -> tuple[Stages | None, str]:
     shown_grid = grid.rename(index=ALL_GROUPS, columns=dp.DECISION_POINTS).rename_axis(
         index="Group", columns=None)
     return Stages(shown_grid, hidden, known, fit, pop, str(data.child_source), design), ""
+
+
+def _hidden_grid(data: ThemeData) -> pd.DataFrame:
+    """Where the report-wide pass hides the grid's counts (:attr:`ThemeData.report_hidden`, over
+    :func:`~cpstats.stats.disproportionality.decision_point_facts`): group id and
+    :data:`TOTAL_ROW` x decision point id, so the grid, its rates and anything else printed
+    from the same counts hide the same cells."""
+    def hides(point: str, group: str | None = None) -> bool:
+        breakdown = f"decision_point={point}" + ("" if group is None else f";ethnicity={group}")
+        return data.hides(dp.DECISION_POINT_MEASURE, data.period, breakdown)
+
+    return pd.DataFrame({point: [*(hides(point, g) for g in ALL_GROUPS), hides(point)]
+                         for point in POINTS}, index=[*ALL_GROUPS, TOTAL_ROW], dtype=bool)
 
 
 #: (estimate, lower, upper) columns widened by the sibling design effect.
@@ -827,7 +841,8 @@ def decision_point_counts(data: ThemeData, population_basis: str | None = None) 
         section.leave_out(reason)
         return section
     section.table("children_by_ethnicity_and_decision_point", stages.counts, child_level=True,
-                  total_row=TOTAL_ROW,
+                  total_row=TOTAL_ROW, hidden=_hidden_grid(data).rename(
+                      index=ALL_GROUPS, columns=dp.DECISION_POINTS),
                   row_groups=[[ALL_GROUPS[g] for g in line] for line in GROUP_LINES],
                   caption=(f"Children at each decision point in {data.period}, "
                            f"{SOURCE_NAMES[stages.source]}:"))
