@@ -121,3 +121,29 @@ def test_a_finished_chart_is_drawn_once_when_saved(monkeypatch):
     monkeypatch.setattr(Figure, "draw", lambda self, renderer: draws.append(1) or draw(self, renderer))
     fig.savefig(io.BytesIO(), format="png")
     assert len(draws) == 1
+
+
+def test_a_long_title_is_broken_to_fit_beside_its_axes_and_no_earlier():
+    """Long category labels push the axes right, and a left-aligned title starts there: its
+    lines must fit in what is left of the figure, each as full as that width allows."""
+    from matplotlib.font_manager import FontProperties
+
+    fig, ax = plots.new_figure()
+    ax.barh(["A very long category name indeed", "Another long category name"], [3, 4])
+    title = ("Buckinghamshire's rate went from 16.3 to 45.2 per 10,000 between 2012-13 and "
+             "2016-17, while England's went from 37.8 to 43.3 over the same five years")
+    plots.finish(fig, ax, title=title, xlabel="Children", ylabel="", source="DfE")
+    lines = ax.get_title(loc="left").split("\n")
+    room = fig.bbox.width * (1 - ax.get_position().x0)
+    font = FontProperties(size=plt.rcParams["axes.titlesize"],
+                          weight=plt.rcParams["axes.titleweight"])
+    renderer = fig.canvas.get_renderer()
+
+    def width(text: str) -> float:
+        return renderer.get_text_width_height_descent(text, font, ismath=False)[0]
+
+    assert len(lines) >= 3 and " ".join(lines) == title
+    assert max(width(line) for line in lines) <= room
+    for line, following in zip(lines, lines[1:], strict=False):
+        assert width(f"{line} {following.split(' ')[0]}") > room  # the next word did not fit
+    assert plots.problems(fig) == []

@@ -279,9 +279,13 @@ def _execute(notebook: str, output: str, parameters: dict[str, object], kernel: 
         started = time.perf_counter()
         for attempt in (1, 2):
             try:
+                # Written once at the end, not after every cell: a notebook of charts is a
+                # megabyte or more, and saving it twice per cell cost seconds per report. A
+                # failed run's notebook is thrown away with its folder anyway.
                 papermill.execute_notebook(notebook, output, parameters=parameters,
                                            kernel_name=kernel, progress_bar=False,
                                            log_output=False, cwd=str(Path(notebook).parent),
+                                           request_save_on_cell_execute=False,
                                            start_timeout=120, extra_arguments=KERNEL_ARGUMENTS)
                 break
             except PapermillExecutionError:

@@ -25,10 +25,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats
+from statsmodels.regression.linear_model import OLS
 from statsmodels.stats.diagnostic import acorr_ljungbox
 from statsmodels.stats.stattools import durbin_watson
+from statsmodels.tools.tools import add_constant
 
 from cpstats.periods import is_month, is_year
 
@@ -317,10 +318,10 @@ def distributed_lag(frame: pd.DataFrame, outcome: str, driver: str,
     data = design.assign(_y=frame[outcome].astype(float)).dropna()
     n = len(data)
     maxlags = newey_west_lags(n) if hac_maxlags is None else hac_maxlags
-    X = sm.add_constant(data.drop(columns="_y"), has_constant="add")
+    X = add_constant(data.drop(columns="_y"), has_constant="add")
     # Small-sample HAC: the finite-sample correction and t (not normal) critical values, as a
     # few dozen months need.
-    result = sm.OLS(data["_y"], X).fit(cov_type="HAC", use_t=True,
+    result = OLS(data["_y"], X).fit(cov_type="HAC", use_t=True,
                                        cov_kwds={"maxlags": maxlags, "use_correction": True})
     ci = result.conf_int(alpha)
     terms = list(X.columns)
@@ -386,9 +387,9 @@ def month_effects(frame: pd.DataFrame, value: str = "value", alpha: float = 0.05
             "years": float(n_years)}
     if n_years >= 2:
         X = pd.get_dummies(data[["year", "month"]].astype(str), drop_first=True, dtype=float)
-        full = sm.OLS(data[value].astype(float), sm.add_constant(X)).fit()
+        full = OLS(data[value].astype(float), add_constant(X)).fit()
         year_only = X[[c for c in X.columns if c.startswith("year_")]]
-        restricted = sm.OLS(data[value].astype(float), sm.add_constant(year_only)).fit()
+        restricted = OLS(data[value].astype(float), add_constant(year_only)).fit()
         f, p, df_diff = full.compare_f_test(restricted)
         test = {"f": float(f), "df_num": float(df_diff), "df_den": float(full.df_resid),
                 "p_value": float(p), "years": float(n_years)}

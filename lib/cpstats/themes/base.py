@@ -228,7 +228,11 @@ class ThemeData:
         unless told."""
         source = source or self.child_source
         return source is not None and disclosure.figure_hidden(
-            self.report_hidden, source, measure, period, breakdown)
+            self._hidden_keys, source, measure, period, breakdown)
+
+    @functools.cached_property
+    def _hidden_keys(self) -> frozenset[tuple[str, str, str, str]]:
+        return disclosure.hidden_keys(self.report_hidden)
 
     def hidden_groups(self, measure: str, key: str, groups: pd.Index,
                       period: str | None = None) -> pd.Series:
