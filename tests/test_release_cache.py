@@ -95,3 +95,24 @@ def test_cache_info_and_clear_commands(cache, release, capsys):
     assert main(["cache", "clear"]) == 0
     assert "removed 1 cached releases" in capsys.readouterr().out
     assert release_cache.info().empty
+
+
+def test_the_synthetic_county_is_generated_once_then_read_back_and_cleared(cache):
+    from cpstats import synth
+
+    calls = []
+
+    def generate():
+        calls.append(1)
+        return synth.generate(years=(2016, 2017), scale=0.2).data
+
+    first = release_cache.synthetic_county(generate)
+    again = release_cache.synthetic_county(generate)
+    assert calls == [1]
+    assert first.source == again.source == "synthetic"
+    pd.testing.assert_frame_equal(first.children, again.children)
+    assert (cache / release_cache.SYNTHETIC).is_dir()
+    assert release_cache.clear() == 0  # no release was cached, only the county
+    assert not cache.exists() or not any(cache.iterdir())
+    release_cache.synthetic_county(generate)
+    assert calls == [1, 1]

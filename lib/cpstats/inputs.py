@@ -235,9 +235,11 @@ def load_child_level(inputs: Inputs):  # noqa: ANN201 -- CinData | None (import 
     workbook's extract date when one is given too (or the workbook alone); else, for the default
     LA, the synthetic county; else ``None``.
 
-    The synthetic county is generated with its default seed (about a second) rather than read
-    back from the XML returns ``make setup`` writes to ``data/synthetic/`` (the same records,
-    which the CIN Census reader reads back identically, but 15 times slower to parse).
+    The synthetic county is generated with its default seed, once per version of the code
+    (:func:`cpstats.release_cache.synthetic_county` keeps it: generating takes about a second),
+    rather than read back from the XML returns ``make setup`` writes to ``data/synthetic/``
+    (the same records, which the CIN Census reader reads back identically, but 15 times
+    slower to parse).
     """
     returns = None
     if inputs.cin_census:
@@ -253,9 +255,9 @@ def load_child_level(inputs: Inputs):  # noqa: ANN201 -- CinData | None (import 
         return returns
     if not inputs.uses_synthetic:
         return None
-    from cpstats import synth
+    from cpstats import release_cache, synth
 
-    return synth.generate().data
+    return release_cache.synthetic_county(lambda: synth.generate().data)
 
 
 # -- service settings -----------------------------------------------------------------------------

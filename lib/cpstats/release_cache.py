@@ -13,10 +13,10 @@ cache and reused by every report, notebook and batch worker:
   changed model gives another folder, so nothing stale is ever read.
 - **What**: only figures computed from published statistics. Child-level records and anything
   computed from them never go in: :func:`cached` refuses a frame that carries a child-level
-  source. The one exception is the synthetic county's next-quarter outlook (quarterly totals,
-  forecasts and backtest scores of generated records with no real child, the same in every
-  default run since the county's seed and generator are fixed and its code is in the key);
-  the county's records themselves are never kept here.
+  source. The one exception is the synthetic county (:func:`synthetic_county`): its generated
+  records, with no real child, and its next-quarter outlook (quarterly totals, forecasts and
+  backtest scores), the same in every default run since the county's seed and generator are
+  fixed and its code is in the key. A council's return is never kept here.
 """
 
 from __future__ import annotations
@@ -132,18 +132,38 @@ def cached(dfe_dir: Path | None, population_dir: Path | None, name: str,
     ValueError
         When the value carries child-level figures (nothing is written).
     """
-    folder = release_folder(dfe_dir, population_dir)
-    path = folder / f"{name}.pickle"
+    return _kept(release_folder(dfe_dir, population_dir) / f"{name}.pickle", compute,
+                 lambda value: _check_published(value, name))
+
+
+#: The cache's folder for the synthetic county's records (beside the releases' folders).
+SYNTHETIC = "synthetic"
+
+
+def synthetic_county(compute: Callable[[], T]) -> T:
+    """The default synthetic county's records (``compute()``: about a second to generate; read
+    back in hundredths), kept per version of cpstats' code and of pandas, whose pickles they
+    are. Invented records of no real child, the same in every default run: the one kind of
+    record kept here."""
+    name = f"county-{code_fingerprint()}-pandas-{pd.__version__}.pickle"
+    return _kept(cache_root() / SYNTHETIC / name, compute)
+
+
+def _kept(path: Path, compute: Callable[[], T],
+          check: Callable[[object], None] | None = None) -> T:
+    """The value pickled at ``path``, else ``compute()`` (passed through ``check``, which
+    raises to keep it out) written there atomically."""
     try:
         with path.open("rb") as handle:
             return pickle.load(handle)
     except (OSError, EOFError, pickle.UnpicklingError):
         pass  # absent, or a damaged entry: computed again and replaced
     value = compute()
-    _check_published(value, name)
+    if check is not None:
+        check(value)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        handle, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
         with os.fdopen(handle, "wb") as out:
             pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)  # atomic: concurrent workers write the same bytes
@@ -181,7 +201,8 @@ def is_prepared(dfe_dir: Path | None, population_dir: Path | None, year: int) ->
 
 
 def info() -> pd.DataFrame:
-    """One row per cached release: key, entries, bytes."""
+    """One row per cached release (key, entries, bytes), and one named ``synthetic`` for the
+    synthetic county's records."""
     root = cache_root()
     rows = [{"release": folder.name, "entries": len(list(folder.glob("*.pickle"))),
              "bytes": sum(p.stat().st_size for p in folder.glob("*.pickle"))}
@@ -190,11 +211,12 @@ def info() -> pd.DataFrame:
 
 
 def clear() -> int:
-    """Empty the cache; returns the number of releases removed."""
+    """Empty the cache (the synthetic county's records too); returns the number of releases
+    removed."""
     root = cache_root()
     if not root.is_dir():
         return 0
     folders = [p for p in root.iterdir() if p.is_dir()]
     for folder in folders:
         shutil.rmtree(folder, ignore_errors=True)
-    return len(folders)
+    return sum(folder.name != SYNTHETIC for folder in folders)
