@@ -115,9 +115,9 @@ def break_lines(text: Text, content: str, renderer: RendererBase, width: float) 
     """Set ``text`` to ``content`` broken at spaces into lines at most ``width`` pixels wide
     (a word wider than that gets a line of its own); returns the text set.
 
-    matplotlib's own ``wrap=True`` gives the same lines but measures every prefix of every
-    line, at every layout pass and again at every draw: with long titles and source notes
-    that was a third of a chart's drawing time.
+    matplotlib's own ``wrap=True`` breaks lines the same way but measures every prefix of
+    every line, at every layout pass and again at every draw: with long titles and source
+    notes that was about a quarter of a chart's drawing time.
     """
     prop = text.get_fontproperties()
 

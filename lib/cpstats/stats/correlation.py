@@ -322,7 +322,7 @@ def distributed_lag(frame: pd.DataFrame, outcome: str, driver: str,
     # Small-sample HAC: the finite-sample correction and t (not normal) critical values, as a
     # few dozen months need.
     result = OLS(data["_y"], X).fit(cov_type="HAC", use_t=True,
-                                       cov_kwds={"maxlags": maxlags, "use_correction": True})
+                                    cov_kwds={"maxlags": maxlags, "use_correction": True})
     ci = result.conf_int(alpha)
     terms = list(X.columns)
     lag_of = {f"{driver}_lag{k}": k for k in lags}

@@ -64,7 +64,7 @@ def fit(counts: pd.Series, population: pd.Series) -> Trend:
     year = frame.index.to_numpy(dtype=float)
     design = add_constant(year - year.mean())
     model = GLM(frame["y"].to_numpy(dtype=float), design, family=Poisson(),
-                   offset=np.log(frame["n"].to_numpy(dtype=float)))
+                offset=np.log(frame["n"].to_numpy(dtype=float)))
     result = model.fit(scale="X2")
     slope, se = float(result.params[1]), float(result.bse[1])
     # t on the residual degrees of freedom: a handful of years makes z too confident.
