@@ -70,9 +70,10 @@ def test_a_line_hidden_under_another_is_found():
 def test_a_synthetic_chart_says_so_above_its_title_without_a_collision():
     fig, ax = plots.new_figure()
     ax.plot(range(5), [3, 4, 5, 4, 6], marker="o", label="Children")
-    fig = _finish(fig, ax, legend=False)
-    ax.set_title("About 585 children expected on plans at the end of 2017-18 Q1, and more words "
-                 "to wrap", wrap=True)
+    fig = plots.finish(fig, ax, title="About 585 children expected on plans at the end of "
+                       "2017-18 Q1, and more words to wrap onto a second line", xlabel="Quarter",
+                       ylabel="Children", source="DfE", legend=False)
+    assert "\n" in ax.get_title(loc="left")
     plots.mark_synthetic(fig)
     assert [t.get_text() for t in fig.texts][-1] == plots.SYNTHETIC_LABEL
     assert plots.problems(fig) == []
@@ -147,3 +148,21 @@ def test_a_long_title_is_broken_to_fit_beside_its_axes_and_no_earlier():
     for line, following in zip(lines, lines[1:], strict=False):
         assert width(f"{line} {following.split(' ')[0]}") > room  # the next word did not fit
     assert plots.problems(fig) == []
+
+
+@pytest.mark.parametrize("loc", ["left", "center", "right"])
+def test_a_title_is_broken_within_the_figure_wherever_it_is_aligned(loc):
+    from matplotlib.font_manager import FontProperties
+
+    plt.rcParams["axes.titlelocation"] = loc
+    fig, ax = plots.new_figure()
+    ax.plot([0, 1], [0, 1])
+    title = " ".join(["Children on plans rose again in the year"] * 4)
+    plots.finish(fig, ax, title=title, xlabel="Year", ylabel="Children", source="DfE")
+    lines = ax.get_title(loc=loc).split("\n")
+    font = FontProperties(size=plt.rcParams["axes.titlesize"],
+                          weight=plt.rcParams["axes.titleweight"])
+    renderer = fig.canvas.get_renderer()
+    widest = max(renderer.get_text_width_height_descent(line, font, ismath=False)[0]
+                 for line in lines)
+    assert 2 <= len(lines) <= 4 and widest <= fig.bbox.width

@@ -88,12 +88,14 @@ def add_source(fig: Figure, source: str, title: Text | None = None) -> None:
     """Lay the chart out (with ``title``, its axes' left-aligned title, broken into lines that
     fit between the axes' left edge and the figure's right), then put ``Source: ...`` under it,
     broken to fit the figure's width."""
-    renderer = fig.canvas.get_renderer()
+    # An Agg canvas (notebooks, PNG files) has its renderer; others lend tight_layout's.
+    renderer = (fig.canvas.get_renderer() if hasattr(fig.canvas, "get_renderer")
+                else fig._get_renderer())  # noqa: SLF001
     content = title.get_text() if title is not None else ""
     laid_out = None
     for _ in range(3):  # the axes move as the layout makes room for labels: break again
         broken = ("" if title is None else
-                  break_lines(title, content, renderer, _room_right_of(title, fig)))
+                  break_lines(title, content, renderer, _room_for(title, fig)))
         if broken == laid_out:
             break
         laid_out = broken
@@ -105,10 +107,11 @@ def add_source(fig: Figure, source: str, title: Text | None = None) -> None:
     break_lines(note, f"Source: {source}", renderer, 0.99 * fig.bbox.width)
 
 
-def _room_right_of(text: Text, fig: Figure) -> float:
-    """Pixels from a left-aligned text's start to the figure's right edge."""
+def _room_for(text: Text, fig: Figure) -> float:
+    """Pixels a line of ``text`` may take within the figure's width, as its alignment has it."""
     x, _ = text.get_transform().transform(text.get_position())
-    return fig.bbox.width - x
+    right = fig.bbox.width - x
+    return {"left": right, "right": x}.get(text.get_horizontalalignment(), 2 * min(x, right))
 
 
 def break_lines(text: Text, content: str, renderer: RendererBase, width: float) -> str:
