@@ -1,5 +1,6 @@
 """The release-level cache: content-addressed, invalidated by any changed input file, never
-holding child-level figures, emptied by one command."""
+holding a council's child-level figures (only the generated synthetic county's records, apart),
+emptied by one command."""
 
 from __future__ import annotations
 
@@ -97,22 +98,42 @@ def test_cache_info_and_clear_commands(cache, release, capsys):
     assert release_cache.info().empty
 
 
-def test_the_synthetic_county_is_generated_once_then_read_back_and_cleared(cache):
+def test_the_synthetic_county_is_generated_once_then_read_back_and_cleared(cache, monkeypatch,
+                                                                           capsys):
     from cpstats import synth
 
     calls = []
+    real = synth.generate
 
     def generate():
         calls.append(1)
-        return synth.generate(years=(2016, 2017), scale=0.2).data
+        return real(years=(2016, 2017), scale=0.2)
 
-    first = release_cache.synthetic_county(generate)
-    again = release_cache.synthetic_county(generate)
+    monkeypatch.setattr(synth, "generate", generate)
+    first = release_cache.synthetic_county()
+    again = release_cache.synthetic_county()
     assert calls == [1]
     assert first.source == again.source == "synthetic"
     pd.testing.assert_frame_equal(first.children, again.children)
-    assert (cache / release_cache.SYNTHETIC).is_dir()
-    assert release_cache.clear() == 0  # no release was cached, only the county
-    assert not cache.exists() or not any(cache.iterdir())
-    release_cache.synthetic_county(generate)
+    (kept,) = (cache / release_cache.SYNTHETIC).glob("county-*.pickle")
+    kept.write_bytes(b"damaged")  # made again, not a crash
+    release_cache.synthetic_county()
     assert calls == [1, 1]
+    assert main(["cache", "info"]) == 0
+    assert "0 releases" in capsys.readouterr().out  # the county is not a release
+    assert release_cache.clear() == 0
+    assert not any(cache.iterdir())
+    release_cache.synthetic_county()
+    assert calls == [1, 1, 1]
+
+
+def test_only_the_newest_synthetic_county_is_kept(cache, monkeypatch):
+    from cpstats import synth
+
+    small = synth.generate(years=(2016, 2017), scale=0.2)
+    monkeypatch.setattr(synth, "generate", lambda: small)
+    folder = cache / release_cache.SYNTHETIC
+    folder.mkdir(parents=True)
+    (folder / "county-0.1-oldcode-py3.11.pickle").write_bytes(b"an older version's county")
+    release_cache.synthetic_county()
+    assert [p.name.startswith("county-0.1-oldcode") for p in folder.iterdir()] == [False]

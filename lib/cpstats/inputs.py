@@ -255,9 +255,9 @@ def load_child_level(inputs: Inputs):  # noqa: ANN201 -- CinData | None (import 
         return returns
     if not inputs.uses_synthetic:
         return None
-    from cpstats import release_cache, synth
+    from cpstats import release_cache
 
-    return release_cache.synthetic_county(lambda: synth.generate().data)
+    return release_cache.synthetic_county()
 
 
 # -- service settings -----------------------------------------------------------------------------

@@ -140,13 +140,27 @@ def cached(dfe_dir: Path | None, population_dir: Path | None, name: str,
 SYNTHETIC = "synthetic"
 
 
-def synthetic_county(compute: Callable[[], T]) -> T:
-    """The default synthetic county's records (``compute()``: about a second to generate; read
-    back in hundredths), kept per version of cpstats' code and of pandas, whose pickles they
-    are. Invented records of no real child, the same in every default run: the one kind of
-    record kept here."""
-    name = f"county-{code_fingerprint()}-pandas-{pd.__version__}.pickle"
-    return _kept(cache_root() / SYNTHETIC / name, compute)
+def synthetic_county():  # noqa: ANN201 -- a CinData (import kept lazy)
+    """The default synthetic county's records (:func:`cpstats.synth.generate` with its defaults:
+    about a second to generate, hundredths to read back), kept per version of cpstats' code
+    and of the libraries whose random numbers and pickles they are. Invented records of no
+    real child, the same in every default run: the one kind of record kept here. Only the
+    newest version's copy is kept."""
+    import sys
+
+    import numpy as np
+    import pyarrow as pa
+
+    from cpstats import synth
+
+    versions = f"py{sys.version_info[0]}.{sys.version_info[1]}-numpy{np.__version__}-" \
+               f"pandas{pd.__version__}-pyarrow{pa.__version__}"
+    path = cache_root() / SYNTHETIC / f"county-{code_fingerprint()}-{versions}.pickle"
+    county = _kept(path, lambda: synth.generate().data)
+    for older in path.parent.glob("county-*.pickle"):
+        if older != path:
+            older.unlink(missing_ok=True)
+    return county
 
 
 def _kept(path: Path, compute: Callable[[], T],
@@ -156,19 +170,21 @@ def _kept(path: Path, compute: Callable[[], T],
     try:
         with path.open("rb") as handle:
             return pickle.load(handle)
-    except (OSError, EOFError, pickle.UnpicklingError):
-        pass  # absent, or a damaged entry: computed again and replaced
+    except Exception:  # noqa: BLE001 -- absent, damaged, or of other libraries: made again
+        pass
     value = compute()
     if check is not None:
         check(value)
+    tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
         with os.fdopen(handle, "wb") as out:
             pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)  # atomic: concurrent workers write the same bytes
-    except OSError:
-        pass  # a read-only or full cache only costs time
+    except OSError:  # a read-only or full cache only costs time
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
     return value
 
 

@@ -13,7 +13,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Work that is the same for every LA of a DfE release (the pooled annual "
         "forecast and its backtests, cross-council correlations) is computed once and kept in "
         "$CPSTATS_CACHE_DIR (default ~/.cache/cpstats), keyed by a hash of the input files and "
-        "of cpstats itself. It holds no child-level data.")
+        "of cpstats itself. It holds published statistics only, and the default run's synthetic "
+        "county (generated records of no real child); never a council's return.")
     actions = parser.add_subparsers(dest="action", metavar="ACTION")
     actions.add_parser("info", help="where the cache is and what it holds").set_defaults(
         func=run_info)
@@ -29,7 +30,8 @@ def run_info(args: argparse.Namespace) -> int:  # noqa: ARG001 -- the command's 
     print(f"cache: {release_cache.cache_root()}")
     for row in table.itertuples(index=False):
         print(f"  {row.release}: {row.entries} entries, {row.bytes / 1e6:.1f} MB")
-    print(f"{len(table)} releases, {table['bytes'].sum() / 1e6:.1f} MB")
+    releases = (table["release"] != release_cache.SYNTHETIC).sum()
+    print(f"{releases} releases, {table['bytes'].sum() / 1e6:.1f} MB")
     return 0
 
 

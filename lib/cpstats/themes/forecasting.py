@@ -62,8 +62,9 @@ def quarter_outlook(data: ThemeData) -> bt.Outlook | None:
 
     The synthetic county (the default run's stand-in) is generated from a fixed seed, so its
     outlook is the same in every run: it is kept in :mod:`cpstats.release_cache` (its quarterly
-    totals, forecasts and backtest scores; never the records). A council's own return is
-    fitted afresh in every run and never kept.
+    totals, forecasts and backtest scores; the county's records are kept apart, by
+    :func:`cpstats.release_cache.synthetic_county`). A council's own return is fitted afresh in
+    every run and never kept.
 
     Returns
     -------
