@@ -8,7 +8,9 @@ finished report to :attr:`Batch.finish`, which assembles it and moves it into pl
 succeeded.
 
 - ``local`` runs each notebook as its own task (so one report uses every core) and exports
-  its HTML in a second task; the notebooks of the themes with release-level work wait for it.
+  its HTML on a thread of this process (which only waits otherwise: the workers go straight on
+  to the next notebook, and nbconvert's templates are compiled once, not in every worker);
+  the notebooks of the themes with release-level work wait for the release task.
 - ``dask`` runs each report as one task (its notebooks one after another in a private folder
   on the worker) depending on the release task; the worker sends the report's files back, and
   a task whose worker died is retried (:data:`DASK_RETRIES`) or reported, never half-written.
@@ -22,13 +24,20 @@ task and every notebook take the published facts from the batch's folder of them
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,7 +64,8 @@ class Batch:
         Called once per notebook done (the progress bar).
     execute, export, describe
         The runner's workers (:func:`cpstats.report._execute`, ``_export``, ``_describe``),
-        handed in so this module never imports the runner that imports it.
+        handed in so this module never imports the runner that imports it; ``export`` runs in
+        this process.
     """
 
     runs: Sequence
@@ -179,7 +189,11 @@ def run_local(batch: Batch, jobs: int) -> None:
     timings: dict = {run: {} for run in batch.runs}
     errors: dict = {run: None for run in batch.runs}
     queue = [(run, notebook) for run in batch.runs for notebook in batch.notebooks]
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+    with contextlib.ExitStack() as stack:
+        exporter = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="cpstats-html"))
+        # Interrupted or failed: the page being written is finished, no page waiting is begun.
+        stack.callback(exporter.shutdown, wait=False, cancel_futures=True)
+        pool = stack.enter_context(ProcessPoolExecutor(max_workers=jobs, mp_context=context))
         pending: dict[Future, tuple[str, object, Path | None]] = {}
         todo = release_inputs(batch.runs)
         waiting = bool(todo) and any(waits_for_release(n) for n in batch.notebooks)
@@ -188,7 +202,7 @@ def run_local(batch: Batch, jobs: int) -> None:
                 "release", None, None)
 
         def fill() -> None:
-            """Keep one notebook queued behind those running (exports go straight in)."""
+            """Keep one notebook queued behind those running (exports run on their thread)."""
             while queue and sum(s == "execute" for s, _, _ in pending.values()) < jobs + 1:
                 ready = next((i for i, (_, n) in enumerate(queue)
                               if not (waiting and waits_for_release(n))), None)
@@ -225,7 +239,8 @@ def run_local(batch: Batch, jobs: int) -> None:
                 except Exception as error:  # noqa: BLE001 -- reported per run
                     errors[run] = errors[run] or batch.describe(error, notebook)
                 if stage == "execute" and errors[run] is None:
-                    export = pool.submit(batch.export, str(batch.temps[run] / notebook.name))
+                    export = exporter.submit(batch.export,
+                                             str(batch.temps[run] / notebook.name))
                     pending[export] = ("html", run, notebook)
                 else:
                     batch.tick()

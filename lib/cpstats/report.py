@@ -583,10 +583,10 @@ def _write_published(runs: Sequence[Run], folder: Path) -> None:
 
 
 def _export(executed: str) -> dict[str, float]:
-    """Worker: HTML of an executed notebook; returns its timing."""
+    """HTML of an executed notebook (on a thread of the runner's own process: nbconvert writes
+    no temporary file); returns its timing."""
     started = time.perf_counter()
-    with runfolder.temporary_files_in(runfolder.scratch_of(Path(executed).parent)):
-        export_notebook_html(Path(executed))
+    export_notebook_html(Path(executed))
     return {"html": time.perf_counter() - started}
 
 

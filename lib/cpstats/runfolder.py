@@ -99,11 +99,6 @@ def cache_of(temp: Path) -> Path:
     return temp / CACHE
 
 
-def scratch_of(temp: Path) -> Path:
-    """The temporary folder of a run's workers and kernels, in its private cache."""
-    return cache_of(temp) / SCRATCH
-
-
 @contextlib.contextmanager
 def temporary_files_in(folder: Path | None) -> Iterator[None]:
     """Put this process's temporary files, and those of the processes it starts meanwhile
