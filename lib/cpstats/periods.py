@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 
 import pandas as pd
@@ -74,33 +75,52 @@ def month_label(day: date | pd.Timestamp) -> str:
 
 
 # -- predicates over a column of period labels (vectorised) -----------------------------------
+def _per_label(period: pd.Series, compute: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """``compute`` over the distinct labels of ``period`` only, spread back over its rows: a
+    facts table repeats a few hundred labels over tens of thousands of rows, and every
+    notebook cuts its facts at the run's year."""
+    codes, uniques = pd.factorize(period.astype("string"))
+    labels = pd.Series([*uniques, pd.NA], dtype="string")  # the last: a missing label
+    codes[codes < 0] = len(uniques)
+    return compute(labels).iloc[codes].set_axis(period.index)
+
+
 def period_year(period: pd.Series) -> pd.Series:
     """The year ending 31 March each period falls in (``2016-17`` -> 2017, ``2017-03`` -> 2017,
     ``2017-04`` -> 2018, ``2016-17 Q4`` -> 2017, ``2017-03-31`` -> 2017); ``<NA>`` otherwise."""
-    text = period.astype("string")
-    fy = text.str.extract(r"^(\d{4})-(\d{2})(?: Q[1-4])?$").astype("Float64")
-    # A financial year's two halves are consecutive ("2016-17"); otherwise it is a month.
-    is_fy = (fy[0] + 1) % 100 == fy[1]
-    ym = text.str.extract(r"^(\d{4})-(\d{2})(?:-\d{2})?$").astype("Float64")
-    from_month = ym[0] + (ym[1] >= 4).astype("Float64")
-    return (fy[0] + 1).where(is_fy.fillna(False), from_month).astype("Int64")
+    def years(text: pd.Series) -> pd.Series:
+        fy = text.str.extract(r"^(\d{4})-(\d{2})(?: Q[1-4])?$").astype("Float64")
+        # A financial year's two halves are consecutive ("2016-17"); otherwise it is a month.
+        is_fy = (fy[0] + 1) % 100 == fy[1]
+        ym = text.str.extract(r"^(\d{4})-(\d{2})(?:-\d{2})?$").astype("Float64")
+        from_month = ym[0] + (ym[1] >= 4).astype("Float64")
+        return (fy[0] + 1).where(is_fy.fillna(False), from_month).astype("Int64")
+
+    return _per_label(period, years)
 
 
 def is_year(period: pd.Series) -> pd.Series:
     """True for a year ending 31 March written ``2016-17`` (consecutive years, so never a month)."""
-    parts = period.astype("string").str.extract(r"^(\d{4})-(\d{2})$").astype("Float64")
-    return ((parts[0] + 1) % 100 == parts[1]).fillna(False).astype(bool)
+    def years(text: pd.Series) -> pd.Series:
+        parts = text.str.extract(r"^(\d{4})-(\d{2})$").astype("Float64")
+        return ((parts[0] + 1) % 100 == parts[1]).fillna(False).astype(bool)
+
+    return _per_label(period, years)
 
 
 def is_month(period: pd.Series) -> pd.Series:
     """True for a month written ``2017-03``."""
-    text = period.astype("string")
-    return (text.str.fullmatch(r"\d{4}-(0[1-9]|1[0-2])").fillna(False) & ~is_year(text)).astype(bool)
+    def months(text: pd.Series) -> pd.Series:
+        return (text.str.fullmatch(r"\d{4}-(0[1-9]|1[0-2])").fillna(False)
+                & ~is_year(text)).astype(bool)
+
+    return _per_label(period, months)
 
 
 def is_quarter(period: pd.Series) -> pd.Series:
     """True for a financial quarter written ``2016-17 Q4``."""
-    return period.astype("string").str.fullmatch(r"\d{4}-\d{2} Q[1-4]").fillna(False).astype(bool)
+    return _per_label(period, lambda text: text.str.fullmatch(r"\d{4}-\d{2} Q[1-4]")
+                      .fillna(False).astype(bool))
 
 
 def as_at(facts: pd.DataFrame, year: int) -> pd.DataFrame:
