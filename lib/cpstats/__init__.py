@@ -5,8 +5,9 @@ Readers turn published and child-level sources into one tidy facts table
 The public API for deep dives is :class:`cpstats.Study` (``docs/api.md``).
 """
 
-__version__ = "0.1.0"
-__all__ = ["Study"]
+from cpstats._version import __version__
+
+__all__ = ["Study", "__version__"]
 
 
 def __getattr__(name: str) -> object:

@@ -88,9 +88,9 @@ def finish(fig: Figure, ax: Axes, *, title: str, xlabel: str, ylabel: str, sourc
 
 
 def add_source(fig: Figure, source: str, title: Text | None = None) -> None:
-    """Lay the chart out (with ``title``, its axes' left-aligned title, broken into lines that
-    fit between the axes' left edge and the figure's right), then put ``Source: ...`` under it,
-    broken to fit the figure's width."""
+    """Lay the chart out (with ``title``, its axes' title, broken into lines that fit the room
+    its alignment leaves within the figure), then put ``Source: ...`` under it, broken to fit
+    the figure's width."""
     # An Agg canvas (notebooks, PNG files) has its renderer; others lend tight_layout's.
     renderer = (fig.canvas.get_renderer() if hasattr(fig.canvas, "get_renderer")
                 else fig._get_renderer())  # noqa: SLF001

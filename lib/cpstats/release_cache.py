@@ -75,7 +75,7 @@ def _file_hash(path: str, size: int, mtime_ns: int) -> bytes:  # noqa: ARG001 --
 def code_fingerprint() -> str:
     """cpstats' version and a hash of its source and resources (a changed model or rule is a
     new cache)."""
-    from cpstats import __version__
+    from cpstats._version import __version__
 
     files = [p for p in _files(_PACKAGE) if p.suffix in {".py", ".csv"}]
     return f"{__version__}-{_digest(files, _PACKAGE)[:16]}"
