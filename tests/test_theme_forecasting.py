@@ -274,7 +274,7 @@ def test_the_synthetic_outlook_is_fitted_once_and_kept_without_records(tmp_path,
 
     monkeypatch.setenv(release_cache.CACHE_ENV, str(tmp_path))
     first = forecasting.quarter_outlook(ThemeData(resolve()))
-    (entry,) = tmp_path.rglob("quarter_outlook-synthetic-2017.pickle")
+    (entry,) = tmp_path.rglob("quarter_outlook-synthetic-*-2017.pickle")
     kept = _frames(pd.read_pickle(entry))
     assert kept and not any("child_id" in f.columns for f in kept)  # totals and scores only
     monkeypatch.setattr(forecasting.bt, "next_quarter", lambda *a, **k: "fitted again")
@@ -288,3 +288,17 @@ def test_the_synthetic_outlook_is_fitted_once_and_kept_without_records(tmp_path,
     # Nothing kept for the council's return (the synthetic county's records have their folder).
     kept = [p for p in tmp_path.rglob("*.pickle") if p.parent.name != release_cache.SYNTHETIC]
     assert len(kept) == 1
+
+
+def test_a_smaller_county_in_the_run_s_place_keeps_its_own_outlook(tmp_path, monkeypatch):
+    """Records put in the default run's place (as the disclosure attack does) are fitted and
+    kept under their own key: the default county's outlook is never theirs, nor theirs its."""
+    from cpstats import release_cache, synth
+
+    monkeypatch.setenv(release_cache.CACHE_ENV, str(tmp_path))
+    small = ThemeData(resolve())
+    small.child_level = synth.generate(seed=3, scale=0.1).data
+    mine = forecasting.quarter_outlook(small)
+    default = forecasting.quarter_outlook(ThemeData(resolve()))
+    assert len(list(tmp_path.rglob("quarter_outlook-synthetic-*.pickle"))) == 2
+    assert default.y.iloc[-1] > 5 * mine.y.iloc[-1]

@@ -78,8 +78,11 @@ def quarter_outlook(data: ThemeData) -> bt.Outlook | None:
         return bt.next_quarter(data.child_level, origin=f"{data.year}Q4", h=1)
 
     if data.inputs.uses_synthetic:  # the same generated county every run: fitted once
-        return _once(data, "quarter", lambda: release_cache.for_run(
-            data, "quarter_outlook-synthetic", fit))
+        # Keyed by the plans themselves too: records put in a run's place (a test's smaller
+        # county) must not leave their outlook where the default county's is looked for.
+        plans = pd.util.hash_pandas_object(data.child_level.cp_plans, index=False)
+        name = f"quarter_outlook-synthetic-{int(plans.sum()) & 0xFFFFFFFFFFFF:012x}"
+        return _once(data, "quarter", lambda: release_cache.for_run(data, name, fit))
     return _once(data, "quarter", fit)  # a council's own return: never kept
 
 
