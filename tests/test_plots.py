@@ -154,11 +154,11 @@ def test_a_long_title_is_broken_to_fit_beside_its_axes_and_no_earlier():
 def test_a_title_is_broken_within_the_figure_wherever_it_is_aligned(loc):
     from matplotlib.font_manager import FontProperties
 
-    plt.rcParams["axes.titlelocation"] = loc
     fig, ax = plots.new_figure()
     ax.plot([0, 1], [0, 1])
     title = " ".join(["Children on plans rose again in the year"] * 4)
-    plots.finish(fig, ax, title=title, xlabel="Year", ylabel="Children", source="DfE")
+    with plt.rc_context({"axes.titlelocation": loc}):  # no later test inherits the alignment
+        plots.finish(fig, ax, title=title, xlabel="Year", ylabel="Children", source="DfE")
     lines = ax.get_title(loc=loc).split("\n")
     font = FontProperties(size=plt.rcParams["axes.titlesize"],
                           weight=plt.rcParams["axes.titleweight"])
