@@ -1,4 +1,5 @@
-"""Ideas tried for the annual aim (issue 13, third round), each chosen on origins 2016-2018 only.
+"""Ideas tried for the annual aim (issue 13, third and fourth rounds), each fixed before its
+2019-2021 figures were printed.
 
 The aim: the annual default's mean MASE over every LA, origin 2019-2021 and horizon 1-3 (origin
 + h <= 2022) at most 0.90 of naive's. Each idea below was fixed, and any setting of it chosen on
@@ -21,6 +22,18 @@ origins 2016-2018, before its 2019-2021 figures were printed (once, by this scri
 - ``rule_subset``: the stated rule (lowest 80% interval score among models covering 75-85%)
   over every mean of 1-4 of twelve models (793 candidates).
 
+Fourth round:
+
+- ``durations``: DfE's d5 bands of children on plans at 31 March by time on the plan. Every
+  child on a plan for a year or more a year on was on a plan at the origin, so that part is
+  each band under a year times the share reaching 1-2 years, plus a year or more times the
+  share reaching 2 years or more (four shares, least squares through 0 over every LA and year
+  pair up to the origin); the children on plans for under a year are carried at their last
+  value. A suppressed band (1-5) gets an equal share of what the total leaves.
+  ``combo_flows_durations`` is the default's mean with it. The script also prints how a year's
+  change splits between the two parts, and the default's gain over naive in each third of
+  forecasts by the series' scale relative to its level.
+
 Scores use the forecasts every model made (``backtest.common_rows``).
 
     .venv/bin/python benchmarks/bench_forecast_annual.py --out rows.csv   # the other models
@@ -39,6 +52,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from cpstats import codes
 from cpstats.io.dfe import read_release
 from cpstats.paths import shared_data_dir
 from cpstats.stats import backtest as bt
@@ -61,6 +75,8 @@ NEIGHBOURS = 10
 FLOW_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
 SUBSET_POOL = ("naive", "mean_k", "ets", "arima", "stock_flow", "pooled", "pooled_median",
                "flows", "local_level", "national", "flows_nn", "local_nb")
+#: DfE's d5 bands of children on plans at 31 March by time on the plan, shortest first.
+DURATION_BANDS = tuple(code for code, _ in codes.DURATION_BANDS)
 _BOUNDS = ["point", "lower_80", "upper_80", "lower_95", "upper_95"]
 
 
@@ -181,8 +197,79 @@ def _flows_weighted(weight: float):
     return forecast
 
 
+def duration_bands(facts: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Each LA's children on plans at 31 March by how long they had been on the plan (DfE's
+    d5), year x band, with a suppressed band (1-5) given an equal share of what the published
+    total leaves after the other bands."""
+    rows = facts[(facts["measure"] == "cp_by_duration") & (facts["geography_level"] == "local_authority")]
+    table = rows.assign(year=rows["period"].str.slice(0, 4).astype(int) + 1).pivot_table(
+        index=["geography_code", "year"], columns="breakdown", values="value", aggfunc="first",
+        dropna=False)[[f"duration={b}" for b in DURATION_BANDS]]
+    total = (facts[(facts["measure"] == "cp_plans_at_31_march")
+                   & (facts["geography_level"] == "local_authority")]
+             .assign(year=lambda f: f["period"].str.slice(0, 4).astype(int) + 1)
+             .set_index(["geography_code", "year"])["value"].groupby(level=[0, 1]).first())
+    left = total.reindex(table.index) - table.sum(axis=1)
+    hidden = table.isna().sum(axis=1)
+    share = (left / hidden.where(hidden > 0)).clip(lower=0)
+    filled = table.apply(lambda band: band.fillna(share))
+    return {str(code): frame.droplevel(0) for code, frame in filled.groupby(level=0)}
+
+
+def with_durations(panel: dict, bands: dict[str, pd.DataFrame]) -> dict:
+    """``panel`` with each LA's duration bands (``under_1y``, ``one_year_or_more`` and the three
+    bands under a year) added to its exogenous frame."""
+    out = {}
+    for key, (y, exog) in panel.items():
+        b = bands.get(str(key))
+        years = [p.year for p in y.index]
+        frame = (b.reindex(years) if b is not None
+                 else pd.DataFrame(np.nan, index=years, columns=[f"duration={d}" for d in DURATION_BANDS]))
+        under = frame[[f"duration={d}" for d in DURATION_BANDS[:3]]]
+        extra = pd.DataFrame({**{f"band_{i}": under.iloc[:, i].to_numpy() for i in range(3)},
+                              "under_1y": under.sum(axis=1, min_count=3).to_numpy(),
+                              "one_year_or_more": frame[[f"duration={d}" for d in DURATION_BANDS[3:]]]
+                              .sum(axis=1, min_count=2).to_numpy()}, index=y.index)
+        out[key] = (y, pd.concat([exog, extra], axis=1) if exog is not None else extra)
+    return out
+
+
+DURATION_COLUMNS = ("band_0", "band_1", "band_2", "under_1y", "one_year_or_more")
+
+
+def durations_forecast(panel: dict, origin: object, h: int) -> pd.DataFrame:
+    """Children still on a plan a year on, from the stock's duration mix; new ones carried.
+
+    The stock a year on is the children on plans for under a year then (those who started in
+    the year) plus those on plans for a year or more (every one of them was on a plan at the
+    origin). The second part is each band under a year times the share that reaches 1-2 years a
+    year later, plus a year or more times the share that reaches 2 years or more, the four
+    shares fitted by least squares through 0 over every LA and year pair up to the origin. The
+    first part is carried at its last value. Interval: as ``flows``.
+    """
+    cut = period_of(panel, origin)
+    stock, exog = wide(panel, cut, DURATION_COLUMNS)
+    under = [exog[f"band_{i}"].to_numpy(dtype=float) for i in range(3)]
+    long_ = exog["one_year_or_more"].to_numpy(dtype=float)
+    x_under = np.stack([u[:-1] for u in under], -1).reshape(-1, 3)
+    y_long = long_[1:].ravel()
+    ok = np.isfinite(x_under).all(axis=1) & np.isfinite(y_long)
+    x_long = long_[:-1].ravel()
+    ok = ok & np.isfinite(x_long)
+    design = np.column_stack([x_under[ok], x_long[ok]])
+    coef = np.linalg.lstsq(design, y_long[ok], rcond=None)[0]
+    reach = np.stack(under, -1) @ coef[:3]  # under a year now -> a year or more next year
+    new = exog["under_1y"].to_numpy(dtype=float)
+    paths, survivors = [], long_
+    for _ in range(h):
+        survivors = reach + coef[3] * survivors
+        paths.append(new + survivors)
+    return panel_frame(panel, stock, cut, h, _bounds_by_step(paths, stock, h), "durations")
+
+
 IDEAS = {"national": national_forecast, "flows_nn": flows_nn_forecast,
-         "local_nb": local_nb_forecast, **{f"flows_w{w}": _flows_weighted(w) for w in FLOW_WEIGHTS}}
+         "local_nb": local_nb_forecast, **{f"flows_w{w}": _flows_weighted(w) for w in FLOW_WEIGHTS},
+         "durations": durations_forecast}
 
 
 def _scores(values: np.ndarray, rows: np.ndarray, actual: np.ndarray, scale: np.ndarray
@@ -195,6 +282,39 @@ def _scores(values: np.ndarray, rows: np.ndarray, actual: np.ndarray, scale: np.
             float(np.mean(width / s)))
 
 
+def _gain_by_volatility(vals: dict, actual: np.ndarray, scale: np.ndarray, spans: dict) -> str:
+    """The default's mean MASE and naive's in each third of forecasts by the series' scale
+    relative to its level at the origin (naive's point), flattest history first."""
+    relative = scale / vals["naive"][:, 0]
+    lines = ["| origins | third by scale / level | n | naive mean MASE | default mean MASE | ratio |",
+             "|---|---|---|---|---|---|"]
+    for span, on in spans.items():
+        edges = np.quantile(relative[on], [1 / 3, 2 / 3])
+        third = np.digitize(relative, edges)
+        for k, label in enumerate(("flattest", "middle", "most volatile")):
+            rows = on & (third == k)
+            naive, default = (float(np.mean(np.abs(vals[m][rows, 0] - actual[rows]) / scale[rows]))
+                              for m in ("naive", "combo_flows"))
+            lines.append(f"| {span} | {label} | {rows.sum()} | {naive:.3f} | {default:.3f} "
+                         f"| {default / naive:.3f} |")
+    return "\n".join(lines)
+
+
+def _year_change_parts(panel: dict) -> str:
+    """How much of a year's change in children on plans is in those on plans for under a year
+    (who started in the year) and how much in those on plans for a year or more."""
+    last = max(p for y, _ in panel.values() for p in y.index)
+    stock, exog = wide(panel, last, ("under_1y", "one_year_or_more"))
+    parts = {"stock": stock, **exog}
+    changes = {n: f.diff().to_numpy() for n, f in parts.items()}
+    ok = np.logical_and.reduce([np.isfinite(c) for c in changes.values()])
+    mean = {n: float(np.abs(c[ok]).mean()) for n, c in changes.items()}
+    return (f"A year's change in children on plans, mean over {ok.sum()} LA-years 2014-2022 "
+            f"with every band published or inferred: {mean['stock']:.1f} children; in those on "
+            f"plans for under a year {mean['under_1y']:.1f}, in those on plans for a year or more "
+            f"{mean['one_year_or_more']:.1f}.")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=Path, required=True,
@@ -202,7 +322,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dfe-dir", type=Path, default=shared_data_dir() / "dfe" / "cin_2022")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    panel = fc.annual_panel(read_release(args.dfe_dir))
+    facts = read_release(args.dfe_dir)
+    panel = with_durations(fc.annual_panel(facts), duration_bands(facts))
     pn.PANEL_MODELS.update(IDEAS)  # so the backtest fits them through the one interface
     new = pd.concat([bt._pooled_backtest(panel, CHOOSE_ON + REPORT_ON, 3, 1, model=m)
                      for m in IDEAS], ignore_index=True)
@@ -237,11 +358,15 @@ def main(argv: list[str] | None = None) -> int:
     calibrated = [n for n, s in scored.items() if bt.COVERAGE_BAND[0] <= s[1] <= bt.COVERAGE_BAND[1]]
     rule = min(calibrated, key=lambda n: scored[n][2])
     ideas[f"rule_subset ({rule})"] = subsets[rule]
+    ideas["durations"] = vals["durations"]
+    ideas["combo_flows_durations"] = np.mean([vals[m] for m in ("flows", "pooled_median", "pooled",
+                                                                "durations")], axis=0)
     ideas["combo_flows (the default)"] = vals["combo_flows"]
     base_early, base_late = score(vals["naive"], early)[0], score(vals["naive"], late)[0]
-    print(f"# Annual ideas, issue 13 third round ({time.perf_counter() - started:.0f} s)\n")
+    print(f"# Annual ideas, issue 13 third and fourth rounds ({time.perf_counter() - started:.0f} s)\n")
     print(f"Forecasts: {early.sum()} on origins 2016-2018, {late.sum()} on 2019-2021; flows weight "
           f"chosen {weight}, blend weight {blend}, rule over {len(subsets)} subsets: {rule}.\n")
+    print(_year_change_parts(panel) + "\n")
     print("| idea | ratio to naive 2016-2018 | 80% score 2016-2018 | ratio to naive 2019-2021 "
           "| 80% cover 2019-2021 | 80% score 2019-2021 |")
     print("|---|---|---|---|---|---|")
@@ -249,6 +374,7 @@ def main(argv: list[str] | None = None) -> int:
         (m1, _, s1), (m2, c2, s2) = score(v, early), score(v, late)
         print(f"| {name} | {m1 / base_early:.3f} | {s1:.2f} | {m2 / base_late:.3f} | {c2:.1%} "
               f"| {s2:.2f} |")
+    print("\n" + _gain_by_volatility(vals, actual, scale, {"2016-2018": early, "2019-2021": late}))
     return 0
 
 
