@@ -199,37 +199,31 @@ def _flows_weighted(weight: float):
 
 def duration_bands(facts: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Each LA's children on plans at 31 March by how long they had been on the plan (DfE's
-    d5), year x band, with a suppressed band (1-5) given an equal share of what the published
-    total leaves after the other bands."""
+    d5), year x band, missing where suppressed."""
     rows = facts[(facts["measure"] == "cp_by_duration") & (facts["geography_level"] == "local_authority")]
     table = rows.assign(year=rows["period"].str.slice(0, 4).astype(int) + 1).pivot_table(
         index=["geography_code", "year"], columns="breakdown", values="value", aggfunc="first",
         dropna=False)[[f"duration={b}" for b in DURATION_BANDS]]
-    total = (facts[(facts["measure"] == "cp_plans_at_31_march")
-                   & (facts["geography_level"] == "local_authority")]
-             .assign(year=lambda f: f["period"].str.slice(0, 4).astype(int) + 1)
-             .set_index(["geography_code", "year"])["value"].groupby(level=[0, 1]).first())
-    left = total.reindex(table.index) - table.sum(axis=1)
-    hidden = table.isna().sum(axis=1)
-    share = (left / hidden.where(hidden > 0)).clip(lower=0)
-    filled = table.apply(lambda band: band.fillna(share))
-    return {str(code): frame.droplevel(0) for code, frame in filled.groupby(level=0)}
+    return {str(code): frame.droplevel(0) for code, frame in table.groupby(level=0)}
 
 
 def with_durations(panel: dict, bands: dict[str, pd.DataFrame]) -> dict:
     """``panel`` with each LA's duration bands (``under_1y``, ``one_year_or_more`` and the three
-    bands under a year) added to its exogenous frame."""
+    bands under a year) added to its exogenous frame; a suppressed band (1-5) gets an equal share
+    of what the LA's published total leaves after the other bands."""
+    columns = [f"duration={d}" for d in DURATION_BANDS]
     out = {}
     for key, (y, exog) in panel.items():
         b = bands.get(str(key))
-        years = [p.year for p in y.index]
-        frame = (b.reindex(years) if b is not None
-                 else pd.DataFrame(np.nan, index=years, columns=[f"duration={d}" for d in DURATION_BANDS]))
-        under = frame[[f"duration={d}" for d in DURATION_BANDS[:3]]]
-        extra = pd.DataFrame({**{f"band_{i}": under.iloc[:, i].to_numpy() for i in range(3)},
-                              "under_1y": under.sum(axis=1, min_count=3).to_numpy(),
-                              "one_year_or_more": frame[[f"duration={d}" for d in DURATION_BANDS[3:]]]
-                              .sum(axis=1, min_count=2).to_numpy()}, index=y.index)
+        frame = (pd.DataFrame(np.nan, index=y.index, columns=columns) if b is None
+                 else b.reindex([p.year for p in y.index]).set_axis(y.index))
+        hidden = frame.isna().sum(axis=1)
+        share = ((y - frame.sum(axis=1)) / hidden.where(hidden > 0)).clip(lower=0)
+        frame = frame.fillna(dict.fromkeys(columns, share))
+        under = frame[columns[:3]]
+        extra = pd.DataFrame({**{f"band_{i}": under.iloc[:, i] for i in range(3)},
+                              "under_1y": under.sum(axis=1, min_count=3),
+                              "one_year_or_more": frame[columns[3:]].sum(axis=1, min_count=2)})
         out[key] = (y, pd.concat([exog, extra], axis=1) if exog is not None else extra)
     return out
 
